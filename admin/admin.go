@@ -1,0 +1,88 @@
+// Package admin serves the localcases control plane under /_localcases/:
+// readiness and health today, fault rules and state tools as they land. It
+// is a separate handler from the API so that it never shares routing, error
+// shapes or fault injection with the emulated service.
+package admin
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Prefix is the admin namespace; no Connect Cases path starts with it.
+const Prefix = "/_localcases/"
+
+// Options configures the admin handler.
+type Options struct {
+	Version   string
+	StoreKind string
+	Region    string
+	Account   string
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Handler serves the admin namespace.
+type Handler struct {
+	opts    Options
+	started time.Time
+	ready   atomic.Bool
+	mux     *http.ServeMux
+}
+
+// NewHandler returns the admin handler. It answers 503 on health until
+// SetReady(true), so a harness polling it knows when the API will answer.
+func NewHandler(opts Options) *Handler {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	h := &Handler{opts: opts, started: opts.Now(), mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET "+Prefix+"health", h.health)
+	h.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no admin endpoint " + r.Method + " " + r.URL.Path})
+	})
+	return h
+}
+
+// SetReady marks the server ready (or not) to serve API calls.
+func (h *Handler) SetReady(v bool) { h.ready.Store(v) }
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Health is the body of GET /_localcases/health.
+type Health struct {
+	Status        string  `json:"status"` // "ready" or "starting"
+	Version       string  `json:"version"`
+	UptimeSeconds float64 `json:"uptimeSeconds"`
+	Store         string  `json:"store"`
+	Region        string  `json:"region"`
+	Account       string  `json:"account"`
+}
+
+func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
+	body := Health{
+		Status:        "ready",
+		Version:       h.opts.Version,
+		UptimeSeconds: h.opts.Now().Sub(h.started).Seconds(),
+		Store:         h.opts.StoreKind,
+		Region:        h.opts.Region,
+		Account:       h.opts.Account,
+	}
+	status := http.StatusOK
+	if !h.ready.Load() {
+		body.Status, status = "starting", http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, _ := json.MarshalIndent(v, "", "  ")
+	data = append(data, '\n')
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(status)
+	w.Write(data)
+}

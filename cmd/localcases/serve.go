@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/localcases/localcases/internal/server"
+)
+
+type serveFlags struct {
+	config, addr, region, account string
+	memory                        bool
+	logLevel, logFormat           string
+	maxBodyBytes                  int64
+}
+
+func (m *Main) serveCommand() *cobra.Command {
+	var f serveFlags
+	def := server.DefaultConfig()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Amazon Connect Cases API on a local endpoint",
+		Long: `Run the Amazon Connect Cases API on a local endpoint.
+
+Every flag can also be set through an environment variable: LOCALCASES_ and
+the flag name in upper case with dashes as underscores (LOCALCASES_ADDR,
+LOCALCASES_LOG_LEVEL, ...). Precedence: flag, environment, --config file,
+default.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyEnv(cmd.Flags(), m.Getenv); err != nil {
+				return err
+			}
+			cfg, err := f.resolve(cmd)
+			if err != nil {
+				return err
+			}
+			return m.serve(cmd.Context(), cfg, cmd.OutOrStdout())
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.config, "config", "", "YAML or JSON config file (quotas, defaults for every flag)")
+	fs.StringVar(&f.addr, "addr", def.Addr, "listen address (host:port; port 0 picks a free one)")
+	fs.StringVar(&f.region, "region", def.Region, "AWS Region used in ARNs")
+	fs.StringVar(&f.account, "account", def.Account, "12-digit AWS account ID used in ARNs")
+	fs.BoolVar(&f.memory, "memory", false, "keep nothing on disk")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", 0, "largest request body accepted (default 6 MiB)")
+	return cmd
+}
+
+// resolve builds the server config: defaults, then the config file, then
+// the flags and variables that were set.
+func (f *serveFlags) resolve(cmd *cobra.Command) (server.Config, error) {
+	cfg := server.DefaultConfig()
+	cfg.Version = Version()
+	if f.config != "" {
+		if err := loadConfigFile(f.config, &cfg); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", f.config, err)
+		}
+	}
+	fs := cmd.Flags()
+	set := func(name string, apply func()) {
+		if fs.Changed(name) || cfgUnset(name, cfg) {
+			apply()
+		}
+	}
+	set("addr", func() { cfg.Addr = f.addr })
+	set("region", func() { cfg.Region = f.region })
+	set("account", func() { cfg.Account = f.account })
+	set("memory", func() { cfg.Memory = cfg.Memory || f.memory })
+	set("max-body-bytes", func() { cfg.MaxBodyBytes = f.maxBodyBytes })
+	logger, err := newLogger(os.Stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Logger = logger
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("%w (see localcases serve --help)", err)
+	}
+	return cfg, nil
+}
+
+// cfgUnset reports whether the config file left a setting empty, in which
+// case the flag's default (or environment value) applies.
+func cfgUnset(name string, cfg server.Config) bool {
+	switch name {
+	case "addr":
+		return cfg.Addr == ""
+	case "region":
+		return cfg.Region == ""
+	case "account":
+		return cfg.Account == ""
+	case "max-body-bytes":
+		return cfg.MaxBodyBytes == 0
+	}
+	return true
+}
+
+func (m *Main) serve(ctx context.Context, cfg server.Config, out io.Writer) error {
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := srv.Open(); err != nil {
+		srv.Close(context.Background())
+		return err
+	}
+	url := srv.URL()
+	fmt.Fprintf(out, "localcases %s: Amazon Connect Cases at %s (region %s, account %s, store %s)\n",
+		cfg.Version, url, cfg.Region, cfg.Account, srv.Store().Kind())
+	if !cfg.Memory {
+		fmt.Fprintln(out, "note: the durable store is not built yet; state lives in memory and is lost on exit")
+	}
+	fmt.Fprintf(out, "try:  aws connectcases list-domains --endpoint-url %s --region %s\n", url, cfg.Region)
+	fmt.Fprintf(out, "health: %s/_localcases/health\n", url)
+	cfg.Logger.Info("serving", "url", url, "store", srv.Store().Kind())
+	if m.started != nil {
+		m.started(srv)
+	}
+	<-ctx.Done()
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cfg.Logger.Info("shutting down")
+	if err := srv.Close(shutdown); err != nil {
+		cfg.Logger.Error("shutdown", slog.Any("err", err))
+		return err
+	}
+	return nil
+}

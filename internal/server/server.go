@@ -1,0 +1,169 @@
+// Package server assembles a running localcases: a store, the service on it,
+// the wire protocol, the admin namespace, and the listener. The serve command
+// and the end-to-end tests start the same Server.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/localcases/localcases"
+	"github.com/localcases/localcases/admin"
+	"github.com/localcases/localcases/restjson"
+	"github.com/localcases/localcases/service"
+	"github.com/localcases/localcases/store/memory"
+)
+
+// Config is everything a Server needs. DefaultConfig gives the documented
+// defaults.
+type Config struct {
+	// Addr is the listen address; ":0" or "127.0.0.1:0" picks a free port.
+	// Default 127.0.0.1:4599.
+	Addr string `yaml:"addr" json:"addr"`
+	// Region and Account appear in ARNs. Defaults us-east-1, 000000000000.
+	Region  string `yaml:"region" json:"region"`
+	Account string `yaml:"account" json:"account"`
+	// Memory keeps nothing on disk.
+	Memory bool `yaml:"memory" json:"memory"`
+	// Quotas override the service quotas; zero values keep the defaults.
+	Quotas service.Quotas `yaml:"quotas" json:"quotas"`
+	// MaxBodyBytes bounds request bodies. Default restjson.DefaultMaxBodyBytes.
+	MaxBodyBytes int64 `yaml:"maxBodyBytes" json:"maxBodyBytes"`
+
+	Version string           `yaml:"-" json:"-"`
+	Logger  *slog.Logger     `yaml:"-" json:"-"`
+	Clock   localcases.Clock `yaml:"-" json:"-"`
+}
+
+// DefaultConfig returns the configuration `localcases serve` starts from.
+func DefaultConfig() Config {
+	return Config{Addr: "127.0.0.1:4599", Region: "us-east-1", Account: "000000000000", Version: "dev"}
+}
+
+// Validate reports a configuration that cannot start.
+func (c *Config) Validate() error {
+	if len(c.Account) != 12 || strings.Trim(c.Account, "0123456789") != "" {
+		return fmt.Errorf("account %q must be 12 digits", c.Account)
+	}
+	if c.Region == "" || strings.ContainsAny(c.Region, " :/") {
+		return fmt.Errorf("region %q is not a region name", c.Region)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr %q: %w", c.Addr, err)
+	}
+	return nil
+}
+
+// Server is a localcases instance.
+type Server struct {
+	cfg     Config
+	store   localcases.Store
+	svc     *service.Service
+	api     *restjson.Handler
+	admin   *admin.Handler
+	ln      net.Listener
+	http    *http.Server
+	serveCh chan error
+}
+
+// New builds a Server from cfg without listening yet.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = localcases.SystemClock{}
+	}
+	// The durable engines arrive with their own issue; until then every
+	// server keeps its state in memory.
+	store := memory.New()
+	svc, err := service.New(ctx, store, service.Config{
+		Region: cfg.Region, Account: cfg.Account, Quotas: cfg.Quotas,
+		Clock: cfg.Clock, Logger: cfg.Logger.With("subsystem", "service"),
+	})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: store, svc: svc}
+	s.api = restjson.NewHandler(svc, restjson.Options{
+		Logger:       cfg.Logger.With("subsystem", "api"),
+		MaxBodyBytes: cfg.MaxBodyBytes,
+	})
+	s.admin = admin.NewHandler(admin.Options{
+		Version: cfg.Version, StoreKind: store.Kind(), Region: cfg.Region, Account: cfg.Account,
+	})
+	return s, nil
+}
+
+// Handler is the whole HTTP surface: the admin namespace and the API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(admin.Prefix, s.admin)
+	mux.Handle("/", s.api)
+	return mux
+}
+
+// Open starts listening and serving.
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	s.serveCh = make(chan error, 1)
+	go func() { s.serveCh <- s.http.Serve(ln) }()
+	s.admin.SetReady(true)
+	return nil
+}
+
+// URL is the endpoint clients use, e.g. http://127.0.0.1:4599.
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	return "http://" + s.ln.Addr().String()
+}
+
+// Service returns the service, for tests that seed state directly.
+func (s *Server) Service() *service.Service { return s.svc }
+
+// Store returns the store.
+func (s *Server) Store() localcases.Store { return s.store }
+
+// Config returns the configuration the server runs with.
+func (s *Server) Config() Config { return s.cfg }
+
+// Close stops accepting connections, lets in-flight requests finish (up to
+// ctx's deadline), then closes the store.
+func (s *Server) Close(ctx context.Context) error {
+	var errs []error
+	if s.http != nil {
+		s.admin.SetReady(false)
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		if err := <-s.serveCh; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.store.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

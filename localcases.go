@@ -1,0 +1,113 @@
+// Package localcases holds the domain vocabulary of the localcases emulator
+// of Amazon Connect Cases: the records the service keeps, the Store that
+// keeps them, the sentinel errors stores return, and the clock and ID
+// helpers every layer shares. It imports nothing else of the project.
+//
+// Layout (imports point inward):
+//
+//	cmd/localcases   wires everything; one file per subcommand
+//	api              generated from the service model: shapes, validation, operation table
+//	service          the business rules; implements api.Service on a Store
+//	store/memory     the in-memory Store engine
+//	restjson         the wire protocol: routing, binding, encoding, errors
+//	admin            the /_localcases/ control plane
+//	fault            fault-injection decisions (pure logic)
+//	resilience       the public client kit for aws-sdk-go-v2
+package localcases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Sentinel errors returned by stores, wrapped with context.
+var (
+	// ErrNotFound: no record at that key.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a write lost a race or would break a uniqueness rule.
+	ErrConflict = errors.New("conflict")
+)
+
+// Collection names a kind of record in a Store.
+type Collection string
+
+// The collections the service keeps. The scope of each is documented where
+// it is written; the store treats scopes as opaque strings.
+const (
+	Domains       Collection = "domain"       // scope: account
+	Fields        Collection = "field"        // scope: domain ID
+	FieldOptions  Collection = "fieldoption"  // scope: domain ID + "/" + field ID; id: option value
+	Layouts       Collection = "layout"       // scope: domain ID
+	Templates     Collection = "template"     // scope: domain ID
+	CaseRules     Collection = "caserule"     // scope: domain ID
+	Cases         Collection = "case"         // scope: domain ID
+	RelatedItems  Collection = "relateditem"  // scope: domain ID + "/" + case ID
+	AuditEvents   Collection = "audit"        // scope: domain ID + "/" + case ID
+	EventConfigs  Collection = "eventconfig"  // scope: domain ID; id: "default"
+	ClientTokens  Collection = "clienttoken"  // scope: domain ID; id: clientToken
+	ContactLinks  Collection = "contactlink"  // scope: domain ID + "/" + contact ARN; id: case ID
+	Meta          Collection = "meta"         // scope: ""; server-wide settings
+	ReferenceNums Collection = "referencenum" // scope: domain ID; id: upper-cased reference number
+)
+
+// Store keeps records durably (or in memory) and runs transactions.
+//
+// View and Update run fn in a transaction: all of fn's writes are applied
+// together if fn returns nil and none are if it returns an error, and fn sees
+// a consistent state. Update transactions are serialisable.
+type Store interface {
+	View(ctx context.Context, fn func(Tx) error) error
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Kind names the engine ("memory", "sqlite", "postgres") for health output.
+	Kind() string
+	Close() error
+}
+
+// Tx is the view of a Store inside one transaction. Records are JSON
+// documents the store does not interpret.
+type Tx interface {
+	// Get decodes the record (c, scope, id) into dst. Returns ErrNotFound.
+	Get(c Collection, scope, id string, dst any) error
+	// Put creates or replaces a record. A new record takes the next
+	// sequence number, which fixes its place in List order; a replaced
+	// record keeps its place.
+	Put(c Collection, scope, id string, v any) error
+	// Delete removes a record. Returns ErrNotFound.
+	Delete(c Collection, scope, id string) error
+	// List calls fn with the records of (c, scope) whose sequence number is
+	// greater than after, in sequence order, until fn returns false or an
+	// error (which List returns).
+	List(c Collection, scope string, after int64, fn func(r Raw) (bool, error)) error
+	// Count returns the number of records in (c, scope).
+	Count(c Collection, scope string) (int, error)
+	// DeleteScope removes every record of (c, scope).
+	DeleteScope(c Collection, scope string) error
+}
+
+// Raw is one stored record as List yields it.
+type Raw struct {
+	Seq  int64
+	ID   string
+	Data []byte
+}
+
+// Clock tells the time. Tests inject a fixed or stepping clock.
+type Clock interface{ Now() time.Time }
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// NewID returns a new resource ID in the form the service uses: a UUIDv4.
+func NewID() string { return uuid.NewString() }
+
+// ARN builds an Amazon Connect Cases ARN:
+// arn:aws:cases:{region}:{account}:{resource}.
+func ARN(region, account, resource string) string {
+	return fmt.Sprintf("arn:aws:cases:%s:%s:%s", region, account, resource)
+}
