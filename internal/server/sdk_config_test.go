@@ -47,7 +47,6 @@ func must[T any](t *testing.T) func(T, error) T {
 	}
 }
 
-
 func TestSDKDomains(t *testing.T) {
 	ctx := context.Background()
 	c := newClient(t, servertest.WithConfig(func(c *server.Config) { c.Quotas.DomainsPerAccount = 2 }))
