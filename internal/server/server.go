@@ -17,7 +17,6 @@ import (
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
-	"github.com/localcases/localcases/store/memory"
 )
 
 // Config is everything a Server needs. DefaultConfig gives the documented
@@ -83,9 +82,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = localcases.SystemClock{}
 	}
-	// The durable engines arrive with their own issue; until then every
-	// server keeps its state in memory.
-	store := memory.New()
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	svc, err := service.New(ctx, store, service.Config{
 		Region: cfg.Region, Account: cfg.Account, Quotas: cfg.Quotas,
 		Clock: cfg.Clock, Logger: cfg.Logger.With("subsystem", "service"),
