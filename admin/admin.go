@@ -41,11 +41,17 @@ func NewHandler(opts Options) *Handler {
 	}
 	h := &Handler{opts: opts, started: opts.Now(), mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET "+Prefix+"health", h.health)
+	h.mux.HandleFunc("GET "+Prefix+"stats", h.stats)
 	h.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no admin endpoint " + r.Method + " " + r.URL.Path})
 	})
 	return h
 }
+
+// Handle adds an endpoint under the admin namespace; pattern is a ServeMux
+// pattern whose path starts with Prefix. Subsystems (fault injection, state
+// tools, profiling) register here so the admin surface stays one handler.
+func (h *Handler) Handle(pattern string, handler http.Handler) { h.mux.Handle(pattern, handler) }
 
 // SetReady marks the server ready (or not) to serve API calls.
 func (h *Handler) SetReady(v bool) { h.ready.Store(v) }
