@@ -143,6 +143,9 @@ func (s *Server) URL() string {
 // Service returns the service, for tests that seed state directly.
 func (s *Server) Service() *service.Service { return s.svc }
 
+// Admin returns the admin handler, for subsystems that add endpoints.
+func (s *Server) Admin() *admin.Handler { return s.admin }
+
 // Store returns the store.
 func (s *Server) Store() localcases.Store { return s.store }
 
