@@ -1,0 +1,97 @@
+package resilience
+
+import (
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connectcases"
+	"github.com/aws/smithy-go/middleware"
+)
+
+// Kit holds the state that must be shared by every call of a client: the
+// retry budget and the per-operation breakers. Give one Kit to several
+// clients to make them share it; give each client its own to isolate them.
+type Kit struct {
+	cfg      config
+	obs      *observer
+	budget   *budget
+	breakers *breakers // nil when disabled
+	retryer  *retryer
+}
+
+// New builds a Kit. See the With* options for defaults.
+func New(opts ...Option) *Kit {
+	k := &Kit{cfg: newConfig(opts)}
+	k.obs = &observer{log: k.cfg.logger, ev: k.cfg.events}
+	k.budget = newBudget(k.cfg.budgetRatio, k.cfg.budgetFloor, k.cfg.budgetWindow)
+	if !k.cfg.breaker.Disabled {
+		k.breakers = newBreakers(k.cfg.breaker, k.cfg.clock, k.obs)
+	}
+	k.retryer = &retryer{cfg: &k.cfg, budget: k.budget, obs: k.obs}
+	return k
+}
+
+// WithDefaults is New(opts...).ClientOptions(): the one-line adoption
+//
+//	client := connectcases.NewFromConfig(cfg, resilience.WithDefaults())
+func WithDefaults(opts ...Option) func(*connectcases.Options) {
+	return New(opts...).ClientOptions()
+}
+
+// ClientOptions installs the Kit on a client: the retryer, and middleware
+// for per-call state, breakers, per-attempt timeout, logging and events.
+// It can also be passed per operation; installing it twice is harmless.
+func (k *Kit) ClientOptions() func(*connectcases.Options) {
+	return func(o *connectcases.Options) {
+		o.Retryer = k.retryer
+		// Clip: never append into a backing array shared with aws.Config.
+		o.APIOptions = append(slices.Clip(o.APIOptions), k.addMiddleware)
+	}
+}
+
+func (k *Kit) addMiddleware(stack *middleware.Stack) error {
+	if _, ok := stack.Initialize.Get(callMiddlewareID); !ok {
+		// After: the SDK's idempotency-token filler (added Before) has run,
+		// so the clientToken check sees what will actually be sent.
+		if err := stack.Initialize.Add(&callMiddleware{k: k}, middleware.After); err != nil {
+			return err
+		}
+	}
+	if _, ok := stack.Finalize.Get(attemptMiddlewareID); !ok {
+		am := &attemptMiddleware{k: k}
+		// Right after Retry: runs once per attempt, before signing, so the
+		// per-attempt timeout covers signing, sending and decoding.
+		if err := stack.Finalize.Insert(am, "Retry", middleware.After); err != nil {
+			if err := stack.Finalize.Add(am, middleware.Before); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Retryer returns the Kit's aws.RetryerV2, for clients configured by hand.
+// Alone (without ClientOptions' middleware) it classifies, backs off and
+// spends the budget, but has no breaker, attempt timeout or logging, and
+// never retries CreateCase on a 5xx because it cannot see the clientToken.
+func (k *Kit) Retryer() aws.RetryerV2 { return k.retryer }
+
+// BreakerState reports the breaker state of an operation ("CreateCase").
+// Operations not called yet are closed.
+func (k *Kit) BreakerState(operation string) BreakerState {
+	if k.breakers == nil {
+		return BreakerClosed
+	}
+	return k.breakers.get(operation).state()
+}
+
+// ForceOpen makes every operation fail fast with *BreakerOpenError for d,
+// e.g. while a HealthChecker reports an outage. d <= 0 lifts it early. It
+// overrides, and does not fire, OnBreakerStateChange; when it ends each
+// breaker is back in the state its own history dictates.
+func (k *Kit) ForceOpen(d time.Duration) {
+	if k.breakers != nil {
+		k.breakers.forceOpen(d)
+	}
+}
