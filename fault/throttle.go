@@ -1,0 +1,204 @@
+package fault
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limit is a token bucket: Rate requests per second refill, Burst capacity.
+type Limit struct {
+	Rate  float64 `json:"rate"`
+	Burst int     `json:"burst"`
+}
+
+// Unlimited disables throttling for an operation.
+var Unlimited = Limit{Rate: math.Inf(1), Burst: 0}
+
+// defaultUnlistedLimit covers operations the published quota table omits.
+var defaultUnlistedLimit = Limit{Rate: 2, Burst: 5}
+
+// connectCasesQuotas is the published Amazon Connect Cases API quota table
+// (BEHAVIOR.md §13.2). It doubles as the operation catalog.
+var connectCasesQuotas = func() map[string]Limit {
+	m := map[string]Limit{}
+	set := func(l Limit, ops ...string) {
+		for _, op := range ops {
+			m[op] = l
+		}
+	}
+	set(Limit{2, 10}, "CreateCase", "SearchCases", "ListTemplates", "ListLayouts",
+		"CreateRelatedItem", "SearchRelatedItems", "ListCaseRules", "ListTagsForResource",
+		"TagResource", "UntagResource", "GetCaseAuditEvents", "GetCaseEventConfiguration",
+		"PutCaseEventConfiguration")
+	set(Limit{4, 10}, "GetCase")
+	set(Limit{2, 2}, "UpdateCase", "ListCasesForContact")
+	set(Limit{2, 5}, "CreateField", "ListFields", "UpdateField", "BatchPutFieldOptions",
+		"CreateDomain", "GetDomain", "ListDomains", "CreateTemplate", "UpdateTemplate",
+		"CreateLayout", "UpdateLayout", "CreateCaseRule", "UpdateCaseRule", "DeleteCaseRule")
+	set(Limit{8, 25}, "BatchGetField", "BatchGetCaseRule")
+	set(Limit{6, 16}, "ListFieldOptions")
+	set(Limit{6, 20}, "GetTemplate", "GetLayout")
+	set(defaultUnlistedLimit, "DeleteCase", "DeleteDomain", "DeleteField", "DeleteLayout",
+		"DeleteTemplate", "DeleteRelatedItem", "UpdateRelatedItem", "SearchAllRelatedItems")
+	return m
+}()
+
+// DefaultQuotas returns a copy of the Connect Cases quota table.
+func DefaultQuotas() map[string]Limit {
+	m := make(map[string]Limit, len(connectCasesQuotas))
+	for k, v := range connectCasesQuotas {
+		m[k] = v
+	}
+	return m
+}
+
+var knownOps = KnownOperations()
+
+// KnownOperations lists every Connect Cases operation, sorted.
+func KnownOperations() []string {
+	out := make([]string, 0, len(connectCasesQuotas))
+	for op := range connectCasesQuotas {
+		out = append(out, op)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func canonicalOp(ops []string, op string) (string, bool) {
+	for _, o := range ops {
+		if o == op {
+			return o, true
+		}
+	}
+	for _, o := range ops {
+		if strings.EqualFold(o, op) {
+			return o, true
+		}
+	}
+	return "", false
+}
+
+// ThrottleConfig configures a Throttler. The zero value is a disabled
+// throttler, because most local runs want speed, not quotas.
+type ThrottleConfig struct {
+	Enabled bool `json:"enabled"`
+	// Operations overrides the quota of individual operations.
+	Operations map[string]Limit `json:"operations,omitempty"`
+	// Default applies to operations not in the quota table or Operations;
+	// nil means 2 req/s, burst 5.
+	Default *Limit `json:"default,omitempty"`
+}
+
+// Throttler enforces per-operation token buckets with the real Connect Cases
+// quotas. Buckets are per operation, as the real quotas are per account and
+// Region, not per caller. Times are passed in explicitly so a fake clock can
+// drive refills.
+type Throttler struct {
+	mu       sync.Mutex
+	enabled  bool
+	limits   map[string]Limit
+	def      Limit
+	limiters map[string]*rate.Limiter
+}
+
+// NewThrottler builds a throttler from cfg.
+func NewThrottler(cfg ThrottleConfig) *Throttler {
+	t := &Throttler{
+		enabled:  cfg.Enabled,
+		limits:   DefaultQuotas(),
+		def:      defaultUnlistedLimit,
+		limiters: map[string]*rate.Limiter{},
+	}
+	if cfg.Default != nil {
+		t.def = *cfg.Default
+	}
+	for op, l := range cfg.Operations {
+		t.limits[op] = l
+	}
+	return t
+}
+
+// Enabled reports whether the throttler limits anything.
+func (t *Throttler) Enabled() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.enabled
+}
+
+// SetEnabled turns throttling on or off. Turning it on starts from full
+// buckets, as a freshly started service would.
+func (t *Throttler) SetEnabled(on bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if on && !t.enabled {
+		t.limiters = map[string]*rate.Limiter{}
+	}
+	t.enabled = on
+}
+
+// SetLimit overrides the quota of op and resets its bucket.
+func (t *Throttler) SetLimit(op string, l Limit) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.limits[op] = l
+	delete(t.limiters, op)
+}
+
+// Limit returns the quota in force for op.
+func (t *Throttler) Limit(op string) Limit {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.limitLocked(op)
+}
+
+func (t *Throttler) limitLocked(op string) Limit {
+	if l, ok := t.limits[op]; ok {
+		return l
+	}
+	return t.def
+}
+
+// Allow takes one token for op at now and reports whether the call may
+// proceed. A disabled throttler always allows.
+func (t *Throttler) Allow(op string, now time.Time) bool {
+	if t == nil {
+		return true
+	}
+	t.mu.Lock()
+	if !t.enabled {
+		t.mu.Unlock()
+		return true
+	}
+	lim, ok := t.limiters[op]
+	if !ok {
+		l := t.limitLocked(op)
+		r := rate.Limit(l.Rate)
+		if math.IsInf(l.Rate, 1) {
+			r = rate.Inf
+		}
+		// NewLimiter starts full, so the first burst is served as in AWS.
+		lim = rate.NewLimiter(r, l.Burst)
+		t.limiters[op] = lim
+	}
+	t.mu.Unlock()
+	return lim.AllowN(now, 1)
+}
+
+// Decide is Allow phrased as a fault decision: a throttled call yields a
+// ThrottlingException decision with Source "throttle".
+func (t *Throttler) Decide(op string, now time.Time) (Decision, bool) {
+	if t.Allow(op, now) {
+		return Decision{}, false
+	}
+	return throttleDecision(), true
+}
+
+func throttleDecision() Decision {
+	e := ErrorSpec{Code: CodeThrottling}.Resolve()
+	return Decision{Action: ActionError, Source: SourceThrottle, Error: &e}
+}
