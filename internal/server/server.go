@@ -106,11 +106,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 // Handler is the whole HTTP surface: the admin namespace and the API.
+//
+// It splits on the prefix by hand rather than with a ServeMux: a mux would
+// clean API paths (redirecting a caseId of "..") before restjson sees them.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle(admin.Prefix, s.admin)
-	mux.Handle("/", s.api)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, admin.Prefix) {
+			s.admin.ServeHTTP(w, r)
+			return
+		}
+		s.api.ServeHTTP(w, r)
+	})
 }
 
 // Open starts listening and serving.
