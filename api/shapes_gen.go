@@ -4,33 +4,33 @@ package api
 
 // AccessDeniedException is documented as: You do not have sufficient access to perform this action.
 type AccessDeniedException struct {
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 }
 
 // AuditEvent is documented as: Represents the content of a particular audit event.
 type AuditEvent struct {
 	// Unique identifier of a case audit history event.
-	EventId *string `json:"eventId,omitempty"`
+	EventId *string `json:"eventId,omitzero"`
 	// A list of Case Audit History event fields.
 	Fields []AuditEventField `json:"fields"`
 	// Information of the user which performed the audit.
-	PerformedBy *AuditEventPerformedBy `json:"performedBy,omitempty"`
+	PerformedBy *AuditEventPerformedBy `json:"performedBy,omitzero"`
 	// Time at which an Audit History event took place.
-	PerformedTime *Time `json:"performedTime,omitempty"`
+	PerformedTime *Time `json:"performedTime,omitzero"`
 	// The Type of the related item.
-	RelatedItemType *RelatedItemType `json:"relatedItemType,omitempty"`
+	RelatedItemType *RelatedItemType `json:"relatedItemType,omitzero"`
 	// The type of audit history event. Valid Values: Case.Created | Case.Updated | RelatedItem.Created | RelatedItem.Updated | RelatedItem.Deleted
-	Type *AuditEventType `json:"type,omitempty"`
+	Type *AuditEventType `json:"type,omitzero"`
 }
 
 // AuditEventField is documented as: Fields for audit event.
 type AuditEventField struct {
 	// Unique identifier of field in an Audit History entry.
-	EventFieldId *string `json:"eventFieldId,omitempty"`
+	EventFieldId *string `json:"eventFieldId,omitzero"`
 	// Union of potential field value types.
-	NewValue *AuditEventFieldValueUnion `json:"newValue,omitempty"`
+	NewValue *AuditEventFieldValueUnion `json:"newValue,omitzero"`
 	// Union of potential field value types.
-	OldValue *AuditEventFieldValueUnion `json:"oldValue,omitempty"`
+	OldValue *AuditEventFieldValueUnion `json:"oldValue,omitzero"`
 }
 
 // AuditEventFieldValueUnion is documented as: Object to store union of Field values.
@@ -38,29 +38,29 @@ type AuditEventField struct {
 // AuditEventFieldValueUnion is a union: exactly one member must be set.
 type AuditEventFieldValueUnion struct {
 	// Can be either null, or have a Boolean value type. Only one value can be provided.
-	BooleanValue *bool `json:"booleanValue,omitempty"`
+	BooleanValue *bool `json:"booleanValue,omitzero"`
 	// Can be either null, or have a Double value type. Only one value can be provided.
-	DoubleValue *float64         `json:"doubleValue,omitempty"`
-	EmptyValue  *EmptyFieldValue `json:"emptyValue,omitempty"`
+	DoubleValue *float64         `json:"doubleValue,omitzero"`
+	EmptyValue  *EmptyFieldValue `json:"emptyValue,omitzero"`
 	// Can be either null, or have a String value type. Only one value can be provided.
-	StringValue *string `json:"stringValue,omitempty"`
+	StringValue *string `json:"stringValue,omitzero"`
 	// Can be either null, or have a String value type formatted as an ARN. Only one value can be provided.
-	UserArnValue *string `json:"userArnValue,omitempty"`
+	UserArnValue *string `json:"userArnValue,omitzero"`
 }
 
 // AuditEventPerformedBy is documented as: Information of the user which performed the audit.
 type AuditEventPerformedBy struct {
 	// Unique identifier of an IAM role.
-	IamPrincipalArn *string    `json:"iamPrincipalArn,omitempty"`
-	User            *UserUnion `json:"user,omitempty"`
+	IamPrincipalArn *string    `json:"iamPrincipalArn,omitzero"`
+	User            *UserUnion `json:"user,omitzero"`
 }
 
 // BasicLayout is documented as: Content specific to BasicLayout type. It configures fields in the top panel and More Info tab of agent application.
 type BasicLayout struct {
 	// This represents sections in a tab of the page layout.
-	MoreInfo *LayoutSections `json:"moreInfo,omitempty"`
+	MoreInfo *LayoutSections `json:"moreInfo,omitzero"`
 	// This represents sections in a panel of the page layout.
-	TopPanel *LayoutSections `json:"topPanel,omitempty"`
+	TopPanel *LayoutSections `json:"topPanel,omitzero"`
 }
 
 // BatchGetCaseRuleRequest is the model shape of that name.
@@ -78,7 +78,7 @@ type BatchGetCaseRuleResponse struct {
 	// A list of case rule errors.
 	Errors []CaseRuleError `json:"errors"`
 	// A list of unprocessed case rule identifiers.
-	UnprocessedCaseRules []string `json:"unprocessedCaseRules,omitempty"`
+	UnprocessedCaseRules []string `json:"unprocessedCaseRules,omitzero"`
 }
 
 // BatchGetFieldRequest is the model shape of that name.
@@ -110,7 +110,7 @@ type BatchPutFieldOptionsRequest struct {
 // BatchPutFieldOptionsResponse is the model shape of that name.
 type BatchPutFieldOptionsResponse struct {
 	// A list of field errors.
-	Errors []FieldOptionError `json:"errors,omitempty"`
+	Errors []FieldOptionError `json:"errors,omitzero"`
 }
 
 // BooleanCondition is documented as: Boolean condition for a rule. In the Amazon Connect admin website, case rules are known as case field conditions. For more information about case field conditions, see Add case field conditions to a case template.
@@ -118,23 +118,23 @@ type BatchPutFieldOptionsResponse struct {
 // BooleanCondition is a union: exactly one member must be set.
 type BooleanCondition struct {
 	// Combines multiple conditions with AND operator. All conditions must be true for the compound condition to be true.
-	AndAll *CompoundCondition `json:"andAll,omitempty"`
+	AndAll *CompoundCondition `json:"andAll,omitzero"`
 	// Tests that operandOne is equal to operandTwo.
-	EqualTo *BooleanOperands `json:"equalTo,omitempty"`
+	EqualTo *BooleanOperands `json:"equalTo,omitzero"`
 	// Tests that operandOne is not equal to operandTwo.
-	NotEqualTo *BooleanOperands `json:"notEqualTo,omitempty"`
+	NotEqualTo *BooleanOperands `json:"notEqualTo,omitzero"`
 	// Combines multiple conditions with OR operator. At least one condition must be true for the compound condition to be true.
-	OrAll *CompoundCondition `json:"orAll,omitempty"`
+	OrAll *CompoundCondition `json:"orAll,omitzero"`
 }
 
 // BooleanOperands is documented as: Boolean operands for a condition. In the Amazon Connect admin website, case rules are known as case field conditions. For more information about case field conditions, see Add case field conditions to a case template.
 type BooleanOperands struct {
 	// Represents the left hand operand in the condition.
-	OperandOne *OperandOne `json:"operandOne,omitempty"`
+	OperandOne *OperandOne `json:"operandOne,omitzero"`
 	// Represents the right hand operand in the condition.
-	OperandTwo *OperandTwo `json:"operandTwo,omitempty"`
+	OperandTwo *OperandTwo `json:"operandTwo,omitzero"`
 	// The value of the outer rule if the condition evaluates to true.
-	Result *bool `json:"result,omitempty"`
+	Result *bool `json:"result,omitzero"`
 }
 
 // CaseEventIncludedData is documented as: Details of what case data is published through the case event stream.
@@ -148,14 +148,14 @@ type CaseEventIncludedData struct {
 // CaseFilter is a union: exactly one member must be set.
 type CaseFilter struct {
 	// Provides "and all" filtering.
-	AndAll []CaseFilter `json:"andAll,omitempty"`
+	AndAll []CaseFilter `json:"andAll,omitzero"`
 	// A list of fields to filter on.
-	Field *FieldFilter `json:"field,omitempty"`
-	Not   *CaseFilter  `json:"not,omitempty"`
+	Field *FieldFilter `json:"field,omitzero"`
+	Not   *CaseFilter  `json:"not,omitzero"`
 	// Provides "or all" filtering.
-	OrAll []CaseFilter `json:"orAll,omitempty"`
+	OrAll []CaseFilter `json:"orAll,omitzero"`
 	// A list of tags to filter on.
-	Tag *TagFilter `json:"tag,omitempty"`
+	Tag *TagFilter `json:"tag,omitzero"`
 }
 
 // CaseRuleDetails is documented as: Represents what rule type should take place, under what conditions. In the Amazon Connect admin website, case rules are known as case field conditions. For more information about case field conditions, see Add case field conditions to a case template.
@@ -163,57 +163,57 @@ type CaseFilter struct {
 // CaseRuleDetails is a union: exactly one member must be set.
 type CaseRuleDetails struct {
 	// Which options are available in a child field based on the selected value in a parent field.
-	FieldOptions *FieldOptionsCaseRule `json:"fieldOptions,omitempty"`
+	FieldOptions *FieldOptionsCaseRule `json:"fieldOptions,omitzero"`
 	// Whether a field is visible, based on values in other fields.
-	Hidden *HiddenCaseRule `json:"hidden,omitempty"`
+	Hidden *HiddenCaseRule `json:"hidden,omitzero"`
 	// Required rule type, used to indicate whether a field is required.
-	Required *RequiredCaseRule `json:"required,omitempty"`
+	Required *RequiredCaseRule `json:"required,omitzero"`
 }
 
 // CaseRuleError is documented as: Error for batch describe case rules API failure. In the Amazon Connect admin website, case rules are known as case field conditions. For more information about case field conditions, see Add case field conditions to a case template.
 type CaseRuleError struct {
 	// Error code from getting a case rule.
-	ErrorCode *string `json:"errorCode,omitempty"`
+	ErrorCode *string `json:"errorCode,omitzero"`
 	// The case rule identifier that caused the error.
-	Id *string `json:"id,omitempty"`
+	Id *string `json:"id,omitzero"`
 	// Error message from getting a case rule.
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 }
 
 // CaseRuleIdentifier is documented as: Object containing case rule identifier information.
 type CaseRuleIdentifier struct {
 	// Unique identifier of a case rule.
-	Id *string `json:"id,omitempty"`
+	Id *string `json:"id,omitzero"`
 }
 
 // CaseRuleSummary is documented as: Summary information of this case rule. In the Amazon Connect admin website, case rules are known as case field conditions. For more information about case field conditions, see Add case field conditions to a case template.
 type CaseRuleSummary struct {
 	// The Amazon Resource Name (ARN) of the case rule.
-	CaseRuleArn *string `json:"caseRuleArn,omitempty"`
+	CaseRuleArn *string `json:"caseRuleArn,omitzero"`
 	// Unique identifier of a case rule.
-	CaseRuleId *string `json:"caseRuleId,omitempty"`
+	CaseRuleId *string `json:"caseRuleId,omitzero"`
 	// Description of a case rule.
-	Description *string `json:"description,omitempty"`
+	Description *string `json:"description,omitzero"`
 	// Name of the case rule.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// Possible types for a rule.
-	RuleType *RuleType `json:"ruleType,omitempty"`
+	RuleType *RuleType `json:"ruleType,omitzero"`
 }
 
 // CaseSummary is documented as: Case summary information.
 type CaseSummary struct {
 	// A unique identifier of the case.
-	CaseId *string `json:"caseId,omitempty"`
+	CaseId *string `json:"caseId,omitzero"`
 	// A unique identifier of a template.
-	TemplateId *string `json:"templateId,omitempty"`
+	TemplateId *string `json:"templateId,omitzero"`
 }
 
 // CommentContent is documented as: Represents the content of a Comment to be returned to agents.
 type CommentContent struct {
 	// Text in the body of a Comment on a case.
-	Body *string `json:"body,omitempty"`
+	Body *string `json:"body,omitzero"`
 	// Type of the text in the box of a Comment on a case.
-	ContentType *CommentBodyTextType `json:"contentType,omitempty"`
+	ContentType *CommentBodyTextType `json:"contentType,omitzero"`
 }
 
 // CommentFilter is a filter for related items of type Comment.
@@ -223,9 +223,9 @@ type CommentFilter struct {
 // CommentUpdateContent is documented as: Represents the updated content of a Comment related item.
 type CommentUpdateContent struct {
 	// Updated text in the body of a Comment on a case.
-	Body *string `json:"body,omitempty"`
+	Body *string `json:"body,omitzero"`
 	// Type of the text in the box of a Comment on a case.
-	ContentType *CommentBodyTextType `json:"contentType,omitempty"`
+	ContentType *CommentBodyTextType `json:"contentType,omitzero"`
 }
 
 // CompoundCondition is a compound condition that combines multiple boolean conditions using logical operators. In the Amazon Connect admin website, case rules are known as case field conditions. For more information about case field conditions, see Add case field conditions to a case template.
@@ -236,148 +236,148 @@ type CompoundCondition struct {
 
 // ConflictException is the requested operation would cause a conflict with the current state of a service resource associated with the request. Resolve the conflict before retrying this request. See the accompanying error message for details.
 type ConflictException struct {
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 }
 
 // ConnectCaseContent is documented as: Represents the content of a ConnectCase type related item.
 type ConnectCaseContent struct {
 	// A unique identifier of the case.
-	CaseId *string `json:"caseId,omitempty"`
+	CaseId *string `json:"caseId,omitzero"`
 }
 
 // ConnectCaseFilter is a filter for related items of type ConnectCase.
 type ConnectCaseFilter struct {
 	// A unique identifier of the case.
-	CaseId *string `json:"caseId,omitempty"`
+	CaseId *string `json:"caseId,omitzero"`
 }
 
 // ConnectCaseInputContent is documented as: Represents the content of a ConnectCase related item.
 type ConnectCaseInputContent struct {
 	// A unique identifier of the case.
-	CaseId *string `json:"caseId,omitempty"`
+	CaseId *string `json:"caseId,omitzero"`
 }
 
 // Contact is an object that represents an Amazon Connect contact object.
 type Contact struct {
 	// A unique identifier of a contact in Amazon Connect.
-	ContactArn *string `json:"contactArn,omitempty"`
+	ContactArn *string `json:"contactArn,omitzero"`
 }
 
 // ContactContent is an object that represents a content of an Amazon Connect contact object.
 type ContactContent struct {
 	// A list of channels to filter on for related items of type Contact.
-	Channel *string `json:"channel,omitempty"`
+	Channel *string `json:"channel,omitzero"`
 	// The difference between the InitiationTimestamp and the DisconnectTimestamp of the contact.
-	ConnectedToSystemTime *Time `json:"connectedToSystemTime,omitempty"`
+	ConnectedToSystemTime *Time `json:"connectedToSystemTime,omitzero"`
 	// A unique identifier of a contact in Amazon Connect.
-	ContactArn *string `json:"contactArn,omitempty"`
+	ContactArn *string `json:"contactArn,omitzero"`
 }
 
 // ContactFilter is a filter for related items of type Contact.
 type ContactFilter struct {
 	// A list of channels to filter on for related items of type Contact.
-	Channel []string `json:"channel,omitempty"`
+	Channel []string `json:"channel,omitzero"`
 	// A unique identifier of a contact in Amazon Connect.
-	ContactArn *string `json:"contactArn,omitempty"`
+	ContactArn *string `json:"contactArn,omitzero"`
 }
 
 // CreateCaseRequest is the model shape of that name.
 type CreateCaseRequest struct {
 	// A unique, case-sensitive identifier that you provide to ensure the idempotency of the request. If not provided, the Amazon Web Services SDK populates this field. For more information about idempotency, see Making retries safe with idempotent APIs.
-	ClientToken *string `json:"clientToken,omitempty"`
+	ClientToken *string `json:"clientToken,omitzero"`
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// An array of objects with field ID (matching ListFields/DescribeField) and value union data.
 	Fields      []FieldValue `json:"fields"`
-	PerformedBy *UserUnion   `json:"performedBy,omitempty"`
+	PerformedBy *UserUnion   `json:"performedBy,omitzero"`
 	// A map of of key-value pairs that represent tags on a resource. Tags are used to organize, track, or control access for this resource.
-	Tags map[string]string `json:"tags,omitempty"`
+	Tags map[string]string `json:"tags,omitzero"`
 	// A unique identifier of a template.
-	TemplateId *string `json:"templateId,omitempty"`
+	TemplateId *string `json:"templateId,omitzero"`
 }
 
 // CreateCaseResponse is the model shape of that name.
 type CreateCaseResponse struct {
 	// The Amazon Resource Name (ARN) of the case.
-	CaseArn *string `json:"caseArn,omitempty"`
+	CaseArn *string `json:"caseArn,omitzero"`
 	// A unique identifier of the case.
-	CaseId *string `json:"caseId,omitempty"`
+	CaseId *string `json:"caseId,omitzero"`
 }
 
 // CreateCaseRuleRequest is the model shape of that name.
 type CreateCaseRuleRequest struct {
 	// The description of a case rule.
-	Description *string `json:"description,omitempty"`
+	Description *string `json:"description,omitzero"`
 	// Unique identifier of a Cases domain.
 	DomainId *string `json:"-"`
 	// Name of the case rule.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// Represents what rule type should take place, under what conditions.
-	Rule *CaseRuleDetails `json:"rule,omitempty"`
+	Rule *CaseRuleDetails `json:"rule,omitzero"`
 }
 
 // CreateCaseRuleResponse is the model shape of that name.
 type CreateCaseRuleResponse struct {
 	// The Amazon Resource Name (ARN) of a case rule.
-	CaseRuleArn *string `json:"caseRuleArn,omitempty"`
+	CaseRuleArn *string `json:"caseRuleArn,omitzero"`
 	// Unique identifier of a case rule.
-	CaseRuleId *string `json:"caseRuleId,omitempty"`
+	CaseRuleId *string `json:"caseRuleId,omitzero"`
 }
 
 // CreateDomainRequest is the model shape of that name.
 type CreateDomainRequest struct {
 	// The name for your Cases domain. It must be unique for your Amazon Web Services account.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 }
 
 // CreateDomainResponse is the model shape of that name.
 type CreateDomainResponse struct {
 	// The Amazon Resource Name (ARN) for the Cases domain.
-	DomainArn *string `json:"domainArn,omitempty"`
+	DomainArn *string `json:"domainArn,omitzero"`
 	// The unique identifier of the Cases domain.
-	DomainId *string `json:"domainId,omitempty"`
+	DomainId *string `json:"domainId,omitzero"`
 	// The status of the domain.
-	DomainStatus *DomainStatus `json:"domainStatus,omitempty"`
+	DomainStatus *DomainStatus `json:"domainStatus,omitzero"`
 }
 
 // CreateFieldRequest is the model shape of that name.
 type CreateFieldRequest struct {
 	// Union of field attributes.
-	Attributes *FieldAttributes `json:"attributes,omitempty"`
+	Attributes *FieldAttributes `json:"attributes,omitzero"`
 	// The description of the field.
-	Description *string `json:"description,omitempty"`
+	Description *string `json:"description,omitzero"`
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// The name of the field.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// Defines the data type, some system constraints, and default display of the field.
-	Type *FieldType `json:"type,omitempty"`
+	Type *FieldType `json:"type,omitzero"`
 }
 
 // CreateFieldResponse is the model shape of that name.
 type CreateFieldResponse struct {
 	// The Amazon Resource Name (ARN) of the field.
-	FieldArn *string `json:"fieldArn,omitempty"`
+	FieldArn *string `json:"fieldArn,omitzero"`
 	// The unique identifier of a field.
-	FieldId *string `json:"fieldId,omitempty"`
+	FieldId *string `json:"fieldId,omitzero"`
 }
 
 // CreateLayoutRequest is the model shape of that name.
 type CreateLayoutRequest struct {
 	// Information about which fields will be present in the layout, and information about the order of the fields.
-	Content *LayoutContent `json:"content,omitempty"`
+	Content *LayoutContent `json:"content,omitzero"`
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// The name of the layout. It must be unique for the Cases domain.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 }
 
 // CreateLayoutResponse is the model shape of that name.
 type CreateLayoutResponse struct {
 	// The Amazon Resource Name (ARN) of the newly created layout.
-	LayoutArn *string `json:"layoutArn,omitempty"`
+	LayoutArn *string `json:"layoutArn,omitzero"`
 	// The unique identifier of the layout.
-	LayoutId *string `json:"layoutId,omitempty"`
+	LayoutId *string `json:"layoutId,omitzero"`
 }
 
 // CreateRelatedItemRequest is the model shape of that name.
@@ -385,49 +385,49 @@ type CreateRelatedItemRequest struct {
 	// A unique identifier of the case.
 	CaseId *string `json:"-"`
 	// The content of a related item to be created.
-	Content *RelatedItemInputContent `json:"content,omitempty"`
+	Content *RelatedItemInputContent `json:"content,omitzero"`
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// Represents the creator of the related item.
-	PerformedBy *UserUnion `json:"performedBy,omitempty"`
+	PerformedBy *UserUnion `json:"performedBy,omitzero"`
 	// The type of a related item.
-	Type *RelatedItemType `json:"type,omitempty"`
+	Type *RelatedItemType `json:"type,omitzero"`
 }
 
 // CreateRelatedItemResponse is the model shape of that name.
 type CreateRelatedItemResponse struct {
 	// The Amazon Resource Name (ARN) of the related item.
-	RelatedItemArn *string `json:"relatedItemArn,omitempty"`
+	RelatedItemArn *string `json:"relatedItemArn,omitzero"`
 	// The unique identifier of the related item.
-	RelatedItemId *string `json:"relatedItemId,omitempty"`
+	RelatedItemId *string `json:"relatedItemId,omitzero"`
 }
 
 // CreateTemplateRequest is the model shape of that name.
 type CreateTemplateRequest struct {
 	// A brief description of the template.
-	Description *string `json:"description,omitempty"`
+	Description *string `json:"description,omitzero"`
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// Configuration of layouts associated to the template.
-	LayoutConfiguration *LayoutConfiguration `json:"layoutConfiguration,omitempty"`
+	LayoutConfiguration *LayoutConfiguration `json:"layoutConfiguration,omitzero"`
 	// A name for the template. It must be unique per domain.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// A list of fields that must contain a value for a case to be successfully created with this template.
-	RequiredFields []RequiredField `json:"requiredFields,omitempty"`
+	RequiredFields []RequiredField `json:"requiredFields,omitzero"`
 	// A list of case rules (also known as case field conditions) on a template.
-	Rules []TemplateRule `json:"rules,omitempty"`
+	Rules []TemplateRule `json:"rules,omitzero"`
 	// The status of the template.
-	Status *TemplateStatus `json:"status,omitempty"`
+	Status *TemplateStatus `json:"status,omitzero"`
 	// Defines tag propagation configuration for resources created within a domain. Tags specified here will be automatically applied to resources being created for the specified resource type.
-	TagPropagationConfigurations []TagPropagationConfiguration `json:"tagPropagationConfigurations,omitempty"`
+	TagPropagationConfigurations []TagPropagationConfiguration `json:"tagPropagationConfigurations,omitzero"`
 }
 
 // CreateTemplateResponse is the model shape of that name.
 type CreateTemplateResponse struct {
 	// The Amazon Resource Name (ARN) of the newly created template.
-	TemplateArn *string `json:"templateArn,omitempty"`
+	TemplateArn *string `json:"templateArn,omitzero"`
 	// A unique identifier of a template.
-	TemplateId *string `json:"templateId,omitempty"`
+	TemplateId *string `json:"templateId,omitzero"`
 }
 
 // CustomContent is documented as: Represents the content of a Custom type related item.
@@ -441,18 +441,18 @@ type CustomContent struct {
 // CustomFieldsFilter is a union: exactly one member must be set.
 type CustomFieldsFilter struct {
 	// Provides "and all" filtering.
-	AndAll []CustomFieldsFilter `json:"andAll,omitempty"`
-	Field  *FieldFilter         `json:"field,omitempty"`
+	AndAll []CustomFieldsFilter `json:"andAll,omitzero"`
+	Field  *FieldFilter         `json:"field,omitzero"`
 	// Excludes items matching the filter.
-	Not *CustomFieldsFilter `json:"not,omitempty"`
+	Not *CustomFieldsFilter `json:"not,omitzero"`
 	// Provides "or all" filtering.
-	OrAll []CustomFieldsFilter `json:"orAll,omitempty"`
+	OrAll []CustomFieldsFilter `json:"orAll,omitzero"`
 }
 
 // CustomFilter is a filter for related items of type Custom.
 type CustomFilter struct {
 	// Filter conditions for custom fields.
-	Fields *CustomFieldsFilter `json:"fields,omitempty"`
+	Fields *CustomFieldsFilter `json:"fields,omitzero"`
 }
 
 // CustomInputContent is documented as: Represents the content of a Custom related item.
@@ -554,11 +554,11 @@ type DeleteTemplateResponse struct {
 // DomainSummary is documented as: Object for the summarized details of the domain.
 type DomainSummary struct {
 	// The Amazon Resource Name (ARN) of the domain.
-	DomainArn *string `json:"domainArn,omitempty"`
+	DomainArn *string `json:"domainArn,omitzero"`
 	// The unique identifier of the domain.
-	DomainId *string `json:"domainId,omitempty"`
+	DomainId *string `json:"domainId,omitzero"`
 	// The name of the domain.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 }
 
 // EmptyFieldValue is an empty value. You cannot set EmptyFieldValue on a field that is required on a case template. This structure will never have any data members. It signifies an empty value on a case field.
@@ -572,17 +572,17 @@ type EmptyOperandValue struct {
 // EventBridgeConfiguration is documented as: Configuration to enable EventBridge case event delivery and determine what data is delivered.
 type EventBridgeConfiguration struct {
 	// Indicates whether the to broadcast case event data to the customer.
-	Enabled *bool `json:"enabled,omitempty"`
+	Enabled *bool `json:"enabled,omitzero"`
 	// Details of what case and related item data is published through the case event stream.
-	IncludedData *EventIncludedData `json:"includedData,omitempty"`
+	IncludedData *EventIncludedData `json:"includedData,omitzero"`
 }
 
 // EventIncludedData is documented as: Details of what case and related item data is published through the case event stream.
 type EventIncludedData struct {
 	// Details of what case data is published through the case event stream.
-	CaseData *CaseEventIncludedData `json:"caseData,omitempty"`
+	CaseData *CaseEventIncludedData `json:"caseData,omitzero"`
 	// Details of what related item data is published through the case event stream.
-	RelatedItemData *RelatedItemEventIncludedData `json:"relatedItemData,omitempty"`
+	RelatedItemData *RelatedItemEventIncludedData `json:"relatedItemData,omitzero"`
 }
 
 // FieldAttributes is documented as: Union of field attributes.
@@ -590,17 +590,17 @@ type EventIncludedData struct {
 // FieldAttributes is a union: exactly one member must be set.
 type FieldAttributes struct {
 	// Field attributes for Text field type.
-	Text *TextAttributes `json:"text,omitempty"`
+	Text *TextAttributes `json:"text,omitzero"`
 }
 
 // FieldError is documented as: Object for errors on fields.
 type FieldError struct {
 	// The error code from getting a field.
-	ErrorCode *string `json:"errorCode,omitempty"`
+	ErrorCode *string `json:"errorCode,omitzero"`
 	// The field identifier that caused the error.
-	Id *string `json:"id,omitempty"`
+	Id *string `json:"id,omitzero"`
 	// The error message from getting a field.
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 }
 
 // FieldFilter is a filter for fields. Only one value can be provided.
@@ -608,17 +608,17 @@ type FieldError struct {
 // FieldFilter is a union: exactly one member must be set.
 type FieldFilter struct {
 	// Object containing field identifier and value information.
-	Contains *FieldValue `json:"contains,omitempty"`
+	Contains *FieldValue `json:"contains,omitzero"`
 	// Object containing field identifier and value information.
-	EqualTo *FieldValue `json:"equalTo,omitempty"`
+	EqualTo *FieldValue `json:"equalTo,omitzero"`
 	// Object containing field identifier and value information.
-	GreaterThan *FieldValue `json:"greaterThan,omitempty"`
+	GreaterThan *FieldValue `json:"greaterThan,omitzero"`
 	// Object containing field identifier and value information.
-	GreaterThanOrEqualTo *FieldValue `json:"greaterThanOrEqualTo,omitempty"`
+	GreaterThanOrEqualTo *FieldValue `json:"greaterThanOrEqualTo,omitzero"`
 	// Object containing field identifier and value information.
-	LessThan *FieldValue `json:"lessThan,omitempty"`
+	LessThan *FieldValue `json:"lessThan,omitzero"`
 	// Object containing field identifier and value information.
-	LessThanOrEqualTo *FieldValue `json:"lessThanOrEqualTo,omitempty"`
+	LessThanOrEqualTo *FieldValue `json:"lessThanOrEqualTo,omitzero"`
 }
 
 // FieldGroup is documented as: Object for a group of fields and associated properties.
@@ -626,73 +626,73 @@ type FieldGroup struct {
 	// Represents an ordered list containing field related information.
 	Fields []FieldItem `json:"fields"`
 	// Name of the field group.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 }
 
 // FieldIdentifier is documented as: Object for unique identifier of a field.
 type FieldIdentifier struct {
 	// Unique identifier of a field.
-	Id *string `json:"id,omitempty"`
+	Id *string `json:"id,omitzero"`
 }
 
 // FieldItem is documented as: Object for field related information.
 type FieldItem struct {
 	// Unique identifier of a field.
-	Id *string `json:"id,omitempty"`
+	Id *string `json:"id,omitzero"`
 }
 
 // FieldOption is documented as: Object for field Options information.
 type FieldOption struct {
 	// Describes whether the FieldOption is active (displayed) or inactive.
-	Active *bool `json:"active,omitempty"`
+	Active *bool `json:"active,omitzero"`
 	// FieldOptionName has max length 100 and disallows trailing spaces.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// FieldOptionValue has max length 100 and must be alphanumeric with hyphens and underscores.
-	Value *string `json:"value,omitempty"`
+	Value *string `json:"value,omitzero"`
 }
 
 // FieldOptionError is documented as: Object for field Options errors.
 type FieldOptionError struct {
 	// Error code from creating or updating field option.
-	ErrorCode *string `json:"errorCode,omitempty"`
+	ErrorCode *string `json:"errorCode,omitzero"`
 	// Error message from creating or updating field option.
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 	// The field option value that caused the error.
-	Value *string `json:"value,omitempty"`
+	Value *string `json:"value,omitzero"`
 }
 
 // FieldOptionsCaseRule is documented as: Rules that control which options are available in a child field based on the selected value in a parent field.
 type FieldOptionsCaseRule struct {
 	// The identifier of the child field whose options are controlled.
-	ChildFieldId *string `json:"childFieldId,omitempty"`
+	ChildFieldId *string `json:"childFieldId,omitzero"`
 	// A mapping between a parent field option value and child field option values.
 	ParentChildFieldOptionsMappings []ParentChildFieldOptionsMapping `json:"parentChildFieldOptionsMappings"`
 	// The identifier of the parent field that controls options.
-	ParentFieldId *string `json:"parentFieldId,omitempty"`
+	ParentFieldId *string `json:"parentFieldId,omitzero"`
 }
 
 // FieldSummary is documented as: Object for the summarized details of the field.
 type FieldSummary struct {
 	// Union of field attributes.
-	Attributes *FieldAttributes `json:"attributes,omitempty"`
+	Attributes *FieldAttributes `json:"attributes,omitzero"`
 	// The Amazon Resource Name (ARN) of the field.
-	FieldArn *string `json:"fieldArn,omitempty"`
+	FieldArn *string `json:"fieldArn,omitzero"`
 	// The unique identifier of a field.
-	FieldId *string `json:"fieldId,omitempty"`
+	FieldId *string `json:"fieldId,omitzero"`
 	// Name of the field.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// The namespace of a field.
-	Namespace *FieldNamespace `json:"namespace,omitempty"`
+	Namespace *FieldNamespace `json:"namespace,omitzero"`
 	// The type of a field.
-	Type *FieldType `json:"type,omitempty"`
+	Type *FieldType `json:"type,omitzero"`
 }
 
 // FieldValue is documented as: Object for case field values.
 type FieldValue struct {
 	// Unique identifier of a field.
-	Id *string `json:"id,omitempty"`
+	Id *string `json:"id,omitzero"`
 	// Union of potential field value types.
-	Value *FieldValueUnion `json:"value,omitempty"`
+	Value *FieldValueUnion `json:"value,omitzero"`
 }
 
 // FieldValueUnion is documented as: Object to store union of Field values. The Summary system field accepts up to 3000 characters, while all other fields accept up to 4100 characters. If you use multi-byte characters, the effective character limit may be lower.
@@ -700,27 +700,27 @@ type FieldValue struct {
 // FieldValueUnion is a union: exactly one member must be set.
 type FieldValueUnion struct {
 	// Can be either null, or have a Boolean value type. Only one value can be provided.
-	BooleanValue *bool `json:"booleanValue,omitempty"`
+	BooleanValue *bool `json:"booleanValue,omitzero"`
 	// Can be either null, or have a Double number value type. Only one value can be provided.
-	DoubleValue *float64 `json:"doubleValue,omitempty"`
+	DoubleValue *float64 `json:"doubleValue,omitzero"`
 	// An empty value.
-	EmptyValue *EmptyFieldValue `json:"emptyValue,omitempty"`
+	EmptyValue *EmptyFieldValue `json:"emptyValue,omitzero"`
 	// String value type.
-	StringValue *string `json:"stringValue,omitempty"`
+	StringValue *string `json:"stringValue,omitzero"`
 	// Represents the user that performed the audit.
-	UserArnValue *string `json:"userArnValue,omitempty"`
+	UserArnValue *string `json:"userArnValue,omitzero"`
 }
 
 // FileContent is an object that represents a content of an Amazon Connect file object.
 type FileContent struct {
 	// The Amazon Resource Name (ARN) of a File in Amazon Connect.
-	FileArn *string `json:"fileArn,omitempty"`
+	FileArn *string `json:"fileArn,omitzero"`
 }
 
 // FileFilter is a filter for related items of type File.
 type FileFilter struct {
 	// The Amazon Resource Name (ARN) of the file.
-	FileArn *string `json:"fileArn,omitempty"`
+	FileArn *string `json:"fileArn,omitzero"`
 }
 
 // GetCaseAuditEventsRequest is the model shape of that name.
@@ -730,9 +730,9 @@ type GetCaseAuditEventsRequest struct {
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// The maximum number of audit events to return. When no value is provided, 25 is the default.
-	MaxResults *int32 `json:"maxResults,omitempty"`
+	MaxResults *int32 `json:"maxResults,omitzero"`
 	// The token for the next set of results. Use the value returned in the previous response in the next request to retrieve the next set of results.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 }
 
 // GetCaseAuditEventsResponse is the model shape of that name.
@@ -740,7 +740,7 @@ type GetCaseAuditEventsResponse struct {
 	// A list of case audits where each represents a particular edit of the case.
 	AuditEvents []AuditEvent `json:"auditEvents"`
 	// The token for the next set of results. This is null if there are no more results to return.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 }
 
 // GetCaseEventConfigurationRequest is the model shape of that name.
@@ -752,7 +752,7 @@ type GetCaseEventConfigurationRequest struct {
 // GetCaseEventConfigurationResponse is the model shape of that name.
 type GetCaseEventConfigurationResponse struct {
 	// Configuration to enable EventBridge case event delivery and determine what data is delivered.
-	EventBridge *EventBridgeConfiguration `json:"eventBridge,omitempty"`
+	EventBridge *EventBridgeConfiguration `json:"eventBridge,omitzero"`
 }
 
 // GetCaseRequest is the model shape of that name.
@@ -764,7 +764,7 @@ type GetCaseRequest struct {
 	// A list of unique field identifiers.
 	Fields []FieldIdentifier `json:"fields"`
 	// The token for the next set of results. Use the value returned in the previous response in the next request to retrieve the next set of results.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 }
 
 // GetCaseResponse is the model shape of that name.
@@ -772,33 +772,33 @@ type GetCaseResponse struct {
 	// A list of detailed field information.
 	Fields []FieldValue `json:"fields"`
 	// The token for the next set of results. This is null if there are no more results to return.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 	// A map of of key-value pairs that represent tags on a resource. Tags are used to organize, track, or control access for this resource.
-	Tags map[string]*string `json:"tags,omitempty"`
+	Tags map[string]*string `json:"tags,omitzero"`
 	// A unique identifier of a template.
-	TemplateId *string `json:"templateId,omitempty"`
+	TemplateId *string `json:"templateId,omitzero"`
 }
 
 // GetCaseRuleResponse is documented as: Detailed case rule information. In the Amazon Connect admin website, case rules are known as case field conditions. For more information about case field conditions, see Add case field conditions to a case template.
 type GetCaseRuleResponse struct {
 	// The Amazon Resource Name (ARN) of the case rule.
-	CaseRuleArn *string `json:"caseRuleArn,omitempty"`
+	CaseRuleArn *string `json:"caseRuleArn,omitzero"`
 	// Unique identifier of a case rule.
-	CaseRuleId *string `json:"caseRuleId,omitempty"`
+	CaseRuleId *string `json:"caseRuleId,omitzero"`
 	// Timestamp when the resource was created.
-	CreatedTime *Time `json:"createdTime,omitempty"`
+	CreatedTime *Time `json:"createdTime,omitzero"`
 	// Indicates whether the resource has been deleted.
 	Deleted bool `json:"deleted"`
 	// Description of a case rule.
-	Description *string `json:"description,omitempty"`
+	Description *string `json:"description,omitzero"`
 	// Timestamp when the resource was created or last modified.
-	LastModifiedTime *Time `json:"lastModifiedTime,omitempty"`
+	LastModifiedTime *Time `json:"lastModifiedTime,omitzero"`
 	// Name of the case rule.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// Represents what rule type should take place, under what conditions.
-	Rule *CaseRuleDetails `json:"rule,omitempty"`
+	Rule *CaseRuleDetails `json:"rule,omitzero"`
 	// A map of of key-value pairs that represent tags on a resource. Tags are used to organize, track, or control access for this resource.
-	Tags map[string]*string `json:"tags,omitempty"`
+	Tags map[string]*string `json:"tags,omitzero"`
 }
 
 // GetDomainRequest is the model shape of that name.
@@ -810,43 +810,43 @@ type GetDomainRequest struct {
 // GetDomainResponse is the model shape of that name.
 type GetDomainResponse struct {
 	// The timestamp when the Cases domain was created.
-	CreatedTime *Time `json:"createdTime,omitempty"`
+	CreatedTime *Time `json:"createdTime,omitzero"`
 	// The Amazon Resource Name (ARN) for the Cases domain.
-	DomainArn *string `json:"domainArn,omitempty"`
+	DomainArn *string `json:"domainArn,omitzero"`
 	// The unique identifier of the Cases domain.
-	DomainId *string `json:"domainId,omitempty"`
+	DomainId *string `json:"domainId,omitzero"`
 	// The status of the Cases domain.
-	DomainStatus *DomainStatus `json:"domainStatus,omitempty"`
+	DomainStatus *DomainStatus `json:"domainStatus,omitzero"`
 	// The name of the Cases domain.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// A map of of key-value pairs that represent tags on a resource. Tags are used to organize, track, or control access for this resource.
-	Tags map[string]*string `json:"tags,omitempty"`
+	Tags map[string]*string `json:"tags,omitzero"`
 }
 
 // GetFieldResponse is documented as: Object to store detailed field information.
 type GetFieldResponse struct {
 	// Union of field attributes.
-	Attributes *FieldAttributes `json:"attributes,omitempty"`
+	Attributes *FieldAttributes `json:"attributes,omitzero"`
 	// Timestamp at which the resource was created.
-	CreatedTime *Time `json:"createdTime,omitempty"`
+	CreatedTime *Time `json:"createdTime,omitzero"`
 	// Denotes whether or not the resource has been deleted.
 	Deleted bool `json:"deleted"`
 	// Description of the field.
-	Description *string `json:"description,omitempty"`
+	Description *string `json:"description,omitzero"`
 	// The Amazon Resource Name (ARN) of the field.
-	FieldArn *string `json:"fieldArn,omitempty"`
+	FieldArn *string `json:"fieldArn,omitzero"`
 	// Unique identifier of the field.
-	FieldId *string `json:"fieldId,omitempty"`
+	FieldId *string `json:"fieldId,omitzero"`
 	// Timestamp at which the resource was created or last modified.
-	LastModifiedTime *Time `json:"lastModifiedTime,omitempty"`
+	LastModifiedTime *Time `json:"lastModifiedTime,omitzero"`
 	// Name of the field.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// Namespace of the field.
-	Namespace *FieldNamespace `json:"namespace,omitempty"`
+	Namespace *FieldNamespace `json:"namespace,omitzero"`
 	// A map of of key-value pairs that represent tags on a resource. Tags are used to organize, track, or control access for this resource.
-	Tags map[string]*string `json:"tags,omitempty"`
+	Tags map[string]*string `json:"tags,omitzero"`
 	// Type of the field.
-	Type *FieldType `json:"type,omitempty"`
+	Type *FieldType `json:"type,omitzero"`
 }
 
 // GetLayoutRequest is the model shape of that name.
@@ -860,21 +860,21 @@ type GetLayoutRequest struct {
 // GetLayoutResponse is the model shape of that name.
 type GetLayoutResponse struct {
 	// Information about which fields will be present in the layout, the order of the fields, and read-only attribute of the field.
-	Content *LayoutContent `json:"content,omitempty"`
+	Content *LayoutContent `json:"content,omitzero"`
 	// Timestamp at which the resource was created.
-	CreatedTime *Time `json:"createdTime,omitempty"`
+	CreatedTime *Time `json:"createdTime,omitzero"`
 	// Denotes whether or not the resource has been deleted.
 	Deleted bool `json:"deleted"`
 	// Timestamp at which the resource was created or last modified.
-	LastModifiedTime *Time `json:"lastModifiedTime,omitempty"`
+	LastModifiedTime *Time `json:"lastModifiedTime,omitzero"`
 	// The Amazon Resource Name (ARN) of the newly created layout.
-	LayoutArn *string `json:"layoutArn,omitempty"`
+	LayoutArn *string `json:"layoutArn,omitzero"`
 	// The unique identifier of the layout.
-	LayoutId *string `json:"layoutId,omitempty"`
+	LayoutId *string `json:"layoutId,omitzero"`
 	// The name of the layout. It must be unique.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// A map of of key-value pairs that represent tags on a resource. Tags are used to organize, track, or control access for this resource.
-	Tags map[string]*string `json:"tags,omitempty"`
+	Tags map[string]*string `json:"tags,omitzero"`
 }
 
 // GetTemplateRequest is the model shape of that name.
@@ -888,31 +888,31 @@ type GetTemplateRequest struct {
 // GetTemplateResponse is the model shape of that name.
 type GetTemplateResponse struct {
 	// Timestamp at which the resource was created.
-	CreatedTime *Time `json:"createdTime,omitempty"`
+	CreatedTime *Time `json:"createdTime,omitzero"`
 	// Denotes whether or not the resource has been deleted.
 	Deleted bool `json:"deleted"`
 	// A brief description of the template.
-	Description *string `json:"description,omitempty"`
+	Description *string `json:"description,omitzero"`
 	// Timestamp at which the resource was created or last modified.
-	LastModifiedTime *Time `json:"lastModifiedTime,omitempty"`
+	LastModifiedTime *Time `json:"lastModifiedTime,omitzero"`
 	// Configuration of layouts associated to the template.
-	LayoutConfiguration *LayoutConfiguration `json:"layoutConfiguration,omitempty"`
+	LayoutConfiguration *LayoutConfiguration `json:"layoutConfiguration,omitzero"`
 	// The name of the template.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// A list of fields that must contain a value for a case to be successfully created with this template.
-	RequiredFields []RequiredField `json:"requiredFields,omitempty"`
+	RequiredFields []RequiredField `json:"requiredFields,omitzero"`
 	// A list of case rules (also known as case field conditions) on a template.
-	Rules []TemplateRule `json:"rules,omitempty"`
+	Rules []TemplateRule `json:"rules,omitzero"`
 	// The status of the template.
-	Status *TemplateStatus `json:"status,omitempty"`
+	Status *TemplateStatus `json:"status,omitzero"`
 	// Defines tag propagation configuration for resources created within a domain. Tags specified here will be automatically applied to resources being created for the specified resource type.
-	TagPropagationConfigurations []TagPropagationConfiguration `json:"tagPropagationConfigurations,omitempty"`
+	TagPropagationConfigurations []TagPropagationConfiguration `json:"tagPropagationConfigurations,omitzero"`
 	// A map of of key-value pairs that represent tags on a resource. Tags are used to organize, track, or control access for this resource.
-	Tags map[string]*string `json:"tags,omitempty"`
+	Tags map[string]*string `json:"tags,omitzero"`
 	// The Amazon Resource Name (ARN) of the template.
-	TemplateArn *string `json:"templateArn,omitempty"`
+	TemplateArn *string `json:"templateArn,omitzero"`
 	// A unique identifier of a template.
-	TemplateId *string `json:"templateId,omitempty"`
+	TemplateId *string `json:"templateId,omitzero"`
 }
 
 // HiddenCaseRule is a rule that controls field visibility based on conditions. Fields can be shown or hidden dynamically based on values in other fields.
@@ -920,12 +920,12 @@ type HiddenCaseRule struct {
 	// A list of conditions that determine field visibility.
 	Conditions []BooleanCondition `json:"conditions"`
 	// Whether the field is hidden when no conditions match.
-	DefaultValue *bool `json:"defaultValue,omitempty"`
+	DefaultValue *bool `json:"defaultValue,omitzero"`
 }
 
 // InternalServerException is documented as: We couldn't process your request because of an issue with the server. Try again later.
 type InternalServerException struct {
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 	// Advice to clients on when the call can be safely retried.
 	RetryAfterSeconds *int32 `json:"-"`
 }
@@ -933,7 +933,7 @@ type InternalServerException struct {
 // LayoutConfiguration is documented as: Object to store configuration of layouts associated to the template.
 type LayoutConfiguration struct {
 	// Unique identifier of a layout.
-	DefaultLayout *string `json:"defaultLayout,omitempty"`
+	DefaultLayout *string `json:"defaultLayout,omitzero"`
 }
 
 // LayoutContent is documented as: Object to store union of different versions of layout content.
@@ -941,22 +941,22 @@ type LayoutConfiguration struct {
 // LayoutContent is a union: exactly one member must be set.
 type LayoutContent struct {
 	// Content specific to BasicLayout type. It configures fields in the top panel and More Info tab of Cases user interface.
-	Basic *BasicLayout `json:"basic,omitempty"`
+	Basic *BasicLayout `json:"basic,omitzero"`
 }
 
 // LayoutSections is documented as: Ordered list containing different kinds of sections that can be added. A LayoutSections object can only contain one section.
 type LayoutSections struct {
-	Sections []Section `json:"sections,omitempty"`
+	Sections []Section `json:"sections,omitzero"`
 }
 
 // LayoutSummary is documented as: Object for the summarized details of the layout.
 type LayoutSummary struct {
 	// The Amazon Resource Name (ARN) of the layout.
-	LayoutArn *string `json:"layoutArn,omitempty"`
+	LayoutArn *string `json:"layoutArn,omitzero"`
 	// The unique identifier for of the layout.
-	LayoutId *string `json:"layoutId,omitempty"`
+	LayoutId *string `json:"layoutId,omitzero"`
 	// The name of the layout.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 }
 
 // ListCaseRulesRequest is the model shape of that name.
@@ -974,19 +974,19 @@ type ListCaseRulesResponse struct {
 	// A list of field summary objects.
 	CaseRules []CaseRuleSummary `json:"caseRules"`
 	// The token for the next set of results. This is null if there are no more results to return.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 }
 
 // ListCasesForContactRequest is the model shape of that name.
 type ListCasesForContactRequest struct {
 	// A unique identifier of a contact in Amazon Connect.
-	ContactArn *string `json:"contactArn,omitempty"`
+	ContactArn *string `json:"contactArn,omitzero"`
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// The maximum number of results to return per page.
-	MaxResults *int32 `json:"maxResults,omitempty"`
+	MaxResults *int32 `json:"maxResults,omitzero"`
 	// The token for the next set of results. Use the value returned in the previous response in the next request to retrieve the next set of results.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 }
 
 // ListCasesForContactResponse is the model shape of that name.
@@ -994,7 +994,7 @@ type ListCasesForContactResponse struct {
 	// A list of Case summary information.
 	Cases []CaseSummary `json:"cases"`
 	// The token for the next set of results. This is null if there are no more results to return.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 }
 
 // ListDomainsRequest is the model shape of that name.
@@ -1010,7 +1010,7 @@ type ListDomainsResponse struct {
 	// The Cases domain.
 	Domains []DomainSummary `json:"domains"`
 	// The token for the next set of results. This is null if there are no more results to return.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 }
 
 // ListFieldOptionsRequest is the model shape of that name.
@@ -1030,7 +1030,7 @@ type ListFieldOptionsRequest struct {
 // ListFieldOptionsResponse is the model shape of that name.
 type ListFieldOptionsResponse struct {
 	// The token for the next set of results. This is null if there are no more results to return.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 	// A list of FieldOption objects.
 	Options []FieldOption `json:"options"`
 }
@@ -1050,7 +1050,7 @@ type ListFieldsResponse struct {
 	// List of detailed field information.
 	Fields []FieldSummary `json:"fields"`
 	// The token for the next set of results. This is null if there are no more results to return.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 }
 
 // ListLayoutsRequest is the model shape of that name.
@@ -1068,7 +1068,7 @@ type ListLayoutsResponse struct {
 	// The layouts for the domain.
 	Layouts []LayoutSummary `json:"layouts"`
 	// The token for the next set of results. This is null if there are no more results to return.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 }
 
 // ListTagsForResourceRequest is the model shape of that name.
@@ -1080,7 +1080,7 @@ type ListTagsForResourceRequest struct {
 // ListTagsForResourceResponse is the model shape of that name.
 type ListTagsForResourceResponse struct {
 	// A map of of key-value pairs that represent tags on a resource. Tags are used to organize, track, or control access for this resource.
-	Tags map[string]*string `json:"tags,omitempty"`
+	Tags map[string]*string `json:"tags,omitzero"`
 }
 
 // ListTemplatesRequest is the model shape of that name.
@@ -1098,7 +1098,7 @@ type ListTemplatesRequest struct {
 // ListTemplatesResponse is the model shape of that name.
 type ListTemplatesResponse struct {
 	// The token for the next set of results. This is null if there are no more results to return.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 	// List of template summary objects.
 	Templates []TemplateSummary `json:"templates"`
 }
@@ -1108,7 +1108,7 @@ type ListTemplatesResponse struct {
 // OperandOne is a union: exactly one member must be set.
 type OperandOne struct {
 	// The field ID that this operand should take the value of.
-	FieldId *string `json:"fieldId,omitempty"`
+	FieldId *string `json:"fieldId,omitzero"`
 }
 
 // OperandTwo is documented as: Represents the right hand operand in the condition. In the Amazon Connect admin website, case rules are known as case field conditions. For more information about case field conditions, see Add case field conditions to a case template.
@@ -1116,13 +1116,13 @@ type OperandOne struct {
 // OperandTwo is a union: exactly one member must be set.
 type OperandTwo struct {
 	// Boolean value type.
-	BooleanValue *bool `json:"booleanValue,omitempty"`
+	BooleanValue *bool `json:"booleanValue,omitzero"`
 	// Double value type.
-	DoubleValue *float64 `json:"doubleValue,omitempty"`
+	DoubleValue *float64 `json:"doubleValue,omitzero"`
 	// Empty value type.
-	EmptyValue *EmptyOperandValue `json:"emptyValue,omitempty"`
+	EmptyValue *EmptyOperandValue `json:"emptyValue,omitzero"`
 	// String value type.
-	StringValue *string `json:"stringValue,omitempty"`
+	StringValue *string `json:"stringValue,omitzero"`
 }
 
 // ParentChildFieldOptionsMapping is a mapping between a parent field option value and child field option values.
@@ -1130,7 +1130,7 @@ type ParentChildFieldOptionsMapping struct {
 	// A list of allowed values in the child field.
 	ChildFieldOptionValues []string `json:"childFieldOptionValues"`
 	// The value in the parent field.
-	ParentFieldOptionValue *string `json:"parentFieldOptionValue,omitempty"`
+	ParentFieldOptionValue *string `json:"parentFieldOptionValue,omitzero"`
 }
 
 // PutCaseEventConfigurationRequest is the model shape of that name.
@@ -1138,7 +1138,7 @@ type PutCaseEventConfigurationRequest struct {
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// Configuration to enable EventBridge case event delivery and determine what data is delivered.
-	EventBridge *EventBridgeConfiguration `json:"eventBridge,omitempty"`
+	EventBridge *EventBridgeConfiguration `json:"eventBridge,omitzero"`
 }
 
 // PutCaseEventConfigurationResponse is the model shape of that name.
@@ -1150,23 +1150,23 @@ type PutCaseEventConfigurationResponse struct {
 // RelatedItemContent is a union: exactly one member must be set.
 type RelatedItemContent struct {
 	// Represents the content of a comment to be returned to agents.
-	Comment *CommentContent `json:"comment,omitempty"`
+	Comment *CommentContent `json:"comment,omitzero"`
 	// Represents the Amazon Connect case to be created as a related item.
-	ConnectCase *ConnectCaseContent `json:"connectCase,omitempty"`
+	ConnectCase *ConnectCaseContent `json:"connectCase,omitzero"`
 	// Represents the content of a contact to be returned to agents.
-	Contact *ContactContent `json:"contact,omitempty"`
+	Contact *ContactContent `json:"contact,omitzero"`
 	// Represents the content of a Custom type related item.
-	Custom *CustomContent `json:"custom,omitempty"`
+	Custom *CustomContent `json:"custom,omitzero"`
 	// Represents the content of a File to be returned to agents.
-	File *FileContent `json:"file,omitempty"`
+	File *FileContent `json:"file,omitzero"`
 	// Represents the content of an SLA to be returned to agents.
-	Sla *SlaContent `json:"sla,omitempty"`
+	Sla *SlaContent `json:"sla,omitzero"`
 }
 
 // RelatedItemEventIncludedData is documented as: Details of what related item data is published through the case event stream.
 type RelatedItemEventIncludedData struct {
 	// Details of what related item data is published through the case event stream.
-	IncludeContent *bool `json:"includeContent,omitempty"`
+	IncludeContent *bool `json:"includeContent,omitzero"`
 }
 
 // RelatedItemInputContent is documented as: Represents the content of a related item to be created.
@@ -1174,17 +1174,17 @@ type RelatedItemEventIncludedData struct {
 // RelatedItemInputContent is a union: exactly one member must be set.
 type RelatedItemInputContent struct {
 	// Represents the content of a comment to be returned to agents.
-	Comment *CommentContent `json:"comment,omitempty"`
+	Comment *CommentContent `json:"comment,omitzero"`
 	// Represents the Amazon Connect case to be created as a related item.
-	ConnectCase *ConnectCaseInputContent `json:"connectCase,omitempty"`
+	ConnectCase *ConnectCaseInputContent `json:"connectCase,omitzero"`
 	// Object representing a contact in Amazon Connect as an API request field.
-	Contact *Contact `json:"contact,omitempty"`
+	Contact *Contact `json:"contact,omitzero"`
 	// Represents the content of a Custom type related item.
-	Custom *CustomInputContent `json:"custom,omitempty"`
+	Custom *CustomInputContent `json:"custom,omitzero"`
 	// A file of related items.
-	File *FileContent `json:"file,omitempty"`
+	File *FileContent `json:"file,omitzero"`
 	// Represents the content of an SLA to be created.
-	Sla *SlaInputContent `json:"sla,omitempty"`
+	Sla *SlaInputContent `json:"sla,omitzero"`
 }
 
 // RelatedItemTypeFilter is the list of types of related items and their parameters to use for filtering.
@@ -1192,25 +1192,25 @@ type RelatedItemInputContent struct {
 // RelatedItemTypeFilter is a union: exactly one member must be set.
 type RelatedItemTypeFilter struct {
 	// A filter for related items of type Comment.
-	Comment *CommentFilter `json:"comment,omitempty"`
+	Comment *CommentFilter `json:"comment,omitzero"`
 	// Represents the Amazon Connect case to be created as a related item.
-	ConnectCase *ConnectCaseFilter `json:"connectCase,omitempty"`
+	ConnectCase *ConnectCaseFilter `json:"connectCase,omitzero"`
 	// A filter for related items of type Contact.
-	Contact *ContactFilter `json:"contact,omitempty"`
+	Contact *ContactFilter `json:"contact,omitzero"`
 	// Represents the content of a Custom type related item.
-	Custom *CustomFilter `json:"custom,omitempty"`
+	Custom *CustomFilter `json:"custom,omitzero"`
 	// A filter for related items of this type of File.
-	File *FileFilter `json:"file,omitempty"`
+	File *FileFilter `json:"file,omitzero"`
 	// Filter for related items of type SLA.
-	Sla *SlaFilter `json:"sla,omitempty"`
+	Sla *SlaFilter `json:"sla,omitzero"`
 }
 
 // RelatedItemUpdateContent is documented as: Represents the content of a related item to be updated. This is a union type that can contain either comment content or custom content.
 //
 // RelatedItemUpdateContent is a union: exactly one member must be set.
 type RelatedItemUpdateContent struct {
-	Comment *CommentUpdateContent `json:"comment,omitempty"`
-	Custom  *CustomUpdateContent  `json:"custom,omitempty"`
+	Comment *CommentUpdateContent `json:"comment,omitzero"`
+	Custom  *CustomUpdateContent  `json:"custom,omitzero"`
 }
 
 // RequiredCaseRule is documented as: Required rule type, used to indicate whether a field is required. In the Amazon Connect admin website, case rules are known as case field conditions. For more information about case field conditions, see Add case field conditions to a case template.
@@ -1218,22 +1218,22 @@ type RequiredCaseRule struct {
 	// List of conditions for the required rule; the first condition to evaluate to true dictates the value of the rule.
 	Conditions []BooleanCondition `json:"conditions"`
 	// The value of the rule (that is, whether the field is required) should none of the conditions evaluate to true.
-	DefaultValue *bool `json:"defaultValue,omitempty"`
+	DefaultValue *bool `json:"defaultValue,omitzero"`
 }
 
 // RequiredField is documented as: List of fields that must have a value provided to create a case.
 type RequiredField struct {
 	// Unique identifier of a field.
-	FieldId *string `json:"fieldId,omitempty"`
+	FieldId *string `json:"fieldId,omitzero"`
 }
 
 // ResourceNotFoundException is documented as: We couldn't find the requested resource. Check that your resources exists and were created in the same Amazon Web Services Region as your request, and try your request again.
 type ResourceNotFoundException struct {
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 	// Unique identifier of the resource affected.
-	ResourceId *string `json:"resourceId,omitempty"`
+	ResourceId *string `json:"resourceId,omitzero"`
 	// Type of the resource affected.
-	ResourceType *string `json:"resourceType,omitempty"`
+	ResourceType *string `json:"resourceType,omitzero"`
 }
 
 // SearchAllRelatedItemsRequest is the model shape of that name.
@@ -1241,19 +1241,19 @@ type SearchAllRelatedItemsRequest struct {
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// The list of types of related items and their parameters to use for filtering. The filters work as an OR condition: caller gets back related items that match any of the specified filter types.
-	Filters []RelatedItemTypeFilter `json:"filters,omitempty"`
+	Filters []RelatedItemTypeFilter `json:"filters,omitzero"`
 	// The maximum number of results to return per page.
-	MaxResults *int32 `json:"maxResults,omitempty"`
+	MaxResults *int32 `json:"maxResults,omitzero"`
 	// The token for the next set of results. Use the value returned in the previous response in the next request to retrieve the next set of results.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 	// A structured set of sort terms to specify the order in which related items should be returned. Supports sorting by association time or case ID. The sorts work in the order specified: first sort term takes precedence over subsequent terms.
-	Sorts []SearchAllRelatedItemsSort `json:"sorts,omitempty"`
+	Sorts []SearchAllRelatedItemsSort `json:"sorts,omitzero"`
 }
 
 // SearchAllRelatedItemsResponse is the model shape of that name.
 type SearchAllRelatedItemsResponse struct {
 	// The token for the next set of results. This is null if there are no more results to return.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 	// A list of items related to a case.
 	RelatedItems []SearchAllRelatedItemsResponseItem `json:"relatedItems"`
 }
@@ -1261,25 +1261,25 @@ type SearchAllRelatedItemsResponse struct {
 // SearchAllRelatedItemsResponseItem is a list of items that represent RelatedItems. This data type is similar to SearchRelatedItemsResponseItem except SearchAllRelatedItemsResponseItem has a caseId field.
 type SearchAllRelatedItemsResponseItem struct {
 	// Time at which a related item was associated with a case.
-	AssociationTime *Time `json:"associationTime,omitempty"`
+	AssociationTime *Time `json:"associationTime,omitzero"`
 	// A unique identifier of the case.
-	CaseId      *string             `json:"caseId,omitempty"`
-	Content     *RelatedItemContent `json:"content,omitempty"`
-	PerformedBy *UserUnion          `json:"performedBy,omitempty"`
+	CaseId      *string             `json:"caseId,omitzero"`
+	Content     *RelatedItemContent `json:"content,omitzero"`
+	PerformedBy *UserUnion          `json:"performedBy,omitzero"`
 	// Unique identifier of a related item.
-	RelatedItemId *string `json:"relatedItemId,omitempty"`
+	RelatedItemId *string `json:"relatedItemId,omitzero"`
 	// A map of of key-value pairs that represent tags on a resource. Tags are used to organize, track, or control access for this resource.
-	Tags map[string]*string `json:"tags,omitempty"`
+	Tags map[string]*string `json:"tags,omitzero"`
 	// Type of a related item.
-	Type *RelatedItemType `json:"type,omitempty"`
+	Type *RelatedItemType `json:"type,omitzero"`
 }
 
 // SearchAllRelatedItemsSort is the order in which all returned related items should be sorted.
 type SearchAllRelatedItemsSort struct {
 	// Whether related items should be sorted by association time or case ID.
-	SortOrder *Order `json:"sortOrder,omitempty"`
+	SortOrder *Order `json:"sortOrder,omitzero"`
 	// Whether related items should be sorted in ascending or descending order.
-	SortProperty *SearchAllRelatedItemsSortProperty `json:"sortProperty,omitempty"`
+	SortProperty *SearchAllRelatedItemsSortProperty `json:"sortProperty,omitzero"`
 }
 
 // SearchCasesRequest is the model shape of that name.
@@ -1287,17 +1287,17 @@ type SearchCasesRequest struct {
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// The list of field identifiers to be returned as part of the response.
-	Fields []FieldIdentifier `json:"fields,omitempty"`
+	Fields []FieldIdentifier `json:"fields,omitzero"`
 	// A list of filter objects.
-	Filter *CaseFilter `json:"filter,omitempty"`
+	Filter *CaseFilter `json:"filter,omitzero"`
 	// The maximum number of cases to return. When no value is provided, 25 is the default.
-	MaxResults *int32 `json:"maxResults,omitempty"`
+	MaxResults *int32 `json:"maxResults,omitzero"`
 	// The token for the next set of results. Use the value returned in the previous response in the next request to retrieve the next set of results.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 	// A word or phrase used to perform a quick search.
-	SearchTerm *string `json:"searchTerm,omitempty"`
+	SearchTerm *string `json:"searchTerm,omitzero"`
 	// A list of sorts where each sort specifies a field and their sort order to be applied to the results.
-	Sorts []Sort `json:"sorts,omitempty"`
+	Sorts []Sort `json:"sorts,omitzero"`
 }
 
 // SearchCasesResponse is the model shape of that name.
@@ -1305,7 +1305,7 @@ type SearchCasesResponse struct {
 	// A list of case documents where each case contains the properties CaseId and Fields where each field is a complex union structure.
 	Cases []SearchCasesResponseItem `json:"cases"`
 	// The token for the next set of results. This is null if there are no more results to return.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 	// The total number of cases that matched the search criteria.
 	TotalCount int64 `json:"totalCount"`
 }
@@ -1313,13 +1313,13 @@ type SearchCasesResponse struct {
 // SearchCasesResponseItem is a list of items that represent cases.
 type SearchCasesResponseItem struct {
 	// A unique identifier of the case.
-	CaseId *string `json:"caseId,omitempty"`
+	CaseId *string `json:"caseId,omitzero"`
 	// List of case field values.
 	Fields []FieldValue `json:"fields"`
 	// A map of of key-value pairs that represent tags on a resource. Tags are used to organize, track, or control access for this resource.
-	Tags map[string]*string `json:"tags,omitempty"`
+	Tags map[string]*string `json:"tags,omitzero"`
 	// A unique identifier of a template.
-	TemplateId *string `json:"templateId,omitempty"`
+	TemplateId *string `json:"templateId,omitzero"`
 }
 
 // SearchRelatedItemsRequest is the model shape of that name.
@@ -1329,17 +1329,17 @@ type SearchRelatedItemsRequest struct {
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// The list of types of related items and their parameters to use for filtering.
-	Filters []RelatedItemTypeFilter `json:"filters,omitempty"`
+	Filters []RelatedItemTypeFilter `json:"filters,omitzero"`
 	// The maximum number of results to return per page.
-	MaxResults *int32 `json:"maxResults,omitempty"`
+	MaxResults *int32 `json:"maxResults,omitzero"`
 	// The token for the next set of results. Use the value returned in the previous response in the next request to retrieve the next set of results.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 }
 
 // SearchRelatedItemsResponse is the model shape of that name.
 type SearchRelatedItemsResponse struct {
 	// The token for the next set of results. This is null if there are no more results to return.
-	NextToken *string `json:"nextToken,omitempty"`
+	NextToken *string `json:"nextToken,omitzero"`
 	// A list of items related to a case.
 	RelatedItems []SearchRelatedItemsResponseItem `json:"relatedItems"`
 }
@@ -1347,17 +1347,17 @@ type SearchRelatedItemsResponse struct {
 // SearchRelatedItemsResponseItem is a list of items that represent RelatedItems.
 type SearchRelatedItemsResponseItem struct {
 	// Time at which a related item was associated with a case.
-	AssociationTime *Time `json:"associationTime,omitempty"`
+	AssociationTime *Time `json:"associationTime,omitzero"`
 	// Represents the content of a particular type of related item.
-	Content *RelatedItemContent `json:"content,omitempty"`
+	Content *RelatedItemContent `json:"content,omitzero"`
 	// Represents the creator of the related item.
-	PerformedBy *UserUnion `json:"performedBy,omitempty"`
+	PerformedBy *UserUnion `json:"performedBy,omitzero"`
 	// Unique identifier of a related item.
-	RelatedItemId *string `json:"relatedItemId,omitempty"`
+	RelatedItemId *string `json:"relatedItemId,omitzero"`
 	// A map of of key-value pairs that represent tags on a resource. Tags are used to organize, track, or control access for this resource.
-	Tags map[string]*string `json:"tags,omitempty"`
+	Tags map[string]*string `json:"tags,omitzero"`
 	// Type of a related item.
-	Type *RelatedItemType `json:"type,omitempty"`
+	Type *RelatedItemType `json:"type,omitzero"`
 }
 
 // Section is documented as: This represents a sections within a panel or tab of the page layout.
@@ -1365,58 +1365,58 @@ type SearchRelatedItemsResponseItem struct {
 // Section is a union: exactly one member must be set.
 type Section struct {
 	// Consists of a group of fields and associated properties.
-	FieldGroup *FieldGroup `json:"fieldGroup,omitempty"`
+	FieldGroup *FieldGroup `json:"fieldGroup,omitzero"`
 }
 
 // ServiceQuotaExceededException is the service quota has been exceeded. For a list of service quotas, see Amazon Connect Service Quotas in the Amazon Connect Administrator Guide.
 type ServiceQuotaExceededException struct {
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 }
 
 // SlaConfiguration is documented as: Represents an SLA configuration.
 type SlaConfiguration struct {
 	// Time at which an SLA was completed.
-	CompletionTime *Time `json:"completionTime,omitempty"`
+	CompletionTime *Time `json:"completionTime,omitzero"`
 	// Unique identifier of a field.
-	FieldId *string `json:"fieldId,omitempty"`
+	FieldId *string `json:"fieldId,omitzero"`
 	// Name of an SLA.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// Status of an SLA.
-	Status *SlaStatus `json:"status,omitempty"`
+	Status *SlaStatus `json:"status,omitzero"`
 	// Represents a list of target field values for the fieldId specified in SlaConfiguration.
-	TargetFieldValues []FieldValueUnion `json:"targetFieldValues,omitempty"`
+	TargetFieldValues []FieldValueUnion `json:"targetFieldValues,omitzero"`
 	// Target time by which an SLA should be completed.
-	TargetTime *Time `json:"targetTime,omitempty"`
+	TargetTime *Time `json:"targetTime,omitzero"`
 	// Type of SLA.
-	Type *SlaType `json:"type,omitempty"`
+	Type *SlaType `json:"type,omitzero"`
 }
 
 // SlaContent is documented as: Represents the content of an SLA to be returned to agents.
 type SlaContent struct {
 	// Represents an SLA configuration.
-	SlaConfiguration *SlaConfiguration `json:"slaConfiguration,omitempty"`
+	SlaConfiguration *SlaConfiguration `json:"slaConfiguration,omitzero"`
 }
 
 // SlaFilter is a filter for related items of type SLA.
 type SlaFilter struct {
 	// Name of an SLA.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// Status of an SLA.
-	Status *SlaStatus `json:"status,omitempty"`
+	Status *SlaStatus `json:"status,omitzero"`
 }
 
 // SlaInputConfiguration is documented as: Represents the input configuration of an SLA being created.
 type SlaInputConfiguration struct {
 	// Unique identifier of a field.
-	FieldId *string `json:"fieldId,omitempty"`
+	FieldId *string `json:"fieldId,omitzero"`
 	// Name of an SLA.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// Represents a list of target field values for the fieldId specified in SlaInputConfiguration. The SLA is considered met if any one of these target field values matches the actual field value.
-	TargetFieldValues []FieldValueUnion `json:"targetFieldValues,omitempty"`
+	TargetFieldValues []FieldValueUnion `json:"targetFieldValues,omitzero"`
 	// Target duration in minutes within which an SLA should be completed.
-	TargetSlaMinutes *int64 `json:"targetSlaMinutes,omitempty"`
+	TargetSlaMinutes *int64 `json:"targetSlaMinutes,omitzero"`
 	// Type of SLA.
-	Type *SlaType `json:"type,omitempty"`
+	Type *SlaType `json:"type,omitzero"`
 }
 
 // SlaInputContent is documented as: Represents the content of an SLA.
@@ -1424,15 +1424,15 @@ type SlaInputConfiguration struct {
 // SlaInputContent is a union: exactly one member must be set.
 type SlaInputContent struct {
 	// Represents an input SLA configuration.
-	SlaInputConfiguration *SlaInputConfiguration `json:"slaInputConfiguration,omitempty"`
+	SlaInputConfiguration *SlaInputConfiguration `json:"slaInputConfiguration,omitzero"`
 }
 
 // Sort is a structured set of sort terms.
 type Sort struct {
 	// Unique identifier of a field.
-	FieldId *string `json:"fieldId,omitempty"`
+	FieldId *string `json:"fieldId,omitzero"`
 	// A structured set of sort terms
-	SortOrder *Order `json:"sortOrder,omitempty"`
+	SortOrder *Order `json:"sortOrder,omitzero"`
 }
 
 // TagFilter is a filter for tags. Only one value can be provided.
@@ -1440,13 +1440,13 @@ type Sort struct {
 // TagFilter is a union: exactly one member must be set.
 type TagFilter struct {
 	// Object containing tag key and value information.
-	EqualTo *TagValue `json:"equalTo,omitempty"`
+	EqualTo *TagValue `json:"equalTo,omitzero"`
 }
 
 // TagPropagationConfiguration is documented as: Defines tag propagation configuration for resources created within a domain. Tags specified here will be automatically applied to resources being created for the specified resource type.
 type TagPropagationConfiguration struct {
 	// Supported resource types for tag propagation. Determines which resources will receive automatically propagated tags.
-	ResourceType *TagPropagationResourceType `json:"resourceType,omitempty"`
+	ResourceType *TagPropagationResourceType `json:"resourceType,omitzero"`
 	// The tags that will be applied to the created resource.
 	TagMap map[string]string `json:"tagMap"`
 }
@@ -1462,42 +1462,42 @@ type TagResourceRequest struct {
 // TagValue is documented as: Object for case tag filter values.
 type TagValue struct {
 	// The tag key in the tag filter value.
-	Key *string `json:"key,omitempty"`
+	Key *string `json:"key,omitzero"`
 	// The tag value in the tag filter value.
-	Value *string `json:"value,omitempty"`
+	Value *string `json:"value,omitzero"`
 }
 
 // TemplateRule is an association representing a case rule acting upon a field. In the Amazon Connect admin website, case rules are known as case field conditions. For more information about case field conditions, see Add case field conditions to a case template.
 type TemplateRule struct {
 	// Unique identifier of a case rule.
-	CaseRuleId *string `json:"caseRuleId,omitempty"`
+	CaseRuleId *string `json:"caseRuleId,omitzero"`
 	// Unique identifier of a field.
-	FieldId *string `json:"fieldId,omitempty"`
+	FieldId *string `json:"fieldId,omitzero"`
 }
 
 // TemplateSummary is documented as: Template summary information.
 type TemplateSummary struct {
 	// The template name.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// The status of the template.
-	Status *TemplateStatus `json:"status,omitempty"`
+	Status *TemplateStatus `json:"status,omitzero"`
 	// Defines tag propagation configuration for resources created within a domain. Tags specified here will be automatically applied to resources being created for the specified resource type.
-	TagPropagationConfigurations []TagPropagationConfiguration `json:"tagPropagationConfigurations,omitempty"`
+	TagPropagationConfigurations []TagPropagationConfiguration `json:"tagPropagationConfigurations,omitzero"`
 	// The Amazon Resource Name (ARN) of the template.
-	TemplateArn *string `json:"templateArn,omitempty"`
+	TemplateArn *string `json:"templateArn,omitzero"`
 	// The unique identifier for the template.
-	TemplateId *string `json:"templateId,omitempty"`
+	TemplateId *string `json:"templateId,omitzero"`
 }
 
 // TextAttributes is documented as: Field attributes for Text field type.
 type TextAttributes struct {
 	// Attribute that defines rendering component and validation.
-	IsMultiline *bool `json:"isMultiline,omitempty"`
+	IsMultiline *bool `json:"isMultiline,omitzero"`
 }
 
 // ThrottlingException is the rate has been exceeded for this API. Please try again after a few minutes.
 type ThrottlingException struct {
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 }
 
 // UntagResourceRequest is the model shape of that name.
@@ -1516,7 +1516,7 @@ type UpdateCaseRequest struct {
 	DomainId *string `json:"-"`
 	// An array of objects with fieldId (matching ListFields/DescribeField) and value union data, structured identical to CreateCase.
 	Fields      []FieldValue `json:"fields"`
-	PerformedBy *UserUnion   `json:"performedBy,omitempty"`
+	PerformedBy *UserUnion   `json:"performedBy,omitzero"`
 }
 
 // UpdateCaseResponse is the model shape of that name.
@@ -1528,13 +1528,13 @@ type UpdateCaseRuleRequest struct {
 	// Unique identifier of a case rule.
 	CaseRuleId *string `json:"-"`
 	// Description of a case rule.
-	Description *string `json:"description,omitempty"`
+	Description *string `json:"description,omitzero"`
 	// Unique identifier of a Cases domain.
 	DomainId *string `json:"-"`
 	// Name of the case rule.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// Represents what rule type should take place, under what conditions.
-	Rule *CaseRuleDetails `json:"rule,omitempty"`
+	Rule *CaseRuleDetails `json:"rule,omitzero"`
 }
 
 // UpdateCaseRuleResponse is the model shape of that name.
@@ -1544,15 +1544,15 @@ type UpdateCaseRuleResponse struct {
 // UpdateFieldRequest is the model shape of that name.
 type UpdateFieldRequest struct {
 	// Union of field attributes.
-	Attributes *FieldAttributes `json:"attributes,omitempty"`
+	Attributes *FieldAttributes `json:"attributes,omitzero"`
 	// The description of a field.
-	Description *string `json:"description,omitempty"`
+	Description *string `json:"description,omitzero"`
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// The unique identifier of a field.
 	FieldId *string `json:"-"`
 	// The name of the field.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 }
 
 // UpdateFieldResponse is the model shape of that name.
@@ -1562,13 +1562,13 @@ type UpdateFieldResponse struct {
 // UpdateLayoutRequest is the model shape of that name.
 type UpdateLayoutRequest struct {
 	// Information about which fields will be present in the layout, the order of the fields.
-	Content *LayoutContent `json:"content,omitempty"`
+	Content *LayoutContent `json:"content,omitzero"`
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// The unique identifier of the layout.
 	LayoutId *string `json:"-"`
 	// The name of the layout. It must be unique per domain.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 }
 
 // UpdateLayoutResponse is the model shape of that name.
@@ -1580,11 +1580,11 @@ type UpdateRelatedItemRequest struct {
 	// A unique identifier of the case.
 	CaseId *string `json:"-"`
 	// The content of a related item to be updated.
-	Content *RelatedItemUpdateContent `json:"content,omitempty"`
+	Content *RelatedItemUpdateContent `json:"content,omitzero"`
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// Represents the user who performed the update of the related item.
-	PerformedBy *UserUnion `json:"performedBy,omitempty"`
+	PerformedBy *UserUnion `json:"performedBy,omitzero"`
 	// Unique identifier of a related item.
 	RelatedItemId *string `json:"-"`
 }
@@ -1592,41 +1592,41 @@ type UpdateRelatedItemRequest struct {
 // UpdateRelatedItemResponse is the model shape of that name.
 type UpdateRelatedItemResponse struct {
 	// Time at which the related item was associated with the case.
-	AssociationTime *Time `json:"associationTime,omitempty"`
+	AssociationTime *Time `json:"associationTime,omitzero"`
 	// Represents the content of the updated related item.
-	Content *RelatedItemContent `json:"content,omitempty"`
+	Content *RelatedItemContent `json:"content,omitzero"`
 	// Represents the creator of the related item.
-	CreatedBy *UserUnion `json:"createdBy,omitempty"`
+	CreatedBy *UserUnion `json:"createdBy,omitzero"`
 	// Represents the last user that updated the related item.
-	LastUpdatedUser *UserUnion `json:"lastUpdatedUser,omitempty"`
+	LastUpdatedUser *UserUnion `json:"lastUpdatedUser,omitzero"`
 	// The Amazon Resource Name (ARN) of the updated related item.
-	RelatedItemArn *string `json:"relatedItemArn,omitempty"`
+	RelatedItemArn *string `json:"relatedItemArn,omitzero"`
 	// The unique identifier of the updated related item.
-	RelatedItemId *string `json:"relatedItemId,omitempty"`
+	RelatedItemId *string `json:"relatedItemId,omitzero"`
 	// A map of of key-value pairs that represent tags on a resource. Tags are used to organize, track, or control access for this resource.
-	Tags map[string]*string `json:"tags,omitempty"`
+	Tags map[string]*string `json:"tags,omitzero"`
 	// Type of the updated related item.
-	Type *RelatedItemType `json:"type,omitempty"`
+	Type *RelatedItemType `json:"type,omitzero"`
 }
 
 // UpdateTemplateRequest is the model shape of that name.
 type UpdateTemplateRequest struct {
 	// A brief description of the template.
-	Description *string `json:"description,omitempty"`
+	Description *string `json:"description,omitzero"`
 	// The unique identifier of the Cases domain.
 	DomainId *string `json:"-"`
 	// Configuration of layouts associated to the template.
-	LayoutConfiguration *LayoutConfiguration `json:"layoutConfiguration,omitempty"`
+	LayoutConfiguration *LayoutConfiguration `json:"layoutConfiguration,omitzero"`
 	// The name of the template. It must be unique per domain.
-	Name *string `json:"name,omitempty"`
+	Name *string `json:"name,omitzero"`
 	// A list of fields that must contain a value for a case to be successfully created with this template.
-	RequiredFields []RequiredField `json:"requiredFields,omitempty"`
+	RequiredFields []RequiredField `json:"requiredFields,omitzero"`
 	// A list of case rules (also known as case field conditions) on a template.
-	Rules []TemplateRule `json:"rules,omitempty"`
+	Rules []TemplateRule `json:"rules,omitzero"`
 	// The status of the template.
-	Status *TemplateStatus `json:"status,omitempty"`
+	Status *TemplateStatus `json:"status,omitzero"`
 	// Defines tag propagation configuration for resources created within a domain. Tags specified here will be automatically applied to resources being created for the specified resource type.
-	TagPropagationConfigurations []TagPropagationConfiguration `json:"tagPropagationConfigurations,omitempty"`
+	TagPropagationConfigurations []TagPropagationConfiguration `json:"tagPropagationConfigurations,omitzero"`
 	// A unique identifier for the template.
 	TemplateId *string `json:"-"`
 }
@@ -1640,12 +1640,12 @@ type UpdateTemplateResponse struct {
 // UserUnion is a union: exactly one member must be set.
 type UserUnion struct {
 	// Any provided entity.
-	CustomEntity *string `json:"customEntity,omitempty"`
+	CustomEntity *string `json:"customEntity,omitzero"`
 	// Represents the Amazon Connect ARN of the user.
-	UserArn *string `json:"userArn,omitempty"`
+	UserArn *string `json:"userArn,omitzero"`
 }
 
 // ValidationException is the request isn't valid. Check the syntax and try again.
 type ValidationException struct {
-	Message *string `json:"message,omitempty"`
+	Message *string `json:"message,omitzero"`
 }

@@ -195,7 +195,10 @@ func (g *gen) shapes(b *bytes.Buffer) {
 			case !target.Box && (target.Type == "boolean" || target.Type == "long" || target.Type == "integer" || target.Type == "double"):
 				// Non-boxed primitives are always present on the wire.
 			default:
-				tag += ",omitempty"
+				// omitzero, not omitempty: an absent member is nil, while an
+				// empty list or map the service set is sent as [] or {}, as
+				// AWS does (ListTagsForResource on an untagged resource).
+				tag += ",omitzero"
 			}
 			if d := docLine(ref.Documentation); d != "" {
 				fmt.Fprintf(b, "\t// %s\n", d)
