@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/localcases/localcases/fault"
 )
 
 // Prefix is the admin namespace; no Connect Cases path starts with it.
@@ -23,6 +25,9 @@ type Options struct {
 	Account   string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// ServiceHealth reports the emulated service's health (faults in force,
+	// observed errors); nil reports it operational.
+	ServiceHealth func(now time.Time) fault.HealthReport
 }
 
 // Handler serves the admin namespace.
@@ -41,6 +46,7 @@ func NewHandler(opts Options) *Handler {
 	}
 	h := &Handler{opts: opts, started: opts.Now(), mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET "+Prefix+"health", h.health)
+	h.mux.HandleFunc("GET "+Prefix+"ready", h.readiness)
 	h.mux.HandleFunc("GET "+Prefix+"stats", h.stats)
 	h.mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no admin endpoint " + r.Method + " " + r.URL.Path})
@@ -58,30 +64,54 @@ func (h *Handler) SetReady(v bool) { h.ready.Store(v) }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
-// Health is the body of GET /_localcases/health.
+// Health is the body of GET /_localcases/health: a service-health page for
+// the emulated service (per operation operational, degraded or outage, with
+// the active scenario and its events), plus the server's own facts.
+// Readiness is separate: Ready says whether the server answers API calls at
+// all, and /_localcases/ready answers 200 or 503 on it alone, so a harness
+// can wait for start-up while the service itself is in a simulated outage.
 type Health struct {
-	Status        string  `json:"status"` // "ready" or "starting"
-	Version       string  `json:"version"`
-	UptimeSeconds float64 `json:"uptimeSeconds"`
-	Store         string  `json:"store"`
-	Region        string  `json:"region"`
-	Account       string  `json:"account"`
+	Status        fault.HealthStatus      `json:"status"`
+	Ready         bool                    `json:"ready"`
+	Version       string                  `json:"version"`
+	UptimeSeconds float64                 `json:"uptimeSeconds"`
+	Store         string                  `json:"store"`
+	Region        string                  `json:"region"`
+	Account       string                  `json:"account"`
+	Time          time.Time               `json:"time"`
+	Operations    []fault.OperationHealth `json:"operations,omitempty"`
+	Scenario      *fault.ScenarioStatus   `json:"scenario,omitempty"`
 }
 
 func (h *Handler) health(w http.ResponseWriter, r *http.Request) {
+	now := h.opts.Now()
 	body := Health{
-		Status:        "ready",
+		Status:        fault.StatusOperational,
+		Ready:         h.ready.Load(),
 		Version:       h.opts.Version,
-		UptimeSeconds: h.opts.Now().Sub(h.started).Seconds(),
+		UptimeSeconds: now.Sub(h.started).Seconds(),
 		Store:         h.opts.StoreKind,
 		Region:        h.opts.Region,
 		Account:       h.opts.Account,
+		Time:          now.UTC(),
+	}
+	if h.opts.ServiceHealth != nil {
+		rep := h.opts.ServiceHealth(now)
+		body.Status, body.Operations, body.Scenario = rep.Status, rep.Operations, rep.Scenario
 	}
 	status := http.StatusOK
-	if !h.ready.Load() {
-		body.Status, status = "starting", http.StatusServiceUnavailable
+	if !body.Ready {
+		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, body)
+}
+
+func (h *Handler) readiness(w http.ResponseWriter, r *http.Request) {
+	if !h.ready.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]bool{"ready": false})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]bool{"ready": true})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -192,6 +192,18 @@ type Error struct {
 	// the Retry-After header in plain decimal seconds (the Go SDK parses it
 	// with strconv.ParseInt base 0, so no leading zeros or dates).
 	RetryAfterSeconds *int
+	// StatusCode, when non-zero, replaces the code's usual status: fault
+	// rules may send a modelled error with another status, as LocalStack's
+	// chaos rules can.
+	StatusCode int
+}
+
+// Status is the HTTP status the error is sent with.
+func (e *Error) Status() int {
+	if e.StatusCode != 0 {
+		return e.StatusCode
+	}
+	return e.Code.Status()
 }
 
 func (e *Error) Error() string {

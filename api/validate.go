@@ -67,28 +67,28 @@ func (v *validator) required(p string) {
 func (v *validator) length(p, s string, min, max float64) {
 	n := utf8.RuneCountInString(s)
 	if min != noBound && float64(n) < min {
-		v.add(fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member must have length greater than or equal to %g", clip(s), p, min))
+		v.add(fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member must have length greater than or equal to %s", clip(s), p, num(min)))
 	}
 	if max != noBound && float64(n) > max {
-		v.add(fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member must have length less than or equal to %g", clip(s), p, max))
+		v.add(fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member must have length less than or equal to %s", clip(s), p, num(max)))
 	}
 }
 
 func (v *validator) size(p string, n int, min, max float64) {
 	if min != noBound && float64(n) < min {
-		v.add(fmt.Sprintf("Value with %d elements at '%s' failed to satisfy constraint: Member must have length greater than or equal to %g", n, p, min))
+		v.add(fmt.Sprintf("Value with %d elements at '%s' failed to satisfy constraint: Member must have length greater than or equal to %s", n, p, num(min)))
 	}
 	if max != noBound && float64(n) > max {
-		v.add(fmt.Sprintf("Value with %d elements at '%s' failed to satisfy constraint: Member must have length less than or equal to %g", n, p, max))
+		v.add(fmt.Sprintf("Value with %d elements at '%s' failed to satisfy constraint: Member must have length less than or equal to %s", n, p, num(max)))
 	}
 }
 
 func (v *validator) rangeCheck(p string, f, min, max float64) {
 	if min != noBound && f < min {
-		v.add(fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member must have value greater than or equal to %g", strconv.FormatFloat(f, 'g', -1, 64), p, min))
+		v.add(fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member must have value greater than or equal to %s", num(f), p, num(min)))
 	}
 	if max != noBound && f > max {
-		v.add(fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member must have value less than or equal to %g", strconv.FormatFloat(f, 'g', -1, 64), p, max))
+		v.add(fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member must have value less than or equal to %s", num(f), p, num(max)))
 	}
 }
 
@@ -113,6 +113,10 @@ func (v *validator) union(p string, n int, members string) {
 	}
 	v.add(fmt.Sprintf("Value at '%s' failed to satisfy constraint: Member must have exactly one of [%s] set, found %d", p, members, n))
 }
+
+// num prints a bound or value as AWS does: plain decimal. %g would turn
+// TargetSlaMinutes' maximum 1051200 into 1.0512e+06.
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func join(p, name string) string {
 	if p == "" {

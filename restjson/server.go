@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/localcases/localcases/api"
+	"github.com/localcases/localcases/fault"
 )
 
 // DefaultMaxBodyBytes bounds a request body. The largest legitimate body is
@@ -58,6 +59,8 @@ type Call struct {
 	// Injected is set by middleware that made the outcome up (fault
 	// injection), so records and logs can say so.
 	Injected string
+	// Decision is the fault decision applied to the call, if any.
+	Decision *fault.Decision
 	query    url.Values
 }
 
@@ -115,10 +118,21 @@ func NewHandler(svc api.Service, opts Options) *Handler {
 		h.invoke = opts.Middleware[i](h.invoke)
 	}
 	paths := map[string][]string{}
+	var bare []string
 	for _, op := range api.Operations {
 		p := muxPath(op.URI)
 		h.mux.Handle(op.Method+" "+p, h.operation(op))
 		paths[p] = append(paths[p], op.Method)
+		if b, ok := strings.CutSuffix(op.URI, "/"); ok {
+			bare = append(bare, b)
+		}
+	}
+	// Without a route of its own, the path minus its trailing slash would get
+	// ServeMux's 307 redirect to the slashed path instead of an AWS error.
+	for _, b := range bare {
+		if _, ok := paths[b]; !ok {
+			h.mux.HandleFunc(b, h.unknownOperation)
+		}
 	}
 	// A known path with another method is a 405 that names the methods the
 	// path accepts; anything else is an unknown operation.
@@ -129,10 +143,12 @@ func NewHandler(svc api.Service, opts Options) *Handler {
 			h.fail(w, r, nil, api.Errorf(api.CodeMethodNotAllowedException, "%s is not allowed on %s; allowed: %s.", r.Method, r.URL.EscapedPath(), allow))
 		})
 	}
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, nil, api.Errorf(api.CodeUnknownOperationException, "No operation matches %s %s.", r.Method, clip(r.URL.EscapedPath())))
-	})
+	h.mux.HandleFunc("/", h.unknownOperation)
 	return h
+}
+
+func (h *Handler) unknownOperation(w http.ResponseWriter, r *http.Request) {
+	h.fail(w, r, nil, api.Errorf(api.CodeUnknownOperationException, "No operation matches %s %s.", r.Method, clip(r.URL.EscapedPath())))
 }
 
 // muxPath turns a model URI template into a ServeMux pattern path. A
@@ -144,7 +160,40 @@ func muxPath(uri string) string {
 	return uri
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// ServeHTTP keeps ServeMux from cleaning the path. The mux answers a path
+// with "." or ".." segments with a 307 to the cleaned path, and clients follow
+// it with the same method: DeleteCase with caseId ".." (the SDKs do not escape
+// dots) would become DELETE /domains/{domainId}, which is DeleteDomain. A path
+// label is an ID, not a directory, so dot segments are escaped to stay
+// labels, and an empty segment, which no ID can fill, is no operation.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.EscapedPath()
+	if !strings.HasPrefix(p, "/") || strings.Contains(p, "//") {
+		h.unknownOperation(w, r)
+		return
+	}
+	if lit, ok := literalDots(p); ok {
+		u := *r.URL
+		u.RawPath = lit
+		r = r.WithContext(r.Context())
+		r.URL = &u
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// literalDots percent-encodes the "." and ".." segments of the escaped path
+// p, and reports whether there were any.
+func literalDots(p string) (string, bool) {
+	segs := strings.Split(p, "/")
+	changed := false
+	for i, s := range segs {
+		if s == "." || s == ".." {
+			segs[i] = strings.Repeat("%2E", len(s))
+			changed = true
+		}
+	}
+	return strings.Join(segs, "/"), changed
+}
 
 func (h *Handler) operation(op *api.Operation) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -351,7 +400,9 @@ func (h *Handler) writeError(w http.ResponseWriter, c *Call, err error) (status 
 		}
 	}
 	if ae.Message == "" {
-		ae = &api.Error{Code: ae.Code, Message: ae.Code.DefaultMessage(), ResourceID: ae.ResourceID, ResourceType: ae.ResourceType, RetryAfterSeconds: ae.RetryAfterSeconds}
+		cp := *ae
+		cp.Message = ae.Code.DefaultMessage()
+		ae = &cp
 	}
 	if c != nil && ae.Code.Modelled() && !c.Op.Declares(ae.Code) {
 		h.opts.Logger.Warn("error not declared by the operation", "request_id", c.RequestID, "op", c.Op.Name, "code", ae.Code)
@@ -370,7 +421,7 @@ func (h *Handler) writeError(w http.ResponseWriter, c *Call, err error) (status 
 		retryAfter = *ae.RetryAfterSeconds
 		hdr.Set("Retry-After", strconv.Itoa(retryAfter))
 	}
-	status = ae.Code.Status()
+	status = ae.Status()
 	w.WriteHeader(status)
 	w.Write(data)
 	return status, ae.Code, retryAfter
@@ -391,6 +442,12 @@ func (h *Handler) log(c *Call, o Outcome, err error) {
 	}
 	if c.Injected != "" {
 		attrs = append(attrs, "injected", c.Injected)
+	}
+	if c.Injected != "" {
+		// Injected faults are what the user asked for: worth a line each,
+		// but not an error of the emulator.
+		h.opts.Logger.Info("injected fault", attrs...)
+		return
 	}
 	if o.Status >= 500 || o.Dropped {
 		if err != nil {

@@ -45,6 +45,6 @@ URL differs), and lets you make it fail on demand to test your error handling.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(m.serveCommand(), m.versionCommand(), m.explainCommand())
+	root.AddCommand(m.serveCommand(), m.versionCommand(), m.explainCommand(), m.faultsCommand(), m.healthCommand())
 	return root
 }

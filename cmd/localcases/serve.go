@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +17,9 @@ type serveFlags struct {
 	memory                        bool
 	logLevel, logFormat           string
 	maxBodyBytes                  int64
+	faults                        string
+	seed                          int64
+	throttle                      bool
 }
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -37,7 +39,7 @@ default.`,
 			if err := applyEnv(cmd.Flags(), m.Getenv); err != nil {
 				return err
 			}
-			cfg, err := f.resolve(cmd)
+			cfg, err := f.resolve(cmd, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -53,12 +55,15 @@ default.`,
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", 0, "largest request body accepted (default 6 MiB)")
+	fs.StringVar(&f.faults, "faults", "", "YAML or JSON file of fault rules or a scenario to load at start")
+	fs.Int64Var(&f.seed, "seed", def.Seed, "seed for fault probabilities: the same seed and requests meet the same faults")
+	fs.BoolVar(&f.throttle, "throttle", false, "throttle with the documented Connect Cases rate quotas (ThrottlingException, 429)")
 	return cmd
 }
 
 // resolve builds the server config: defaults, then the config file, then
 // the flags and variables that were set.
-func (f *serveFlags) resolve(cmd *cobra.Command) (server.Config, error) {
+func (f *serveFlags) resolve(cmd *cobra.Command, logOut io.Writer) (server.Config, error) {
 	cfg := server.DefaultConfig()
 	cfg.Version = Version()
 	if f.config != "" {
@@ -77,7 +82,10 @@ func (f *serveFlags) resolve(cmd *cobra.Command) (server.Config, error) {
 	set("account", func() { cfg.Account = f.account })
 	set("memory", func() { cfg.Memory = cfg.Memory || f.memory })
 	set("max-body-bytes", func() { cfg.MaxBodyBytes = f.maxBodyBytes })
-	logger, err := newLogger(os.Stderr, f.logFormat, f.logLevel)
+	set("faults", func() { cfg.FaultsFile = f.faults })
+	set("seed", func() { cfg.Seed = f.seed })
+	set("throttle", func() { cfg.Throttle.Enabled = cfg.Throttle.Enabled || f.throttle })
+	logger, err := newLogger(logOut, f.logFormat, f.logLevel)
 	if err != nil {
 		return cfg, err
 	}
@@ -100,6 +108,10 @@ func cfgUnset(name string, cfg server.Config) bool {
 		return cfg.Account == ""
 	case "max-body-bytes":
 		return cfg.MaxBodyBytes == 0
+	case "faults":
+		return cfg.FaultsFile == ""
+	case "seed":
+		return cfg.Seed == 0
 	}
 	return true
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/admin"
+	"github.com/localcases/localcases/fault"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
 )
@@ -34,6 +35,15 @@ type Config struct {
 	Quotas service.Quotas `yaml:"quotas" json:"quotas"`
 	// MaxBodyBytes bounds request bodies. Default restjson.DefaultMaxBodyBytes.
 	MaxBodyBytes int64 `yaml:"maxBodyBytes" json:"maxBodyBytes"`
+	// Seed makes fault injection reproducible: the same seed and the same
+	// requests meet the same faults. Default 1.
+	Seed int64 `yaml:"seed" json:"seed"`
+	// FaultsFile is a YAML or JSON file of fault rules or a scenario to
+	// load at start.
+	FaultsFile string `yaml:"faults" json:"faults"`
+	// Throttle turns on token buckets with the documented Connect Cases
+	// quotas, optionally overridden per operation.
+	Throttle fault.ThrottleConfig `yaml:"throttle" json:"throttle"`
 
 	Version string           `yaml:"-" json:"-"`
 	Logger  *slog.Logger     `yaml:"-" json:"-"`
@@ -42,7 +52,7 @@ type Config struct {
 
 // DefaultConfig returns the configuration `localcases serve` starts from.
 func DefaultConfig() Config {
-	return Config{Addr: "127.0.0.1:4599", Region: "us-east-1", Account: "000000000000", Version: "dev"}
+	return Config{Addr: "127.0.0.1:4599", Region: "us-east-1", Account: "000000000000", Version: "dev", Seed: 1}
 }
 
 // Validate reports a configuration that cannot start.
@@ -65,6 +75,8 @@ type Server struct {
 	store   localcases.Store
 	svc     *service.Service
 	api     *restjson.Handler
+	faults  *fault.Engine
+	records *fault.Recorder
 	admin   *admin.Handler
 	ln      net.Listener
 	http    *http.Server
@@ -95,13 +107,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, store: store, svc: svc}
+	if err := s.openFaults(); err != nil {
+		store.Close()
+		return nil, err
+	}
 	s.api = restjson.NewHandler(svc, restjson.Options{
 		Logger:       cfg.Logger.With("subsystem", "api"),
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		Middleware:   []restjson.Middleware{restjson.Faults(s.faults)},
+		Observe:      s.observe,
 	})
 	s.admin = admin.NewHandler(admin.Options{
 		Version: cfg.Version, StoreKind: store.Kind(), Region: cfg.Region, Account: cfg.Account,
+		ServiceHealth: s.faults.Health,
 	})
+	(&admin.Faults{Engine: s.faults, Recorder: s.records}).Register(s.admin)
 	return s, nil
 }
 
@@ -148,6 +168,12 @@ func (s *Server) URL() string {
 
 // Service returns the service, for tests that seed state directly.
 func (s *Server) Service() *service.Service { return s.svc }
+
+// Faults returns the fault engine.
+func (s *Server) Faults() *fault.Engine { return s.faults }
+
+// Records returns the traffic recorder.
+func (s *Server) Records() *fault.Recorder { return s.records }
 
 // Admin returns the admin handler, for subsystems that add endpoints.
 func (s *Server) Admin() *admin.Handler { return s.admin }

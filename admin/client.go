@@ -1,0 +1,147 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/localcases/localcases/fault"
+)
+
+// Client drives a running server's admin namespace over HTTP: the CLI and
+// tests use it to change faults and read health without touching the
+// server's internals.
+type Client struct {
+	// URL is the server's endpoint, e.g. http://127.0.0.1:4599.
+	URL  string
+	HTTP *http.Client
+}
+
+// NewClient returns a Client for the server at url.
+func NewClient(url string) *Client {
+	return &Client{URL: strings.TrimRight(url, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}}
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body any, out any) error {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+Prefix+path, rd)
+	if err != nil {
+		return err
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 400 && !(path == "health" && resp.StatusCode == http.StatusServiceUnavailable) {
+		var e struct{ Error string }
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			return fmt.Errorf("%s %s: %s", method, path, e.Error)
+		}
+		return fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(data, out)
+}
+
+// Rules lists the fault rules.
+func (c *Client) Rules(ctx context.Context) ([]fault.Rule, error) {
+	var out []fault.Rule
+	return out, c.do(ctx, http.MethodGet, "faults", nil, &out)
+}
+
+// SetRules replaces the rules.
+func (c *Client) SetRules(ctx context.Context, rules []fault.Rule) ([]fault.Rule, error) {
+	var out []fault.Rule
+	return out, c.do(ctx, http.MethodPost, "faults", rules, &out)
+}
+
+// AddRules appends rules.
+func (c *Client) AddRules(ctx context.Context, rules []fault.Rule) ([]fault.Rule, error) {
+	var out []fault.Rule
+	return out, c.do(ctx, http.MethodPatch, "faults", rules, &out)
+}
+
+// ClearRules removes every rule.
+func (c *Client) ClearRules(ctx context.Context) error {
+	return c.do(ctx, http.MethodDelete, "faults", nil, nil)
+}
+
+// Load sends a fault file: rules replace the current ones; a scenario starts.
+func (c *Client) Load(ctx context.Context, data []byte, ext string) (fault.File, error) {
+	file, err := fault.ParseFile(data, ext)
+	if err != nil {
+		return file, err
+	}
+	if _, err := c.SetRules(ctx, file.Rules); err != nil {
+		return file, err
+	}
+	if file.Scenario != nil {
+		err = c.do(ctx, http.MethodPost, "scenario", file.Scenario, nil)
+	}
+	return file, err
+}
+
+// StartScenario starts a preset with its parameters.
+func (c *Client) StartScenario(ctx context.Context, preset string, p fault.ScenarioParams) (*fault.ScenarioStatus, error) {
+	body := map[string]any{"preset": preset}
+	data, _ := json.Marshal(p)
+	json.Unmarshal(data, &body)
+	body["preset"] = preset
+	var out struct{ Scenario *fault.ScenarioStatus }
+	return out.Scenario, c.do(ctx, http.MethodPost, "scenario", body, &out)
+}
+
+// StopScenario ends the active scenario.
+func (c *Client) StopScenario(ctx context.Context) error {
+	return c.do(ctx, http.MethodDelete, "scenario", nil, nil)
+}
+
+// Reset clears rules, scenario, observations and records.
+func (c *Client) Reset(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "faults/reset", nil, nil)
+}
+
+// Health reads the service-health page.
+func (c *Client) Health(ctx context.Context) (Health, error) {
+	var out Health
+	return out, c.do(ctx, http.MethodGet, "health", nil, &out)
+}
+
+// Report reads the traffic report.
+func (c *Client) Report(ctx context.Context) (fault.TrafficReport, error) {
+	var out fault.TrafficReport
+	return out, c.do(ctx, http.MethodGet, "faults/report", nil, &out)
+}
+
+// Requests reads the most recent requests (0: all kept).
+func (c *Client) Requests(ctx context.Context, limit int) ([]fault.Record, error) {
+	var out struct{ Requests []fault.Record }
+	return out.Requests, c.do(ctx, http.MethodGet, "requests?limit="+strconv.Itoa(limit), nil, &out)
+}

@@ -1,0 +1,314 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/localcases/localcases/fault"
+)
+
+// Faults serves the failure-on-demand control plane. The rule verbs are
+// LocalStack's chaos API (/_localstack/chaos/faults): GET lists, POST
+// replaces, PATCH appends, DELETE removes matching rules; each answers with
+// the rule list, so scripts written for LocalStack port over by changing
+// the path.
+//
+//	GET|POST|PATCH|DELETE /_localcases/faults   rules
+//	GET    /_localcases/faults/status           rules with their counters and windows
+//	PUT    /_localcases/faults/seed             {"seed": N}: reseed and replay
+//	POST   /_localcases/faults/reset            rules, scenario, observations and records cleared
+//	GET    /_localcases/faults/report           attempts per invocation, Retry-After compliance
+//	GET    /_localcases/requests?limit=N        the most recent requests
+//	GET    /_localcases/scenarios               preset names
+//	GET|POST|DELETE /_localcases/scenario       the active scenario: show, start, stop
+//	GET|PUT /_localcases/throttle               token buckets with the real quotas
+type Faults struct {
+	Engine   *fault.Engine
+	Recorder *fault.Recorder
+}
+
+// Register adds the endpoints to h.
+func (f *Faults) Register(h *Handler) {
+	p := Prefix
+	h.Handle("GET "+p+"faults", http.HandlerFunc(f.listRules))
+	h.Handle("POST "+p+"faults", http.HandlerFunc(f.setRules))
+	h.Handle("PATCH "+p+"faults", http.HandlerFunc(f.addRules))
+	h.Handle("DELETE "+p+"faults", http.HandlerFunc(f.deleteRules))
+	h.Handle("GET "+p+"faults/status", http.HandlerFunc(f.ruleStatus))
+	h.Handle("PUT "+p+"faults/seed", http.HandlerFunc(f.seed))
+	h.Handle("POST "+p+"faults/reset", http.HandlerFunc(f.reset))
+	h.Handle("GET "+p+"faults/report", http.HandlerFunc(f.report))
+	h.Handle("GET "+p+"requests", http.HandlerFunc(f.requests))
+	h.Handle("GET "+p+"scenarios", http.HandlerFunc(f.presets))
+	h.Handle("GET "+p+"scenario", http.HandlerFunc(f.scenario))
+	h.Handle("POST "+p+"scenario", http.HandlerFunc(f.startScenario))
+	h.Handle("DELETE "+p+"scenario", http.HandlerFunc(f.stopScenario))
+	h.Handle("GET "+p+"throttle", http.HandlerFunc(f.throttle))
+	h.Handle("PUT "+p+"throttle", http.HandlerFunc(f.setThrottle))
+}
+
+// maxAdminBody bounds admin request bodies; rule files are small.
+const maxAdminBody = 1 << 20
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, maxAdminBody))
+}
+
+func badRequest(w http.ResponseWriter, err error) {
+	writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+}
+
+func (f *Faults) rules(w http.ResponseWriter) {
+	rules := f.Engine.Rules()
+	if rules == nil {
+		rules = []fault.Rule{}
+	}
+	writeJSON(w, http.StatusOK, rules)
+}
+
+func (f *Faults) listRules(w http.ResponseWriter, r *http.Request) { f.rules(w) }
+
+func (f *Faults) parseRules(w http.ResponseWriter, r *http.Request) ([]fault.Rule, bool) {
+	body, err := readBody(w, r)
+	if err != nil {
+		badRequest(w, err)
+		return nil, false
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil, true
+	}
+	rules, err := fault.ParseRules(body)
+	if err != nil {
+		badRequest(w, err)
+		return nil, false
+	}
+	return rules, true
+}
+
+func (f *Faults) setRules(w http.ResponseWriter, r *http.Request) {
+	rules, ok := f.parseRules(w, r)
+	if !ok {
+		return
+	}
+	if err := f.Engine.SetRules(rules); err != nil {
+		badRequest(w, err)
+		return
+	}
+	f.rules(w)
+}
+
+func (f *Faults) addRules(w http.ResponseWriter, r *http.Request) {
+	rules, ok := f.parseRules(w, r)
+	if !ok {
+		return
+	}
+	if err := f.Engine.AddRules(rules); err != nil {
+		badRequest(w, err)
+		return
+	}
+	f.rules(w)
+}
+
+// deleteRules removes the rules that match any template in the body; a
+// template matches a rule when every member it sets equals the rule's. No
+// body removes every rule.
+func (f *Faults) deleteRules(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		f.Engine.Clear()
+		f.rules(w)
+		return
+	}
+	var templates []map[string]any
+	if err := json.Unmarshal(body, &templates); err != nil {
+		var one map[string]any
+		if err2 := json.Unmarshal(body, &one); err2 != nil {
+			badRequest(w, fmt.Errorf("DELETE body must be a rule or a list of rules: %w", err))
+			return
+		}
+		templates = []map[string]any{one}
+	}
+	f.Engine.RemoveRules(func(rule fault.Rule) bool {
+		have := ruleMap(rule)
+		for _, t := range templates {
+			if matchesTemplate(have, t) {
+				return true
+			}
+		}
+		return false
+	})
+	f.rules(w)
+}
+
+func ruleMap(r fault.Rule) map[string]any {
+	data, _ := json.Marshal(r)
+	var m map[string]any
+	json.Unmarshal(data, &m)
+	return m
+}
+
+// matchesTemplate compares the members a template sets, recursively, so
+// {"error": {"code": "X"}} matches whatever status the rule resolved. An
+// operation given as a string matches a rule listing exactly that operation.
+func matchesTemplate(rule, tmpl map[string]any) bool {
+	for k, want := range tmpl {
+		got := rule[k]
+		if s, ok := want.(string); ok && k == "operation" {
+			want = []any{s}
+		}
+		if sub, ok := want.(map[string]any); ok {
+			g, ok := got.(map[string]any)
+			if !ok || !matchesTemplate(g, sub) {
+				return false
+			}
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *Faults) ruleStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, f.Engine.RuleStatuses())
+}
+
+func (f *Faults) seed(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Seed *int64 `json:"seed"`
+	}
+	data, err := readBody(w, r)
+	if err == nil {
+		err = json.Unmarshal(data, &body)
+	}
+	if err == nil && body.Seed == nil {
+		err = errors.New(`body must be {"seed": N}`)
+	}
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	f.Engine.Reseed(*body.Seed)
+	writeJSON(w, http.StatusOK, map[string]int64{"seed": f.Engine.Seed()})
+}
+
+func (f *Faults) reset(w http.ResponseWriter, r *http.Request) {
+	f.Engine.Reset()
+	f.Recorder.Reset()
+	writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
+}
+
+func (f *Faults) report(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, f.Recorder.Report())
+}
+
+func (f *Faults) requests(w http.ResponseWriter, r *http.Request) {
+	limit := 100
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			badRequest(w, fmt.Errorf("limit %q must be a non-negative integer (0: all kept)", v))
+			return
+		}
+		limit = n
+	}
+	recs := f.Recorder.Recent(limit)
+	if recs == nil {
+		recs = []fault.Record{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total": f.Recorder.Total(), "requests": recs})
+}
+
+func (f *Faults) presets(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string][]string{"presets": fault.Presets()})
+}
+
+func (f *Faults) scenario(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"scenario": f.Engine.ActiveScenario()})
+}
+
+// startScenario takes a fault file body: {"preset": "outage", "duration":
+// "30s", ...} or a full scenario {"name", "phases": [...]}.
+func (f *Faults) startScenario(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(w, r)
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	file, err := fault.ParseFile(body, "json")
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	if file.Scenario == nil {
+		badRequest(w, errors.New(`body must name a scenario: {"preset": "outage", "duration": "30s"} or {"name": ..., "phases": [...]}`))
+		return
+	}
+	if err := f.Engine.StartScenario(*file.Scenario); err != nil {
+		badRequest(w, err)
+		return
+	}
+	f.scenario(w, r)
+}
+
+func (f *Faults) stopScenario(w http.ResponseWriter, r *http.Request) {
+	f.Engine.StopScenario()
+	f.scenario(w, r)
+}
+
+// Throttle is the body of GET and PUT /_localcases/throttle.
+type Throttle struct {
+	Enabled bool `json:"enabled"`
+	// Operations sets the limit of individual operations; others keep theirs.
+	Operations map[string]fault.Limit `json:"operations,omitempty"`
+}
+
+func (f *Faults) throttle(w http.ResponseWriter, r *http.Request) {
+	t := f.Engine.Throttler()
+	out := Throttle{Enabled: t.Enabled(), Operations: map[string]fault.Limit{}}
+	for _, op := range fault.KnownOperations() {
+		out.Operations[op] = t.Limit(op)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (f *Faults) setThrottle(w http.ResponseWriter, r *http.Request) {
+	var body Throttle
+	data, err := readBody(w, r)
+	if err == nil {
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&body)
+	}
+	if err != nil {
+		badRequest(w, err)
+		return
+	}
+	t := f.Engine.Throttler()
+	known := map[string]bool{}
+	for _, op := range fault.KnownOperations() {
+		known[op] = true
+	}
+	for op := range body.Operations {
+		if !known[op] {
+			badRequest(w, fmt.Errorf("unknown operation %q", op))
+			return
+		}
+	}
+	for op, l := range body.Operations {
+		t.SetLimit(op, l)
+	}
+	t.SetEnabled(body.Enabled)
+	f.throttle(w, r)
+}

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/localcases/localcases/admin"
+	"github.com/localcases/localcases/fault"
+)
+
+// urlFlag adds --url (env LOCALCASES_URL) naming the running server.
+func (m *Main) urlFlag(cmd *cobra.Command) *string {
+	u := cmd.PersistentFlags().String("url", "http://127.0.0.1:4599", "endpoint of the running localcases server")
+	return u
+}
+
+func (m *Main) client(cmd *cobra.Command, url string) (*admin.Client, error) {
+	if err := applyEnv(cmd.Flags(), m.Getenv); err != nil {
+		return nil, err
+	}
+	if f := cmd.Flags().Lookup("url"); f != nil {
+		url = f.Value.String()
+	}
+	return admin.NewClient(url), nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (m *Main) faultsCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "faults",
+		Short: "Inject failures into a running server: list, add, clear, load, scenario, report",
+		Long: `Inject failures into a running localcases server.
+
+Rules are checked in order on every API request; the first that matches
+decides. Per-request faults need no rule: send the header
+x-localcases-fault: InternalServerException;retryAfter=3 (or ThrottlingException,
+http=503, drop, latency=200ms, hang=10s, commit-then-fail) on one call.`,
+	}
+	url := m.urlFlag(cmd)
+	cmd.AddCommand(
+		m.faultsList(url), m.faultsAdd(url), m.faultsClear(url), m.faultsLoad(url),
+		m.faultsScenario(url), m.faultsStop(url), m.faultsReport(url), m.faultsRequests(url),
+	)
+	return cmd
+}
+
+func (m *Main) faultsList(url *string) *cobra.Command {
+	return &cobra.Command{
+		Use: "list", Short: "List the fault rules", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := m.client(cmd, *url)
+			if err != nil {
+				return err
+			}
+			rules, err := c.Rules(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), rules)
+		},
+	}
+}
+
+func (m *Main) faultsAdd(url *string) *cobra.Command {
+	var (
+		ops, errCode, message, action, attempts, ruleJSON, latency, id, domain string
+		retryAfter, count, httpStatus                                          int
+		probability                                                            float64
+		after, duration                                                        time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "add",
+		Short: "Append a fault rule",
+		Example: `  localcases faults add --op CreateCase --error InternalServerException --retry-after 2 --attempts 1-2
+  localcases faults add --op '*' --probability 0.2 --error ThrottlingException
+  localcases faults add --op GetCase --action latency --latency 300ms
+  localcases faults add --op CreateCase --action commit-then-fail --count 1
+  localcases faults add --json '{"operation":"SearchCases","action":"http","httpStatus":503}'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var rule map[string]any
+			if ruleJSON != "" {
+				if err := json.Unmarshal([]byte(ruleJSON), &rule); err != nil {
+					return fmt.Errorf("--json: %w", err)
+				}
+			} else {
+				rule = map[string]any{}
+			}
+			fs := cmd.Flags()
+			setIf := func(flag, key string, v any) {
+				if fs.Changed(flag) {
+					rule[key] = v
+				}
+			}
+			setIf("id", "id", id)
+			if fs.Changed("op") {
+				rule["operation"] = strings.Split(ops, ",")
+			}
+			setIf("domain", "domain", domain)
+			setIf("probability", "probability", probability)
+			setIf("attempts", "attempts", attempts)
+			setIf("count", "count", count)
+			setIf("after", "after", after.String())
+			setIf("duration", "duration", duration.String())
+			setIf("action", "action", action)
+			setIf("latency", "latency", latency)
+			setIf("http-status", "httpStatus", httpStatus)
+			if fs.Changed("error") || fs.Changed("retry-after") || fs.Changed("message") {
+				e := map[string]any{}
+				if fs.Changed("error") {
+					e["code"] = errCode
+				}
+				if fs.Changed("retry-after") {
+					e["retryAfterSeconds"] = retryAfter
+				}
+				if fs.Changed("message") {
+					e["message"] = message
+				}
+				rule["error"] = e
+			}
+			data, _ := json.Marshal([]any{rule})
+			rules, err := fault.ParseRules(data)
+			if err != nil {
+				return err
+			}
+			c, err := m.client(cmd, *url)
+			if err != nil {
+				return err
+			}
+			all, err := c.AddRules(cmd.Context(), rules)
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), all)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&id, "id", "", "rule ID (default: generated)")
+	fs.StringVar(&ops, "op", "*", "operations, comma-separated, or *")
+	fs.StringVar(&domain, "domain", "", "only requests to this domain ID")
+	fs.Float64Var(&probability, "probability", 1, "chance of injecting on a matching request (seeded)")
+	fs.StringVar(&attempts, "attempts", "", "SDK attempt numbers, e.g. 1-2 (fail twice, then pass)")
+	fs.IntVar(&count, "count", 0, "inject at most this many times in total")
+	fs.DurationVar(&after, "after", 0, "become active this long after being added")
+	fs.DurationVar(&duration, "duration", 0, "stay active this long")
+	fs.StringVar(&action, "action", "", "error, http, latency, drop, hang or commit-then-fail (default error)")
+	fs.StringVar(&errCode, "error", "", "error code, e.g. InternalServerException")
+	fs.IntVar(&retryAfter, "retry-after", 0, "Retry-After seconds on InternalServerException (0: no header)")
+	fs.StringVar(&message, "message", "", "error message")
+	fs.StringVar(&latency, "latency", "", "added latency, e.g. 200ms")
+	fs.IntVar(&httpStatus, "http-status", 0, "raw status for --action http (500, 502, 503, 504)")
+	fs.StringVar(&ruleJSON, "json", "", "the rule as JSON; flags override its members")
+	return cmd
+}
+
+func (m *Main) faultsClear(url *string) *cobra.Command {
+	return &cobra.Command{
+		Use: "clear", Short: "Remove every fault rule and stop any scenario", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := m.client(cmd, *url)
+			if err != nil {
+				return err
+			}
+			if err := c.ClearRules(cmd.Context()); err != nil {
+				return err
+			}
+			return c.StopScenario(cmd.Context())
+		},
+	}
+}
+
+func (m *Main) faultsLoad(url *string) *cobra.Command {
+	return &cobra.Command{
+		Use: "load FILE", Short: "Replace the rules with a YAML or JSON file (rules or a scenario)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := m.client(cmd, *url)
+			if err != nil {
+				return err
+			}
+			file, err := c.Load(cmd.Context(), data, strings.TrimPrefix(filepath.Ext(args[0]), "."))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "loaded %d rules", len(file.Rules))
+			if file.Scenario != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), " and scenario %q", file.Scenario.Name)
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
+			return nil
+		},
+	}
+}
+
+func (m *Main) faultsScenario(url *string) *cobra.Command {
+	var p fault.ScenarioParams
+	var duration, period time.Duration
+	var ops string
+	cmd := &cobra.Command{
+		Use:   "scenario PRESET",
+		Short: "Start a preset scenario: " + strings.Join(fault.Presets(), ", "),
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p.Duration = fault.Duration(duration)
+			p.Period = fault.Duration(period)
+			if ops != "" {
+				p.Operations = strings.Split(ops, ",")
+			}
+			c, err := m.client(cmd, *url)
+			if err != nil {
+				return err
+			}
+			st, err := c.StartScenario(cmd.Context(), args[0], p)
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), st)
+		},
+	}
+	fs := cmd.Flags()
+	fs.DurationVar(&duration, "duration", 0, "how long the scenario lasts (default: the preset's)")
+	fs.DurationVar(&period, "period", 0, "phase length for flapping and throttle-storm")
+	fs.Float64Var(&p.Percent, "percent", 0, "percent of calls affected (brownout)")
+	fs.StringVar(&ops, "op", "", "operations, comma-separated (default all)")
+	fs.StringVar(&p.Code, "error", "", "error code to inject instead of the preset's")
+	return cmd
+}
+
+func (m *Main) faultsStop(url *string) *cobra.Command {
+	return &cobra.Command{
+		Use: "stop", Short: "Stop the active scenario", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := m.client(cmd, *url)
+			if err != nil {
+				return err
+			}
+			return c.StopScenario(cmd.Context())
+		},
+	}
+}
+
+func (m *Main) faultsReport(url *string) *cobra.Command {
+	return &cobra.Command{
+		Use: "report", Short: "Show attempts per call and Retry-After compliance, per operation and client", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := m.client(cmd, *url)
+			if err != nil {
+				return err
+			}
+			rep, err := c.Report(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), rep)
+		},
+	}
+}
+
+func (m *Main) faultsRequests(url *string) *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use: "requests", Short: "Show the most recent requests, injected faults marked", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := m.client(cmd, *url)
+			if err != nil {
+				return err
+			}
+			recs, err := c.Requests(cmd.Context(), limit)
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), recs)
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 20, "how many (0: all kept)")
+	return cmd
+}
+
+func (m *Main) healthCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "health",
+		Short: "Show a running server's service-health page",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := m.client(cmd, cmd.Flags().Lookup("url").Value.String())
+			if err != nil {
+				return err
+			}
+			h, err := c.Health(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), h)
+		},
+	}
+	m.urlFlag(cmd)
+	return cmd
+}

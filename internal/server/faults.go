@@ -1,0 +1,81 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/localcases/localcases/api"
+	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/restjson"
+)
+
+// declaredErrors tells the fault engine which errors each operation's model
+// declares, so rules inject only what the real service can return.
+func declaredErrors(op string) []string {
+	o := api.OperationByName(op)
+	if o == nil {
+		return nil
+	}
+	out := make([]string, len(o.Errors))
+	for i, c := range o.Errors {
+		out[i] = string(c)
+	}
+	return out
+}
+
+func (s *Server) openFaults() error {
+	s.faults = fault.NewEngine(
+		fault.WithSeed(s.cfg.Seed),
+		fault.WithDeclaredErrors(declaredErrors),
+		fault.WithThrottler(fault.NewThrottler(s.cfg.Throttle)),
+	)
+	s.records = fault.NewRecorder(0)
+	if s.cfg.FaultsFile == "" {
+		return nil
+	}
+	data, err := os.ReadFile(s.cfg.FaultsFile)
+	if err != nil {
+		return fmt.Errorf("faults: %w", err)
+	}
+	file, err := fault.ParseFile(data, strings.TrimPrefix(filepath.Ext(s.cfg.FaultsFile), "."))
+	if err != nil {
+		return fmt.Errorf("faults %s: %w", s.cfg.FaultsFile, err)
+	}
+	if err := s.faults.SetRules(file.Rules); err != nil {
+		return fmt.Errorf("faults %s: %w", s.cfg.FaultsFile, err)
+	}
+	if file.Scenario != nil {
+		if err := s.faults.StartScenario(*file.Scenario); err != nil {
+			return fmt.Errorf("faults %s: %w", s.cfg.FaultsFile, err)
+		}
+	}
+	return nil
+}
+
+// observe feeds every answered request to the traffic recorder and to the
+// health report.
+func (s *Server) observe(c *restjson.Call, o restjson.Outcome) {
+	req := restjson.FaultRequest(c)
+	rec := fault.Record{
+		Time: c.Start, RequestID: c.RequestID, Operation: c.Op.Name,
+		ClientID: req.ClientID, InvocationID: req.InvocationID, Attempt: req.Attempt,
+		Status: o.Status, ErrorCode: string(o.Code), Injected: c.Injected != "",
+		Dropped: o.Dropped, Latency: o.Latency,
+	}
+	if c.Decision != nil {
+		rec.RuleID = c.Decision.RuleID
+	}
+	if o.RetryAfter > 0 {
+		rec.RetryAfter = timeSeconds(o.RetryAfter)
+	}
+	s.records.Add(rec)
+	s.faults.Observe(fault.Outcome{
+		Time: c.Start, Operation: c.Op.Name, StatusCode: o.Status, ErrorCode: string(o.Code),
+		Dropped: o.Dropped, Injected: rec.Injected,
+	})
+}
+
+func timeSeconds(n int) time.Duration { return time.Duration(n) * time.Second }
