@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/localcases/localcases/internal/server"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while the server writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// MustRunMain runs `localcases serve` in-process on a free port and stops it
+// when the test ends.
+func MustRunMain(tb testing.TB, env map[string]string, args ...string) (*server.Server, *syncBuffer) {
+	tb.Helper()
+	out := &syncBuffer{}
+	started := make(chan *server.Server, 1)
+	m := &Main{Stdout: out, Stderr: out, Getenv: func(k string) string { return env[k] }, started: func(s *server.Server) { started <- s }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, append([]string{"serve"}, args...)) }()
+	select {
+	case srv := <-started:
+		tb.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				tb.Errorf("serve: %v", err)
+			}
+		})
+		return srv, out
+	case err := <-done:
+		cancel()
+		tb.Fatalf("serve exited: %v\n%s", err, out.String())
+	case <-time.After(10 * time.Second):
+		cancel()
+		tb.Fatalf("serve did not start\n%s", out.String())
+	}
+	return nil, nil
+}
+
+func TestServePrintsEndpointAndCLILine(t *testing.T) {
+	srv, out := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory")
+	text := out.String()
+	for _, want := range []string{srv.URL(), "aws connectcases list-domains --endpoint-url " + srv.URL()} {
+		if !strings.Contains(text, want) {
+			t.Errorf("start-up output lacks %q:\n%s", want, text)
+		}
+	}
+	resp, err := http.Get(srv.URL() + "/_localcases/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Status, Version, Store string
+		Ready                  bool
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || !h.Ready || h.Status != "operational" || h.Store != "memory" {
+		t.Errorf("health = %d %+v", resp.StatusCode, h)
+	}
+}
+
+func TestServeReadsEnvironment(t *testing.T) {
+	env := map[string]string{"LOCALCASES_ADDR": "127.0.0.1:0", "LOCALCASES_REGION": "eu-west-2", "LOCALCASES_ACCOUNT": "123456789012"}
+	srv, _ := MustRunMain(t, env)
+	if c := srv.Config(); c.Region != "eu-west-2" || c.Account != "123456789012" {
+		t.Errorf("config from environment = %s/%s", c.Region, c.Account)
+	}
+}
+
+func TestServeFlagBeatsEnvironmentAndConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := dir + "/localcases.yaml"
+	os.WriteFile(cfgPath, []byte("region: ap-south-1\naccount: \"111111111111\"\nquotas:\n  domainsPerAccount: 7\n"), 0o644)
+	env := map[string]string{"LOCALCASES_ACCOUNT": "222222222222"}
+	srv, _ := MustRunMain(t, env, "--addr", "127.0.0.1:0", "--config", cfgPath, "--region", "ca-central-1")
+	c := srv.Config()
+	if c.Region != "ca-central-1" || c.Account != "222222222222" || c.Quotas.DomainsPerAccount != 7 {
+		t.Errorf("got region %s account %s domains quota %d", c.Region, c.Account, c.Quotas.DomainsPerAccount)
+	}
+}
+
+func TestServeRejectsBadConfiguration(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"short account", []string{"--account", "123"}, "12 digits"},
+		{"bad log level", []string{"--log-level", "loud"}, "log level"},
+		{"missing config file", []string{"--config", "/nonexistent/localcases.yaml"}, "config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+			err := m.Run(context.Background(), append([]string{"serve", "--addr", "127.0.0.1:0"}, tt.args...))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+	if err := m.Run(context.Background(), []string{"version"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "localcases ") {
+		t.Errorf("version output %q", out.String())
+	}
+}
+
+// TestAWSCLISmoke drives every configuration-plane operation with the real
+// AWS CLI (testdata/cli-smoke.sh).
+func TestAWSCLISmoke(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the AWS CLI is not on PATH; install it (pip install awscli) to run this test")
+	}
+	srv, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "testdata/cli-smoke.sh", srv.URL())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("cli-smoke.sh: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
+
+// TestBoto3Smoke drives every configuration-plane operation with boto3
+// (testdata/boto3-smoke.py).
+func TestBoto3Smoke(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not on PATH; install it with boto3 to run this test")
+	}
+	if err := exec.Command(python, "-c", "import boto3").Run(); err != nil {
+		t.Skip("boto3 is not installed; pip install boto3 to run this test")
+	}
+	srv, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, python, "testdata/boto3-smoke.py", srv.URL()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("boto3-smoke.py: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
+
+func TestExplain(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"InternalServerException"}, []string{"InternalServerException", "Retry"}},
+		{[]string{"429"}, []string{"ThrottlingException"}},
+		{[]string{"api error ValidationException: 1 validation error detected"}, []string{"ValidationException"}},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+		if err := m.Run(context.Background(), append([]string{"explain"}, tt.args...)); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("explain %v: output lacks %q:\n%s", tt.args, w, out.String())
+			}
+		}
+	}
+}
