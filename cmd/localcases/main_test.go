@@ -199,3 +199,33 @@ func TestExplain(t *testing.T) {
 		}
 	}
 }
+
+// TestRealClientsSeeInjectedFaults: boto3 and the AWS CLI report injected
+// errors by name, as they would the real service's.
+func TestRealClientsSeeInjectedFaults(t *testing.T) {
+	dir := t.TempDir()
+	rules := dir + "/faults.yaml"
+	os.WriteFile(rules, []byte("- operation: ListDomains\n  error:\n    code: InternalServerException\n    retryAfterSeconds: 2\n"), 0o644)
+	srv, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory", "--faults", rules)
+	t.Run("aws-cli", func(t *testing.T) {
+		if _, err := exec.LookPath("aws"); err != nil {
+			t.Skip("the AWS CLI is not on PATH")
+		}
+		cmd := exec.Command("aws", "connectcases", "list-domains", "--endpoint-url", srv.URL())
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDCLI", "AWS_SECRET_ACCESS_KEY=secret",
+			"AWS_DEFAULT_REGION=us-east-1", "AWS_MAX_ATTEMPTS=1")
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "(InternalServerException)") {
+			t.Errorf("aws: err %v, output:\n%s", err, out)
+		}
+	})
+	t.Run("boto3", func(t *testing.T) {
+		if exec.Command("python3", "-c", "import boto3").Run() != nil {
+			t.Skip("python3 with boto3 is not available")
+		}
+		out, err := exec.Command("python3", "testdata/boto3-faults.py", srv.URL()).CombinedOutput()
+		if err != nil {
+			t.Errorf("boto3-faults.py: %v\n%s", err, out)
+		}
+	})
+}
