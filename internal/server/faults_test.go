@@ -278,3 +278,29 @@ func TestFaultReportShowsIgnoredRetryAfter(t *testing.T) {
 		t.Errorf("report = %+v", rep)
 	}
 }
+
+// TestThrottleWithQuotas: with throttling on, calls beyond an operation's
+// burst get ThrottlingException. The refill rate is set near zero so the
+// count does not depend on how fast the test runs.
+func TestThrottleWithQuotas(t *testing.T) {
+	srv := servertest.MustOpen(t, servertest.WithConfig(func(c *server.Config) {
+		c.Throttle = fault.ThrottleConfig{Enabled: true, Operations: map[string]fault.Limit{"ListDomains": {Rate: 0.0001, Burst: 3}}}
+	}))
+	c := servertest.Client(srv.URL())
+	var codes []string
+	for i := 0; i < 5; i++ {
+		_, err := c.ListDomains(context.Background(), &connectcases.ListDomainsInput{})
+		codes = append(codes, errCode(err))
+	}
+	if got := strings.Join(codes, ","); got != ",,,ThrottlingException,ThrottlingException" {
+		t.Errorf("codes = %s", got)
+	}
+	// Other operations keep their own buckets.
+	if _, err := c.CreateDomain(context.Background(), &connectcases.CreateDomainInput{Name: aws.String("x")}); err != nil {
+		t.Errorf("CreateDomain: %v", err)
+	}
+	lim := srv.Faults().Throttler().Limit("CreateCase")
+	if lim.Rate != 2 || lim.Burst != 10 {
+		t.Errorf("CreateCase quota = %+v, want the documented 2/s burst 10", lim)
+	}
+}
