@@ -160,6 +160,12 @@ func ClientID(r *http.Request) string {
 	return host
 }
 
+// AccessKeyID is the access key of the request's SigV4 credential.
+func AccessKeyID(r *http.Request) (string, bool) {
+	key, _, ok := credentialScope(r)
+	return key, ok
+}
+
 // SigningRegion is the Region of the SigV4 credential scope, or "".
 func SigningRegion(r *http.Request) string {
 	_, scope, ok := credentialScope(r)

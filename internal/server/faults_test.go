@@ -304,3 +304,21 @@ func TestThrottleWithQuotas(t *testing.T) {
 		t.Errorf("CreateCase quota = %+v, want the documented 2/s burst 10", lim)
 	}
 }
+
+// TestAuditNamesTheSigningKey: audit events carry the caller's principal,
+// derived from the access key that signed the request.
+func TestAuditNamesTheSigningKey(t *testing.T) {
+	ctx := context.Background()
+	srv := servertest.MustOpen(t)
+	c := servertest.Client(srv.URL())
+	domain := aws.String(newDomain(t, c))
+	tpl := must[*connectcases.CreateTemplateOutput](t)(c.CreateTemplate(ctx, &connectcases.CreateTemplateInput{DomainId: domain, Name: aws.String("t")}))
+	cs := must[*connectcases.CreateCaseOutput](t)(c.CreateCase(ctx, &connectcases.CreateCaseInput{
+		DomainId: domain, TemplateId: tpl.TemplateId,
+		Fields: []types.FieldValue{{Id: aws.String("title"), Value: &types.FieldValueUnionMemberStringValue{Value: "hello"}}},
+	}))
+	ev := must[*connectcases.GetCaseAuditEventsOutput](t)(c.GetCaseAuditEvents(ctx, &connectcases.GetCaseAuditEventsInput{DomainId: domain, CaseId: cs.CaseId}))
+	if len(ev.AuditEvents) != 1 || aws.ToString(ev.AuditEvents[0].PerformedBy.IamPrincipalArn) != "arn:aws:iam::000000000000:user/AKIDLOCALCASES" {
+		t.Fatalf("audit = %+v", ev.AuditEvents)
+	}
+}

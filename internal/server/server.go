@@ -114,7 +114,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.api = restjson.NewHandler(svc, restjson.Options{
 		Logger:       cfg.Logger.With("subsystem", "api"),
 		MaxBodyBytes: cfg.MaxBodyBytes,
-		Middleware:   []restjson.Middleware{restjson.Faults(s.faults)},
+		Middleware:   []restjson.Middleware{restjson.Faults(s.faults), s.principals},
 		Observe:      s.observe,
 	})
 	s.admin = admin.NewHandler(admin.Options{
