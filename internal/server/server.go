@@ -15,6 +15,7 @@ import (
 
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/admin"
+	"github.com/localcases/localcases/auth"
 	"github.com/localcases/localcases/fault"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
@@ -44,6 +45,9 @@ type Config struct {
 	// Throttle turns on token buckets with the documented Connect Cases
 	// quotas, optionally overridden per operation.
 	Throttle fault.ThrottleConfig `yaml:"throttle" json:"throttle"`
+	// Auth selects permissive (any request) or strict (SigV4 with the listed
+	// credentials, and their policies) authentication.
+	Auth auth.Config `yaml:"auth" json:"auth"`
 
 	Version string           `yaml:"-" json:"-"`
 	Logger  *slog.Logger     `yaml:"-" json:"-"`
@@ -71,16 +75,17 @@ func (c *Config) Validate() error {
 
 // Server is a localcases instance.
 type Server struct {
-	cfg     Config
-	store   localcases.Store
-	svc     *service.Service
-	api     *restjson.Handler
-	faults  *fault.Engine
-	records *fault.Recorder
-	admin   *admin.Handler
-	ln      net.Listener
-	http    *http.Server
-	serveCh chan error
+	cfg      Config
+	store    localcases.Store
+	svc      *service.Service
+	api      *restjson.Handler
+	faults   *fault.Engine
+	verifier verifierBox
+	records  *fault.Recorder
+	admin    *admin.Handler
+	ln       net.Listener
+	http     *http.Server
+	serveCh  chan error
 }
 
 // New builds a Server from cfg without listening yet.
@@ -107,6 +112,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, store: store, svc: svc}
+	if err := s.SetAuth(cfg.Auth); err != nil {
+		store.Close()
+		return nil, err
+	}
 	if err := s.openFaults(); err != nil {
 		store.Close()
 		return nil, err
@@ -114,7 +123,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.api = restjson.NewHandler(svc, restjson.Options{
 		Logger:       cfg.Logger.With("subsystem", "api"),
 		MaxBodyBytes: cfg.MaxBodyBytes,
-		Middleware:   []restjson.Middleware{restjson.Faults(s.faults), s.principals},
+		Middleware:   []restjson.Middleware{s.authenticate, restjson.Faults(s.faults)},
 		Observe:      s.observe,
 	})
 	s.admin = admin.NewHandler(admin.Options{
