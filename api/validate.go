@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -128,3 +129,12 @@ func join(p, name string) string {
 func index(p string, i int) string { return p + "[" + strconv.Itoa(i) + "]" }
 
 func key(p, k string) string { return p + "[" + strconv.Quote(clip(k)) + "]" }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

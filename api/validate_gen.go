@@ -657,7 +657,8 @@ func (s *CreateCaseRequest) validate(v *validator, p string) {
 	}
 	if s.Tags != nil {
 		v.size(join(p, "tags"), len(s.Tags), 0, 50)
-		for k1, v1 := range s.Tags {
+		for _, k1 := range sortedKeys(s.Tags) {
+			v1 := s.Tags[k1]
 			v.length(key(join(p, "tags"), k1), k1, 1, 128)
 			v.pattern(key(join(p, "tags"), k1), k1, patternMutableTagKey)
 			v.length(key(join(p, "tags"), k1), v1, 0, 256)
@@ -2955,7 +2956,8 @@ func (s *TagPropagationConfiguration) validate(v *validator, p string) {
 		v.required(join(p, "tagMap"))
 	} else {
 		v.size(join(p, "tagMap"), len(s.TagMap), 0, 10)
-		for k1, v1 := range s.TagMap {
+		for _, k1 := range sortedKeys(s.TagMap) {
+			v1 := s.TagMap[k1]
 			v.length(key(join(p, "tagMap"), k1), k1, 1, 128)
 			v.pattern(key(join(p, "tagMap"), k1), k1, patternMutableTagKey)
 			v.length(key(join(p, "tagMap"), k1), v1, 0, 256)

@@ -424,7 +424,11 @@ func (g *gen) checks(b *bytes.Buffer, s *Shape, val, path string, depth int) {
 		if !vc {
 			vv = "_"
 		}
-		fmt.Fprintf(b, "\tfor %s, %s := range %s {\n", kv, vv, val)
+		// Sorted keys keep the order of reported errors stable.
+		fmt.Fprintf(b, "\tfor _, %s := range sortedKeys(%s) {\n", kv, val)
+		if vv != "_" {
+			fmt.Fprintf(b, "\t%s := %s[%s]\n", vv, val, kv)
+		}
 		if kc {
 			g.checks(b, k, kv, fmt.Sprintf("key(%s, %s)", path, kv), depth+1)
 		}
