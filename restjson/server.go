@@ -297,6 +297,9 @@ func decodeJSON(body []byte, in any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
+	if d := jsonDepth(body); d > MaxJSONDepth {
+		return api.Errorf(api.CodeSerializationException, "The request body nests JSON %d levels deep; at most %d are accepted.", d, MaxJSONDepth)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(in); err != nil {
@@ -306,6 +309,46 @@ func decodeJSON(body []byte, in any) error {
 		return api.Errorf(api.CodeSerializationException, "The request body has data after the JSON object.")
 	}
 	return nil
+}
+
+// MaxJSONDepth bounds how deeply a request body may nest. The deepest
+// legitimate input, a SearchCases filter nested to the service's depth cap,
+// stays well under it; a hostile body of a million brackets is refused
+// before the decoder recurses into it.
+const MaxJSONDepth = 64
+
+// jsonDepth returns the deepest nesting of objects and arrays in body,
+// ignoring brackets inside strings. It stops counting once past
+// MaxJSONDepth.
+func jsonDepth(body []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range body {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > deepest {
+				deepest = depth
+				if deepest > MaxJSONDepth {
+					return deepest
+				}
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 func jsonError(err error) error {
