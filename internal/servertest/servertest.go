@@ -5,7 +5,9 @@ package servertest
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,6 +42,7 @@ func MustOpen(tb testing.TB, opts ...Option) *server.Server {
 		tb.Fatalf("open server: %v", err)
 	}
 	tb.Cleanup(func() {
+		closeIdle(srv.URL())
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Close(ctx); err != nil {
@@ -53,13 +56,50 @@ func MustOpen(tb testing.TB, opts ...Option) *server.Server {
 // SDK's retries off, so a test sees each error as the server sent it.
 // Options passed in run last and may turn retries back on.
 func Client(url string, optFns ...func(*connectcases.Options)) *connectcases.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	transports.Lock()
+	transports.byURL[url] = append(transports.byURL[url], tr)
+	transports.Unlock()
 	o := connectcases.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDLOCALCASES", "secret", ""),
 		Retryer:      aws.NopRetryer{},
+		HTTPClient:   bodyWrapper{&http.Client{Transport: tr}},
 	}
 	return connectcases.New(o, optFns...)
+}
+
+// transports remembers each client's transport so MustOpen can close their
+// idle connections before shutting the server down: under concurrency a
+// transport dials connections it never uses, and http.Server.Shutdown waits
+// five seconds for such never-used connections.
+var transports = struct {
+	sync.Mutex
+	byURL map[string][]*http.Transport
+}{byURL: map[string][]*http.Transport{}}
+
+func closeIdle(url string) {
+	transports.Lock()
+	defer transports.Unlock()
+	for _, tr := range transports.byURL[url] {
+		tr.CloseIdleConnections()
+	}
+	delete(transports.byURL, url)
+}
+
+// bodyWrapper hides the request body's WriteTo from net/http. smithy-go
+// closes the request body once response headers arrive, and its WriteTo
+// then returns io.EOF, which net/http takes for a failed request write and
+// closes the connection mid-response. A local server answers fast enough to
+// hit that window (about one call in ten under -race); AWS almost never does.
+type bodyWrapper struct{ c *http.Client }
+
+func (b bodyWrapper) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = struct{ io.ReadCloser }{r.Body}
+	}
+	return b.c.Do(r)
 }
 
 // RawClient is an HTTP client for hand-made requests.
