@@ -89,7 +89,7 @@ func TestServePrintsEndpointAndCLILine(t *testing.T) {
 
 func TestServeReadsEnvironment(t *testing.T) {
 	env := map[string]string{"LOCALCASES_ADDR": "127.0.0.1:0", "LOCALCASES_REGION": "eu-west-2", "LOCALCASES_ACCOUNT": "123456789012"}
-	srv, _ := MustRunMain(t, env)
+	srv, _ := MustRunMain(t, env, "--memory")
 	if c := srv.Config(); c.Region != "eu-west-2" || c.Account != "123456789012" {
 		t.Errorf("config from environment = %s/%s", c.Region, c.Account)
 	}
@@ -100,7 +100,7 @@ func TestServeFlagBeatsEnvironmentAndConfigFile(t *testing.T) {
 	cfgPath := dir + "/localcases.yaml"
 	os.WriteFile(cfgPath, []byte("region: ap-south-1\naccount: \"111111111111\"\nquotas:\n  domainsPerAccount: 7\n"), 0o644)
 	env := map[string]string{"LOCALCASES_ACCOUNT": "222222222222"}
-	srv, _ := MustRunMain(t, env, "--addr", "127.0.0.1:0", "--config", cfgPath, "--region", "ca-central-1")
+	srv, _ := MustRunMain(t, env, "--addr", "127.0.0.1:0", "--memory", "--config", cfgPath, "--region", "ca-central-1")
 	c := srv.Config()
 	if c.Region != "ca-central-1" || c.Account != "222222222222" || c.Quotas.DomainsPerAccount != 7 {
 		t.Errorf("got region %s account %s domains quota %d", c.Region, c.Account, c.Quotas.DomainsPerAccount)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 
 type serveFlags struct {
 	config, addr, region, account string
+	data, store                   string
 	memory                        bool
 	logLevel, logFormat           string
 	maxBodyBytes                  int64
@@ -52,6 +54,8 @@ default.`,
 	fs.StringVar(&f.region, "region", def.Region, "AWS Region used in ARNs")
 	fs.StringVar(&f.account, "account", def.Account, "12-digit AWS account ID used in ARNs")
 	fs.BoolVar(&f.memory, "memory", false, "keep nothing on disk")
+	fs.StringVar(&f.data, "data", server.DefaultDataDir, "directory of the SQLite database (the default engine)")
+	fs.StringVar(&f.store, "store", "", "a postgres:// URL to keep state in PostgreSQL instead (schema=NAME picks the schema; default localcases)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", 0, "largest request body accepted (default 6 MiB)")
@@ -81,6 +85,8 @@ func (f *serveFlags) resolve(cmd *cobra.Command, logOut io.Writer) (server.Confi
 	set("region", func() { cfg.Region = f.region })
 	set("account", func() { cfg.Account = f.account })
 	set("memory", func() { cfg.Memory = cfg.Memory || f.memory })
+	set("data", func() { cfg.DataDir = f.data })
+	set("store", func() { cfg.StoreURL = f.store })
 	set("max-body-bytes", func() { cfg.MaxBodyBytes = f.maxBodyBytes })
 	set("faults", func() { cfg.FaultsFile = f.faults })
 	set("seed", func() { cfg.Seed = f.seed })
@@ -108,6 +114,10 @@ func cfgUnset(name string, cfg server.Config) bool {
 		return cfg.Account == ""
 	case "max-body-bytes":
 		return cfg.MaxBodyBytes == 0
+	case "data":
+		return cfg.DataDir == ""
+	case "store":
+		return cfg.StoreURL == ""
 	case "faults":
 		return cfg.FaultsFile == ""
 	case "seed":
@@ -128,9 +138,7 @@ func (m *Main) serve(ctx context.Context, cfg server.Config, out io.Writer) erro
 	url := srv.URL()
 	fmt.Fprintf(out, "localcases %s: Amazon Connect Cases at %s (region %s, account %s, store %s)\n",
 		cfg.Version, url, cfg.Region, cfg.Account, srv.Store().Kind())
-	if !cfg.Memory {
-		fmt.Fprintln(out, "note: the durable store is not built yet; state lives in memory and is lost on exit")
-	}
+	fmt.Fprintln(out, storeNote(cfg))
 	fmt.Fprintf(out, "try:  aws connectcases list-domains --endpoint-url %s --region %s\n", url, cfg.Region)
 	fmt.Fprintf(out, "health: %s/_localcases/health\n", url)
 	cfg.Logger.Info("serving", "url", url, "store", srv.Store().Kind())
@@ -146,4 +154,23 @@ func (m *Main) serve(ctx context.Context, cfg server.Config, out io.Writer) erro
 		return err
 	}
 	return nil
+}
+
+// storeNote tells where state lives, so nobody is surprised by state that
+// outlives a restart, or by state that does not.
+func storeNote(cfg server.Config) string {
+	switch {
+	case cfg.Memory:
+		return "store: memory; state is lost when the server stops"
+	case cfg.StoreURL != "":
+		return "store: PostgreSQL (--store); state is shared by every server on that database and schema"
+	}
+	dir := cfg.DataDir
+	if dir == "" {
+		dir = server.DefaultDataDir
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return fmt.Sprintf("store: SQLite in %s; delete the directory to start afresh, or use --memory", dir)
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/localcases/localcases"
@@ -32,6 +33,13 @@ type Config struct {
 	Account string `yaml:"account" json:"account"`
 	// Memory keeps nothing on disk.
 	Memory bool `yaml:"memory" json:"memory"`
+	// DataDir holds the SQLite database of the default engine. Default
+	// "localcases-data", relative to the working directory.
+	DataDir string `yaml:"data" json:"data"`
+	// StoreURL, if set, names another engine: a postgres:// or
+	// postgresql:// URL (its schema= parameter picks the schema, default
+	// "localcases"). Empty: SQLite under DataDir.
+	StoreURL string `yaml:"store" json:"store"`
 	// Quotas override the service quotas; zero values keep the defaults.
 	Quotas service.Quotas `yaml:"quotas" json:"quotas"`
 	// MaxBodyBytes bounds request bodies. Default restjson.DefaultMaxBodyBytes.
@@ -86,6 +94,9 @@ type Server struct {
 	ln       net.Listener
 	http     *http.Server
 	serveCh  chan error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New builds a Server from cfg without listening yet.
@@ -196,6 +207,11 @@ func (s *Server) Config() Config { return s.cfg }
 // Close stops accepting connections, lets in-flight requests finish (up to
 // ctx's deadline), then closes the store.
 func (s *Server) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
+	return s.closeErr
+}
+
+func (s *Server) close(ctx context.Context) error {
 	var errs []error
 	if s.http != nil {
 		s.admin.SetReady(false)

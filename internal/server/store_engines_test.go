@@ -1,0 +1,168 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connectcases"
+	"github.com/aws/aws-sdk-go-v2/service/connectcases/types"
+
+	"github.com/localcases/localcases/internal/server"
+	"github.com/localcases/localcases/internal/servertest"
+	"github.com/localcases/localcases/store/sqlite"
+	"github.com/localcases/localcases/store/storetest"
+)
+
+func TestOpenStorePicksTheEngine(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		cfg  func(*server.Config)
+		want string
+	}{
+		{"memory", func(c *server.Config) { c.Memory = true; c.DataDir = dir }, "memory"},
+		{"sqlite under the data directory", func(c *server.Config) { c.Memory = false; c.DataDir = dir }, "sqlite"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := servertest.MustOpen(t, servertest.WithConfig(tt.cfg))
+			if got := srv.Store().Kind(); got != tt.want {
+				t.Errorf("engine = %s, want %s", got, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, sqlite.FileName)); err != nil {
+		t.Errorf("the SQLite engine left no database in the data directory: %v", err)
+	}
+
+	cfg := server.DefaultConfig()
+	cfg.StoreURL = "mysql://root@localhost/test?password=secret"
+	if _, err := server.New(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "postgres://") {
+		t.Errorf("an unknown store URL gave %v, want an error naming what is accepted", err)
+	}
+}
+
+// TestSQLiteStateSurvivesRestart restarts an in-process server on one data
+// directory: what the first wrote, the second serves.
+func TestSQLiteStateSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := t.Context()
+	// The first server is closed by hand (MustOpen would close it again).
+	cfg := server.DefaultConfig()
+	cfg.Addr, cfg.DataDir = "127.0.0.1:0", dir
+	first, err := server.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Open(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := servertest.Client(first.URL()).CreateDomain(ctx, &connectcases.CreateDomainInput{Name: aws.String("kept")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	second := servertest.MustOpen(t, servertest.WithConfig(func(c *server.Config) { c.Memory = false; c.DataDir = dir }))
+	got, err := servertest.Client(second.URL()).GetDomain(ctx, &connectcases.GetDomainInput{DomainId: d.DomainId})
+	if err != nil || *got.Name != "kept" {
+		t.Fatalf("after restart: %+v %v", got, err)
+	}
+}
+
+// TestTwoServersShareOnePostgreSQLDatabase runs two servers on one
+// database and schema, as two processes would: each sees the other's
+// writes, and a page token from one is good on the other.
+func TestTwoServersShareOnePostgreSQLDatabase(t *testing.T) {
+	u := storetest.PostgresURL(t)
+	storeURL := storetest.WithSchema(u, storetest.PostgresSchema(t, u))
+	shared := servertest.WithConfig(func(c *server.Config) {
+		c.Memory = false
+		c.StoreURL = storeURL
+		c.Quotas.DomainsPerAccount = 50
+	})
+	// The racing requests below make the transport dial connections it may
+	// never use; a server waits up to 5s for such a connection when it
+	// shuts down, so close them first (cleanups run last-in, first-out).
+	tr := &http.Transport{}
+	withTransport := func(o *connectcases.Options) { o.HTTPClient = &http.Client{Transport: tr} }
+	srvA, srvB := servertest.MustOpen(t, shared), servertest.MustOpen(t, shared)
+	t.Cleanup(tr.CloseIdleConnections)
+	a, b := servertest.Client(srvA.URL(), withTransport), servertest.Client(srvB.URL(), withTransport)
+	ctx := t.Context()
+
+	var ids []string
+	for i := range 3 {
+		d, err := a.CreateDomain(ctx, &connectcases.CreateDomainInput{Name: aws.String("shared-" + string(rune('a'+i)))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, *d.DomainId)
+	}
+	got, err := b.GetDomain(ctx, &connectcases.GetDomainInput{DomainId: aws.String(ids[0])})
+	if err != nil || *got.Name != "shared-a" {
+		t.Fatalf("B reads A's domain: %+v %v", got, err)
+	}
+	page1, err := b.ListDomains(ctx, &connectcases.ListDomainsInput{MaxResults: aws.Int32(2)})
+	if err != nil || len(page1.Domains) != 2 || page1.NextToken == nil {
+		t.Fatalf("B lists A's domains: %+v %v", page1, err)
+	}
+	page2, err := a.ListDomains(ctx, &connectcases.ListDomainsInput{MaxResults: aws.Int32(2), NextToken: page1.NextToken})
+	if err != nil || len(page2.Domains) != 1 || *page2.Domains[0].DomainId != ids[2] {
+		t.Fatalf("A continues B's listing: %+v %v", page2, err)
+	}
+
+	f, err := b.CreateField(ctx, &connectcases.CreateFieldInput{DomainId: aws.String(ids[1]), Name: aws.String("tier"), Type: types.FieldTypeSingleSelect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := []types.FieldOption{
+		{Name: aws.String("Gold"), Value: aws.String("gold"), Active: aws.Bool(true)},
+		{Name: aws.String("Silver"), Value: aws.String("silver"), Active: aws.Bool(true)},
+	}
+	if _, err := a.BatchPutFieldOptions(ctx, &connectcases.BatchPutFieldOptionsInput{DomainId: aws.String(ids[1]), FieldId: f.FieldId, Options: opts}); err != nil {
+		t.Fatalf("A puts options on B's field: %v", err)
+	}
+	lo, err := b.ListFieldOptions(ctx, &connectcases.ListFieldOptionsInput{DomainId: aws.String(ids[1]), FieldId: f.FieldId})
+	if err != nil || len(lo.Options) != 2 || *lo.Options[0].Value != "gold" {
+		t.Fatalf("B lists A's options: %+v %v", lo, err)
+	}
+
+	// The quota holds across servers: concurrent creates through both never
+	// exceed it, because writers are serialised in the database.
+	errs := make(chan error, 60)
+	for i := range 60 {
+		c := a
+		if i%2 == 1 {
+			c = b
+		}
+		go func() {
+			_, err := c.CreateDomain(ctx, &connectcases.CreateDomainInput{Name: aws.String("race-" + strings.Repeat("x", i%7) + string(rune('A'+i%26)) + string(rune('a'+i/26)))})
+			errs <- err
+		}()
+	}
+	created := 0
+	for range 60 {
+		if <-errs == nil {
+			created++
+		}
+	}
+	n := 0
+	pd := connectcases.NewListDomainsPaginator(b, &connectcases.ListDomainsInput{})
+	for pd.HasMorePages() {
+		p, err := pd.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(p.Domains)
+	}
+	if n != 50 || created != 47 {
+		t.Errorf("after racing creates: %d domains (%d created by the race), want the quota of 50 (47)", n, created)
+	}
+}

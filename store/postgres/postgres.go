@@ -1,0 +1,194 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"regexp"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/localcases/localcases"
+)
+
+var _ localcases.Store = (*Store)(nil)
+
+// DefaultSchema holds the tables unless the URL or Options name another.
+const DefaultSchema = "localcases"
+
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// Options tune a Store. The zero value is the documented default.
+type Options struct {
+	// Schema holds the store's tables. Default: the URL's schema
+	// parameter, else DefaultSchema.
+	Schema string
+	// MaxConns bounds the connection pool. Default: pgxpool's default
+	// (the larger of 4 and the number of CPUs), or the URL's pool_max_conns.
+	MaxConns int32
+	// Logger is for operational messages. Default: discard.
+	Logger *slog.Logger
+
+	// migrations replaces the embedded migrations in tests.
+	migrations fs.FS
+}
+
+// Store is a PostgreSQL-backed localcases.Store.
+type Store struct {
+	pool    *pgxpool.Pool
+	schema  string
+	lockKey int64
+	log     *slog.Logger
+	// writer admits one Update of this process at a time: the others would
+	// only hold pooled connections while they wait for the advisory lock.
+	writer chan struct{}
+}
+
+// Open connects to the database at rawURL (postgres:// or postgresql://),
+// refuses a schema written by a newer localcases (ErrSchemaTooNew), and
+// creates or upgrades the schema.
+func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
+	connURL, urlSchema, err := splitSchema(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	schema := opts.Schema
+	if schema == "" {
+		schema = urlSchema
+	}
+	if schema == "" {
+		schema = DefaultSchema
+	}
+	if !schemaName.MatchString(schema) {
+		return nil, fmt.Errorf("postgres: schema %q: want lower-case letters, digits and _, at most 63", schema)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	migFS, migDir := opts.migrations, "."
+	if migFS == nil {
+		migFS, migDir = migrationFiles, "migrations"
+	}
+	ms, err := loadMigrations(migFS, migDir)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	cfg, err := pgxpool.ParseConfig(connURL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	// Only the store's schema: an unqualified name can never reach a table
+	// of the same name in public.
+	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "localcases"
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("localcases/" + schema))
+	s := &Store{pool: pool, schema: schema, lockKey: int64(h.Sum64()), log: opts.Logger, writer: make(chan struct{}, 1)}
+	where := fmt.Sprintf("%s@%s:%d/%s schema %s", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, schema)
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect to %s: %w", where, err)
+	}
+	if err := s.migrate(ctx, ms); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %s: %w", where, err)
+	}
+	return s, nil
+}
+
+// splitSchema takes localcases' own schema parameter out of the URL; left
+// in, pgx would send it to the server as a setting, which would refuse it.
+func splitSchema(rawURL string) (connURL, schema string, err error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", "", fmt.Errorf("postgres: URL: %w", err)
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return "", "", fmt.Errorf("postgres: URL scheme %q: want postgres:// or postgresql://", u.Scheme)
+	}
+	q := u.Query()
+	schema = q.Get("schema")
+	q.Del("schema")
+	u.RawQuery = q.Encode()
+	return u.String(), schema, nil
+}
+
+func (s *Store) Kind() string { return "postgres" }
+
+// Schema is the schema holding the store's tables.
+func (s *Store) Schema() string { return s.schema }
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// View runs fn in a read-only snapshot.
+func (s *Store) View(ctx context.Context, fn func(localcases.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("postgres: begin read: %w", err)
+	}
+	defer ptx.Rollback(context.WithoutCancel(ctx))
+	t := &tx{ctx: ctx, tx: ptx, readOnly: true}
+	defer t.end()
+	return fn(t)
+}
+
+// Update runs fn in a transaction that holds the store's advisory lock.
+// If ctx ends before fn starts, fn does not run. Once fn has returned nil,
+// Update waits for the commit's outcome even if ctx ends, so that nil
+// always means committed.
+func (s *Store) Update(ctx context.Context, fn func(localcases.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.writer }()
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	// Runs on error and on panic; after a commit it does nothing.
+	defer ptx.Rollback(context.WithoutCancel(ctx))
+	if _, err := ptx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.lockKey); err != nil {
+		return fmt.Errorf("postgres: lock: %w", err)
+	}
+	t := &tx{ctx: ctx, tx: ptx}
+	err = fn(t)
+	t.end()
+	if err != nil {
+		return err
+	}
+	if t.broken != nil {
+		return t.broken
+	}
+	if err := ptx.Commit(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+var errTxDone = errors.New("postgres: transaction used after its function returned")

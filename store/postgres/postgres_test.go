@@ -1,0 +1,192 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/localcases/localcases"
+	"github.com/localcases/localcases/store/storetest"
+)
+
+// MustOpen opens a store in a throwaway schema of the test database.
+func MustOpen(tb testing.TB) *Store {
+	tb.Helper()
+	u := storetest.PostgresURL(tb)
+	return mustOpenSchema(tb, u, storetest.PostgresSchema(tb, u), Options{})
+}
+
+func mustOpenSchema(tb testing.TB, u, schema string, opts Options) *Store {
+	tb.Helper()
+	opts.Schema = schema
+	s, err := Open(context.Background(), u, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStore(t *testing.T) {
+	storetest.RunStoreTests(t, func(t *testing.T) localcases.Store { return MustOpen(t) })
+}
+
+type rec struct{ N int }
+
+func TestTwoStoresOnOneSchemaSerialiseWriters(t *testing.T) {
+	// Two stores stand for two processes: each has its own pool and its
+	// own in-process writer gate, so only the advisory lock orders them.
+	u := storetest.PostgresURL(t)
+	schema := storetest.PostgresSchema(t, u)
+	a := mustOpenSchema(t, u, schema, Options{})
+	b := mustOpenSchema(t, u, schema, Options{})
+	if err := a.Update(t.Context(), func(tx localcases.Tx) error { return tx.Put("c", "", "counter", rec{}) }); err != nil {
+		t.Fatal(err)
+	}
+	const each = 40
+	var wg sync.WaitGroup
+	for _, s := range []*Store{a, b, a, b} {
+		wg.Go(func() {
+			for i := range each {
+				err := s.Update(t.Context(), func(tx localcases.Tx) error {
+					var v rec
+					if err := tx.Get("c", "", "counter", &v); err != nil {
+						return err
+					}
+					v.N++
+					if err := tx.Put("c", "", "counter", v); err != nil {
+						return err
+					}
+					return tx.Put("c", "log", fmt.Sprintf("%p-%d-%d", s, i, v.N), v)
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var v rec
+	if err := b.View(t.Context(), func(tx localcases.Tx) error { return tx.Get("c", "", "counter", &v) }); err != nil || v.N != 4*each {
+		t.Fatalf("counter = %d (%v), want %d", v.N, err, 4*each)
+	}
+	// Sequence order is commit order: the log lists the counter values in
+	// increasing order.
+	var ns []int
+	a.View(t.Context(), func(tx localcases.Tx) error {
+		return tx.List("c", "log", 0, func(r localcases.Raw) (bool, error) {
+			var v rec
+			fmt.Sscanf(string(r.Data), `{"N":%d}`, &v.N)
+			ns = append(ns, v.N)
+			return true, nil
+		})
+	})
+	if !slices.IsSorted(ns) || len(ns) != 4*each {
+		t.Errorf("log in List order = %v, want 1..%d", ns, 4*each)
+	}
+}
+
+func TestSchemasAreIndependent(t *testing.T) {
+	u := storetest.PostgresURL(t)
+	a := mustOpenSchema(t, u, storetest.PostgresSchema(t, u), Options{})
+	b := mustOpenSchema(t, u, storetest.PostgresSchema(t, u), Options{})
+	if err := a.Update(t.Context(), func(tx localcases.Tx) error { return tx.Put("c", "s", "x", rec{}) }); err != nil {
+		t.Fatal(err)
+	}
+	err := b.View(t.Context(), func(tx localcases.Tx) error { var v rec; return tx.Get("c", "s", "x", &v) })
+	if !errors.Is(err, localcases.ErrNotFound) {
+		t.Errorf("record of schema a seen in schema b: %v", err)
+	}
+}
+
+func TestURLSchemaParameter(t *testing.T) {
+	u := storetest.PostgresURL(t)
+	schema := storetest.PostgresSchema(t, u)
+	s, err := Open(t.Context(), storetest.WithSchema(u, schema), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Schema() != schema {
+		t.Errorf("schema = %q, want %q", s.Schema(), schema)
+	}
+	if _, err := Open(t.Context(), storetest.WithSchema(u, "Bad-Name"), Options{}); err == nil {
+		t.Error("a schema name that needs quoting was accepted")
+	}
+}
+
+func migrationsWith(t *testing.T, extra map[string]string) fstest.MapFS {
+	fsys := fstest.MapFS{}
+	entries, _ := migrationFiles.ReadDir("migrations")
+	for _, e := range entries {
+		data, _ := migrationFiles.ReadFile("migrations/" + e.Name())
+		fsys[e.Name()] = &fstest.MapFile{Data: data}
+	}
+	for name, text := range extra {
+		fsys[name] = &fstest.MapFile{Data: []byte(text)}
+	}
+	return fsys
+}
+
+func TestMigrations(t *testing.T) {
+	u := storetest.PostgresURL(t)
+	schema := storetest.PostgresSchema(t, u)
+	s := mustOpenSchema(t, u, schema, Options{})
+	if err := s.Update(t.Context(), func(tx localcases.Tx) error { return tx.Put("c", "s", "x", rec{N: 1}) }); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := loadMigrations(migrationFiles, "migrations")
+	next := len(ms) + 1
+
+	// A failing migration leaves the previous version and none of its
+	// statements.
+	broken := migrationsWith(t, map[string]string{fmt.Sprintf("%04d_broken.sql", next): `CREATE TABLE half (id int); INSERT INTO nowhere VALUES (1);`})
+	if _, err := Open(t.Context(), u, Options{Schema: schema, migrations: broken}); err == nil {
+		t.Fatal("a broken migration was applied")
+	}
+	if v, _ := schemaVersion(t.Context(), s.pool); v != next-1 {
+		t.Errorf("version after a failed migration = %d", v)
+	}
+
+	// An older schema is upgraded, its records kept.
+	upgrade := migrationsWith(t, map[string]string{fmt.Sprintf("%04d_notes.sql", next): `ALTER TABLE records ADD COLUMN note text; CREATE TABLE notes (id int);`})
+	s2 := mustOpenSchema(t, u, schema, Options{migrations: upgrade})
+	var v rec
+	if err := s2.View(t.Context(), func(tx localcases.Tx) error { return tx.Get("c", "s", "x", &v) }); err != nil || v.N != 1 {
+		t.Errorf("record after upgrade = %+v %v", v, err)
+	}
+	if v, _ := schemaVersion(t.Context(), s.pool); v != next {
+		t.Errorf("version after upgrade = %d, want %d", v, next)
+	}
+
+	// The current binary now sees a newer schema and refuses it.
+	_, err := Open(t.Context(), u, Options{Schema: schema})
+	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), fmt.Sprint(next)) {
+		t.Errorf("Open of a newer schema = %v", err)
+	}
+}
+
+func TestPanicRollsBack(t *testing.T) {
+	s := MustOpen(t)
+	func() {
+		defer func() { recover() }()
+		s.Update(t.Context(), func(tx localcases.Tx) error {
+			tx.Put("c", "s", "x", rec{})
+			panic("boom")
+		})
+	}()
+	err := s.View(t.Context(), func(tx localcases.Tx) error { var v rec; return tx.Get("c", "s", "x", &v) })
+	if !errors.Is(err, localcases.ErrNotFound) {
+		t.Errorf("write of a panicking update: %v", err)
+	}
+	// The writer gate was released.
+	if err := s.Update(t.Context(), func(tx localcases.Tx) error { return tx.Put("c", "s", "y", rec{}) }); err != nil {
+		t.Fatal(err)
+	}
+}

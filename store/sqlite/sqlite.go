@@ -1,0 +1,386 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/localcases/localcases"
+)
+
+var _ localcases.Store = (*Store)(nil)
+
+// FileName is the database file inside the data directory.
+const FileName = "localcases.db"
+
+// ErrClosed is returned by View and Update after Close.
+var ErrClosed = errors.New("sqlite: store is closed")
+
+// Options tune a Store. The zero value is the documented default.
+type Options struct {
+	// MaxBatch bounds how many Update calls share one commit. Default 128:
+	// enough to amortise an fsync, small enough that one batch's latency
+	// stays short.
+	MaxBatch int
+	// Readers is the size of the read-only connection pool. Default
+	// 2×GOMAXPROCS, at least 4.
+	Readers int
+	// Logger receives the stacks of update functions that panic (the
+	// panic itself is re-raised in the caller). Default: discard.
+	Logger *slog.Logger
+
+	// migrations replaces the embedded migrations in tests.
+	migrations fs.FS
+}
+
+// Store is a SQLite-backed localcases.Store.
+type Store struct {
+	path   string
+	opts   Options
+	log    *slog.Logger
+	wdb    *sql.DB   // one connection, owned by the writer goroutine
+	wconn  *sql.Conn // pinned so per-connection state and prepared statements stay
+	wstmts *stmts
+	rdb    *sql.DB
+	rstmts *stmts
+
+	queue     chan *request
+	closing   chan struct{}
+	writeDone chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+
+	// Counters for tests and for judging how well commits are shared.
+	waiting atomic.Int64 // callers blocked handing a request to the writer
+	updates atomic.Int64 // functions run
+	commits atomic.Int64 // transactions committed
+}
+
+type stats struct{ updates, commits int64 }
+
+func (s *Store) stats() stats {
+	return stats{updates: s.updates.Load(), commits: s.commits.Load()}
+}
+
+func (s *Store) queueLen() int { return int(s.waiting.Load()) }
+
+// Open opens (creating if needed) the database in dir, refuses it if a
+// newer localcases wrote it (ErrSchemaTooNew), applies the migrations it
+// lacks, and starts the writer.
+func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 128
+	}
+	if opts.Readers <= 0 {
+		opts.Readers = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	migFS, migDir := opts.migrations, "."
+	if migFS == nil {
+		migFS, migDir = migrationFiles, "migrations"
+	}
+	ms, err := loadMigrations(migFS, migDir)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("sqlite: data directory: %w", err)
+	}
+	path, err := filepath.Abs(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	s := &Store{path: path, opts: opts, log: opts.Logger}
+	if err := s.open(ctx, ms); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.queue = make(chan *request)
+	s.closing = make(chan struct{})
+	s.writeDone = make(chan struct{})
+	go s.writeLoop()
+	return s, nil
+}
+
+// dsn builds the driver's connection string. synchronous is a connection
+// setting, not stored in the file, so it goes in the DSN: every connection
+// the pool ever makes gets it. The busy timeout covers another process
+// holding the write lock, and the moment a reader must wait out WAL
+// recovery.
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(FULL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+func (s *Store) open(ctx context.Context, ms []migration) error {
+	var err error
+	if s.wdb, err = sql.Open("sqlite", dsn(s.path, false)); err != nil {
+		return err
+	}
+	s.wdb.SetMaxOpenConns(1)
+	if s.wconn, err = s.wdb.Conn(ctx); err != nil {
+		return err
+	}
+	// Refuse a newer schema before anything below can change the file.
+	if _, err := checkVersion(ctx, s.wconn, ms); err != nil {
+		return err
+	}
+	// WAL lets readers run beside the writer, and its commit is one
+	// sequential append plus one fsync. The mode is stored in the file.
+	var mode string
+	if err := s.wconn.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+		return fmt.Errorf("journal mode: %w", err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("journal mode is %q, not wal (is the directory on a file system without shared memory?)", mode)
+	}
+	if err := migrate(ctx, s.wconn, ms); err != nil {
+		return err
+	}
+	if s.wstmts, err = prepare(ctx, s.wconn); err != nil {
+		return err
+	}
+	if s.rdb, err = sql.Open("sqlite", dsn(s.path, true)); err != nil {
+		return err
+	}
+	s.rdb.SetMaxOpenConns(s.opts.Readers)
+	s.rdb.SetMaxIdleConns(s.opts.Readers)
+	if s.rstmts, err = prepare(ctx, s.rdb); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+func (s *Store) Kind() string { return "sqlite" }
+
+// View runs fn in a read transaction on a pooled read-only connection.
+func (s *Store) View(ctx context.Context, fn func(localcases.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case <-s.closing:
+		return ErrClosed
+	default:
+	}
+	// A deferred BEGIN: the snapshot is taken at the first read and held
+	// until the end, which is what makes the View consistent.
+	sqlTx, err := s.rdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin read: %w", err)
+	}
+	defer sqlTx.Rollback()
+	t := &tx{ctx: ctx, st: s.rstmts, sqlTx: sqlTx, readOnly: true}
+	defer t.end()
+	return fn(t)
+}
+
+// Update queues fn for the writer and waits until the transaction that ran
+// it has committed (nil) or fn's error (or the commit's) is known. If ctx
+// ends while fn is still queued, fn never runs and Update returns ctx's
+// error; once fn has started, Update waits for the outcome, because the
+// write may then be committed.
+func (s *Store) Update(ctx context.Context, fn func(localcases.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &request{fn: fn, done: make(chan struct{})}
+	s.waiting.Add(1)
+	select {
+	case s.queue <- r:
+		s.waiting.Add(-1)
+	case <-ctx.Done():
+		s.waiting.Add(-1)
+		return ctx.Err()
+	case <-s.closing:
+		s.waiting.Add(-1)
+		return ErrClosed
+	}
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(queued, abandoned) {
+			return ctx.Err()
+		}
+		<-r.done
+	}
+	if r.panicked {
+		// Re-raised in the caller's goroutine so it fails the request that
+		// caused it (net/http recovers it there), not the whole server.
+		panic(r.panicVal)
+	}
+	return r.err
+}
+
+// Close stops the writer once the batch in hand is committed and closes
+// the database. Updates still waiting get ErrClosed.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		<-s.writeDone
+		s.closeErr = s.closeDBs()
+	})
+	return s.closeErr
+}
+
+func (s *Store) closeDBs() error {
+	var errs []error
+	for _, st := range []*stmts{s.wstmts, s.rstmts} {
+		if st != nil {
+			st.close()
+		}
+	}
+	if s.rdb != nil {
+		errs = append(errs, s.rdb.Close())
+	}
+	if s.wconn != nil {
+		errs = append(errs, s.wconn.Close())
+	}
+	if s.wdb != nil {
+		// Closing the last connection checkpoints the WAL into the database
+		// file and removes it.
+		errs = append(errs, s.wdb.Close())
+	}
+	return errors.Join(errs...)
+}
+
+const (
+	queued int32 = iota
+	taken
+	abandoned
+)
+
+// request is one Update waiting for the writer.
+type request struct {
+	fn    func(localcases.Tx) error
+	state atomic.Int32
+	done  chan struct{}
+
+	err      error
+	panicked bool
+	panicVal any
+}
+
+func (s *Store) writeLoop() {
+	defer close(s.writeDone)
+	batch := make([]*request, 0, s.opts.MaxBatch)
+	for {
+		select {
+		case r := <-s.queue:
+			batch = append(batch[:0], r)
+		case <-s.closing:
+			return
+		}
+		// Take whoever queued while the previous commit was syncing; no
+		// waiting for more, so a lone writer pays no extra latency.
+	fill:
+		for len(batch) < s.opts.MaxBatch {
+			select {
+			case r := <-s.queue:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+		clear(batch)
+	}
+}
+
+// commit runs a batch in one transaction and answers every caller after
+// the outcome is durable.
+func (s *Store) commit(batch []*request) {
+	// The writer's statements never use a caller's context: cancelling one
+	// would interrupt SQLite mid-transaction and could roll back the others.
+	ctx := context.Background()
+	live := batch[:0:0]
+	for _, r := range batch {
+		if r.state.CompareAndSwap(queued, taken) {
+			live = append(live, r)
+		}
+	}
+	defer func() {
+		for _, r := range live {
+			close(r.done)
+		}
+	}()
+	if len(live) == 0 {
+		return
+	}
+	fail := func(err error) {
+		s.wconn.ExecContext(ctx, "ROLLBACK")
+		for _, r := range live {
+			if r.err == nil && !r.panicked {
+				r.err = err
+			}
+		}
+	}
+	if _, err := s.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		fail(fmt.Errorf("sqlite: begin: %w", err))
+		return
+	}
+	for _, r := range live {
+		if _, err := s.wconn.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			fail(fmt.Errorf("sqlite: savepoint: %w", err))
+			return
+		}
+		s.run(ctx, r)
+		undo := "RELEASE w"
+		if r.err != nil || r.panicked {
+			undo = "ROLLBACK TO w; RELEASE w"
+		}
+		// If SQLite already rolled back the whole transaction (it does on
+		// some I/O errors), the savepoint is gone and this fails: then no
+		// caller of the batch may be told its write is in.
+		if _, err := s.wconn.ExecContext(ctx, undo); err != nil {
+			fail(fmt.Errorf("sqlite: transaction lost after an error: %w", err))
+			return
+		}
+	}
+	if _, err := s.wconn.ExecContext(ctx, "COMMIT"); err != nil {
+		fail(fmt.Errorf("sqlite: commit: %w", err))
+		return
+	}
+	s.commits.Add(1)
+}
+
+// run calls one caller's function, turning a panic into a rollback of its
+// savepoint; Update re-raises it in the caller's goroutine.
+func (s *Store) run(ctx context.Context, r *request) {
+	t := &tx{ctx: ctx, st: s.wstmts}
+	defer func() {
+		t.end()
+		if v := recover(); v != nil {
+			r.panicked, r.panicVal = true, v
+			s.log.Error("update function panicked", "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	s.updates.Add(1)
+	r.err = r.fn(t)
+	if r.err == nil && t.broken != nil {
+		// fn swallowed a database error; its writes cannot be trusted.
+		r.err = t.broken
+	}
+}
