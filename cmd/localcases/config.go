@@ -60,6 +60,20 @@ func loadConfigFile(path string, dst any) error {
 	return nil
 }
 
+// loadConfigFileLoose reads only the keys dst knows, for reloading one
+// section of a file that holds others too.
+func loadConfigFileLoose(path string, dst any) error {
+	data, err := os.ReadFile(os.ExpandEnv(path))
+	if err != nil {
+		return err
+	}
+	data = []byte(os.ExpandEnv(string(data)))
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		return json.Unmarshal(data, dst)
+	}
+	return yaml.Unmarshal(data, dst)
+}
+
 // newLogger builds the process logger: text or JSON on w, at a level.
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level

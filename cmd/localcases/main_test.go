@@ -4,15 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/connectcases"
+
 	"github.com/localcases/localcases/internal/server"
+	"github.com/localcases/localcases/internal/servertest"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while the server writes to it.
@@ -228,4 +234,47 @@ func TestRealClientsSeeInjectedFaults(t *testing.T) {
 			t.Errorf("boto3-faults.py: %v\n%s", err, out)
 		}
 	})
+}
+
+// TestSIGHUPReloadsCredentials: in strict mode, a key added to the config
+// file works after SIGHUP, without a restart.
+func TestSIGHUPReloadsCredentials(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := dir + "/localcases.yaml"
+	write := func(keys ...string) {
+		var b strings.Builder
+		b.WriteString("auth:\n  mode: strict\n  credentials:\n")
+		for _, k := range keys {
+			fmt.Fprintf(&b, "    - accessKeyId: %s\n      secretAccessKey: secret-%s\n      policy:\n        - effect: Allow\n          action: \"cases:*\"\n          resource: \"*\"\n", k, k)
+		}
+		if err := os.WriteFile(cfgPath, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("AKIDFIRST")
+	srv, out := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory", "--config", cfgPath)
+	call := func(key string) error {
+		c := servertest.Client(srv.URL(), func(o *connectcases.Options) {
+			o.Credentials = credentials.NewStaticCredentialsProvider(key, "secret-"+key, "")
+		})
+		_, err := c.ListDomains(context.Background(), &connectcases.ListDomainsInput{})
+		return err
+	}
+	if err := call("AKIDFIRST"); err != nil {
+		t.Fatalf("configured key: %v", err)
+	}
+	if err := call("AKIDSECOND"); err == nil {
+		t.Fatal("an unconfigured key was accepted")
+	}
+	write("AKIDFIRST", "AKIDSECOND")
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for call("AKIDSECOND") != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("the new key was not accepted after SIGHUP\n%s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

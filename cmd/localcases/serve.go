@@ -22,6 +22,8 @@ type serveFlags struct {
 	faults                        string
 	seed                          int64
 	throttle                      bool
+	authMode, adminToken          string
+	maxInFlight                   int
 }
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -45,7 +47,7 @@ default.`,
 			if err != nil {
 				return err
 			}
-			return m.serve(cmd.Context(), cfg, cmd.OutOrStdout())
+			return m.serve(cmd.Context(), cfg, f.config, cmd.OutOrStdout())
 		},
 	}
 	fs := cmd.Flags()
@@ -62,6 +64,9 @@ default.`,
 	fs.StringVar(&f.faults, "faults", "", "YAML or JSON file of fault rules or a scenario to load at start")
 	fs.Int64Var(&f.seed, "seed", def.Seed, "seed for fault probabilities: the same seed and requests meet the same faults")
 	fs.BoolVar(&f.throttle, "throttle", false, "throttle with the documented Connect Cases rate quotas (ThrottlingException, 429)")
+	fs.StringVar(&f.authMode, "auth", "permissive", "permissive (any request) or strict (SigV4 with the credentials of the --config file); SIGHUP reloads them")
+	fs.StringVar(&f.adminToken, "admin-token", "", "require this bearer token on /_localcases/ (default: loopback clients only)")
+	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "concurrent API calls before shedding with ThrottlingException (default 1024)")
 	return cmd
 }
 
@@ -91,6 +96,9 @@ func (f *serveFlags) resolve(cmd *cobra.Command, logOut io.Writer) (server.Confi
 	set("faults", func() { cfg.FaultsFile = f.faults })
 	set("seed", func() { cfg.Seed = f.seed })
 	set("throttle", func() { cfg.Throttle.Enabled = cfg.Throttle.Enabled || f.throttle })
+	set("auth", func() { cfg.Auth.Mode = f.authMode })
+	set("admin-token", func() { cfg.AdminToken = f.adminToken })
+	set("max-in-flight", func() { cfg.MaxInFlight = f.maxInFlight })
 	logger, err := newLogger(logOut, f.logFormat, f.logLevel)
 	if err != nil {
 		return cfg, err
@@ -122,11 +130,17 @@ func cfgUnset(name string, cfg server.Config) bool {
 		return cfg.FaultsFile == ""
 	case "seed":
 		return cfg.Seed == 0
+	case "auth":
+		return cfg.Auth.Mode == ""
+	case "admin-token":
+		return cfg.AdminToken == ""
+	case "max-in-flight":
+		return cfg.MaxInFlight == 0
 	}
 	return true
 }
 
-func (m *Main) serve(ctx context.Context, cfg server.Config, out io.Writer) error {
+func (m *Main) serve(ctx context.Context, cfg server.Config, configFile string, out io.Writer) error {
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -141,7 +155,13 @@ func (m *Main) serve(ctx context.Context, cfg server.Config, out io.Writer) erro
 	fmt.Fprintln(out, storeNote(cfg))
 	fmt.Fprintf(out, "try:  aws connectcases list-domains --endpoint-url %s --region %s\n", url, cfg.Region)
 	fmt.Fprintf(out, "health: %s/_localcases/health\n", url)
+	if warning := exposureWarning(srv.Addr(), cfg); warning != "" {
+		fmt.Fprintln(out, warning)
+		cfg.Logger.Warn(warning)
+	}
 	cfg.Logger.Info("serving", "url", url, "store", srv.Store().Kind())
+	stopReload := reloadOnHangup(srv, configFile, cfg.Logger)
+	defer stopReload()
 	if m.started != nil {
 		m.started(srv)
 	}

@@ -56,6 +56,13 @@ type Config struct {
 	// Auth selects permissive (any request) or strict (SigV4 with the listed
 	// credentials, and their policies) authentication.
 	Auth auth.Config `yaml:"auth" json:"auth"`
+	// AdminToken, when set, is required (Authorization: Bearer TOKEN) on
+	// every /_localcases/ request, from anywhere. Without it the admin
+	// namespace answers only loopback clients.
+	AdminToken string `yaml:"adminToken" json:"adminToken"`
+	// MaxInFlight bounds concurrent API calls; past it calls are shed with
+	// ThrottlingException. Default DefaultMaxInFlight.
+	MaxInFlight int `yaml:"maxInFlight" json:"maxInFlight"`
 
 	Version string           `yaml:"-" json:"-"`
 	Logger  *slog.Logger     `yaml:"-" json:"-"`
@@ -134,14 +141,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.api = restjson.NewHandler(svc, restjson.Options{
 		Logger:       cfg.Logger.With("subsystem", "api"),
 		MaxBodyBytes: cfg.MaxBodyBytes,
-		Middleware:   []restjson.Middleware{s.authenticate, restjson.Faults(s.faults)},
-		Observe:      s.observe,
+		// Shedding comes first so an overloaded server spends nothing on a
+		// call it refuses; authentication before faults, as at AWS's front
+		// door.
+		Middleware: []restjson.Middleware{newShedder(cfg.MaxInFlight).middleware, s.authenticate, restjson.Faults(s.faults)},
+		Observe:    s.observe,
 	})
 	s.admin = admin.NewHandler(admin.Options{
 		Version: cfg.Version, StoreKind: store.Kind(), Region: cfg.Region, Account: cfg.Account,
 		ServiceHealth: s.faults.Health,
 	})
 	(&admin.Faults{Engine: s.faults, Recorder: s.records}).Register(s.admin)
+	admin.RegisterProfiling(s.admin)
 	return s, nil
 }
 
@@ -152,6 +163,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, admin.Prefix) {
+			if err := admin.Allow(r, s.cfg.AdminToken); err != nil {
+				http.Error(w, err.Error(), http.StatusForbidden)
+				return
+			}
 			s.admin.ServeHTTP(w, r)
 			return
 		}
@@ -167,9 +182,15 @@ func (s *Server) Open() error {
 	}
 	s.ln = ln
 	s.http = &http.Server{
-		Handler:           s.Handler(),
+		Handler: s.Handler(),
+		// Slow clients cannot hold connections: headers must arrive within
+		// 10 s and a whole request within 2 min; idle keep-alives close
+		// after 2 min. No write timeout, so an injected hang can outlast
+		// the client as intended.
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	s.serveCh = make(chan error, 1)
@@ -177,6 +198,9 @@ func (s *Server) Open() error {
 	s.admin.SetReady(true)
 	return nil
 }
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // URL is the endpoint clients use, e.g. http://127.0.0.1:4599.
 func (s *Server) URL() string {
