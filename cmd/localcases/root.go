@@ -46,5 +46,6 @@ URL differs), and lets you make it fail on demand to test your error handling.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(m.serveCommand(), m.versionCommand(), m.explainCommand(), m.faultsCommand(), m.healthCommand())
+	root.AddCommand(m.benchCommand())
 	return root
 }

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/localcases/localcases/bench"
+)
+
+type benchFlags struct {
+	url, store, data, region  string
+	op, mix, domainID         string
+	concurrency, seedCases    int
+	requests                  int64
+	rate                      float64
+	duration, timeout         time.Duration
+	ceiling, jsonOut, noProgr bool
+}
+
+func (m *Main) benchCommand() *cobra.Command {
+	var f benchFlags
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure throughput, latency and memory of a localcases server",
+		Long: `Measure throughput, latency percentiles, errors and memory of a localcases server.
+
+bench starts a server in this process (--store memory, sqlite or a
+postgres:// URL), or drives one that is already running on this machine (--url;
+other hosts are refused). It seeds what
+the workload needs through the API (a "localcases-bench" domain, two custom
+fields, a template and --seed-cases cases, each only if needed, reusing what a
+previous run left), then sends signed requests from --concurrency workers until
+--duration or --requests runs out, printing a progress line every second on
+stderr.
+
+--ceiling also runs the same requests against a bare net/http server in this
+process that only decodes each request into the operation's input type and
+encodes a fixed copy of localcases' own answer, and prints both results side
+by side with the ratio localcases / ceiling.
+
+With --store sqlite the database goes in --data, or in a temporary directory
+removed afterwards so every run starts empty.
+
+Operations: ` + strings.Join(bench.Operations(), ", ") + `.
+The cases plane (CreateCase, GetCase, UpdateCase, SearchCases) is driven
+against the API model; a server that does not implement it answers 501
+NotImplementedException and the seeding step says so.
+
+Every flag can also be set through LOCALCASES_ and the flag name in upper
+case with dashes as underscores (LOCALCASES_CONCURRENCY, ...).`,
+		Example: `  localcases bench --op GetDomain --concurrency 50 --duration 10s --ceiling
+  localcases bench --mix GetCase=60,SearchCases=20,UpdateCase=15,CreateCase=5 --seed-cases 10000
+  localcases bench --url http://127.0.0.1:4599 --op ListFields --rate 2000 --duration 30s --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyEnv(cmd.Flags(), m.Getenv); err != nil {
+				return err
+			}
+			cfg, err := f.config(cmd)
+			if err != nil {
+				return err
+			}
+			if !f.noProgr {
+				cfg.Progress = cmd.ErrOrStderr()
+			}
+			res, runErr := bench.Run(cmd.Context(), cfg)
+			if res.Localcases.Requests == 0 && runErr != nil {
+				return runErr
+			}
+			// An interrupted run still reports what it measured.
+			if f.jsonOut {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
+			} else if err := bench.WriteText(cmd.OutOrStdout(), res); err != nil {
+				return err
+			}
+			return runErr
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.url, "url", "", "drive a running server on this machine (http://127.0.0.1:4599); empty starts one in-process")
+	fs.StringVar(&f.store, "store", "memory", "in-process engine: memory, sqlite, or a postgres:// URL")
+	fs.StringVar(&f.data, "data", "", "SQLite directory for --store sqlite (default: a temporary directory, removed after the run)")
+	fs.StringVar(&f.region, "region", "us-east-1", "Region to sign requests for (and of the in-process server)")
+	fs.StringVar(&f.op, "op", "", "run a single operation, e.g. GetDomain")
+	fs.StringVar(&f.mix, "mix", "", "run a weighted mix, e.g. GetCase=60,SearchCases=20,UpdateCase=15,CreateCase=5")
+	fs.StringVar(&f.domainID, "domain-id", "", `use this existing domain instead of finding or creating "localcases-bench"`)
+	fs.IntVar(&f.concurrency, "concurrency", 16, "workers, each with one request in flight")
+	fs.DurationVar(&f.duration, "duration", 10*time.Second, "how long to measure (with --requests, whichever ends first)")
+	fs.Int64Var(&f.requests, "requests", 0, "how many requests to send (0: no limit; alone, it replaces the default duration)")
+	fs.Float64Var(&f.rate, "rate", 0, "open loop: send this many requests per second on a fixed schedule (0: closed loop, as fast as answered)")
+	fs.IntVar(&f.seedCases, "seed-cases", 1000, "cases to create first, for workloads that read or update cases")
+	fs.BoolVar(&f.ceiling, "ceiling", false, "also measure a bare net/http + encoding/json server and print the ratio")
+	fs.BoolVar(&f.jsonOut, "json", false, "print the result as JSON")
+	fs.BoolVar(&f.noProgr, "quiet", false, "no progress lines on stderr")
+	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request timeout")
+	return cmd
+}
+
+func (f *benchFlags) config(cmd *cobra.Command) (bench.Config, error) {
+	w, err := bench.ParseWorkload(f.op, f.mix)
+	if err != nil {
+		return bench.Config{}, err
+	}
+	cfg := bench.Config{
+		URL: f.url, Region: f.region, Workload: w, DomainID: f.domainID,
+		Concurrency: f.concurrency, Requests: f.requests, Rate: f.rate,
+		SeedCases: f.seedCases, Ceiling: f.ceiling, Duration: f.duration, Timeout: f.timeout,
+	}
+	fs := cmd.Flags()
+	// --store has a default for the help text; only a chosen value is
+	// passed on, so that --url with the default is not a conflict.
+	if fs.Changed("store") {
+		cfg.Store = f.store
+	}
+	cfg.DataDir = f.data
+	if f.concurrency <= 0 {
+		return cfg, fmt.Errorf("--concurrency must be at least 1")
+	}
+	if f.seedCases < 0 {
+		return cfg, fmt.Errorf("--seed-cases must not be negative")
+	}
+	// --requests alone means "exactly N requests", not "N requests or ten
+	// seconds, whichever first".
+	if !fs.Changed("duration") && fs.Changed("requests") {
+		cfg.Duration = 0
+	}
+	if cfg.Duration < 0 || f.requests < 0 || f.rate < 0 {
+		return cfg, fmt.Errorf("--duration, --requests and --rate must not be negative")
+	}
+	return cfg, nil
+}
