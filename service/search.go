@@ -237,6 +237,14 @@ func caseAsOf(tx localcases.Tx, domainID string, c *localcases.Case, cut time.Ti
 // ties and equal sort keys fall back to caseId ascending.
 func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (*api.SearchCasesResponse, error) {
 	domainID := str(in.DomainId)
+	// A search is a scan, CPU-bound: more of them at once than there are
+	// cores only adds memory, so the rest wait their turn.
+	select {
+	case s.searchSlots <- struct{}{}:
+		defer func() { <-s.searchSlots }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	ids := map[string]bool{}
 	if err := caseFilterFields(in.Filter, 1, ids); err != nil {
 		return nil, err
@@ -286,25 +294,24 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 		if cur.ID != "" {
 			cut = time.UnixMilli(cur.Cut).UTC()
 		}
-		cases, err := scanAll[localcases.Case](tx, localcases.Cases, domainID)
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]*localcases.Case, len(cases))
+		// Stream the cases rather than materialise them: a search keeps only
+		// the sort keys and IDs of its hits, so its memory grows with the
+		// matches, not with the domain, and the page's cases are read again
+		// by ID at the end.
 		var hits []keyed
-		for i := range cases {
-			c := &cases[i]
-			fields, existed, err := caseAsOf(tx, domainID, c, cut)
-			if err != nil {
-				return err
+		term := str(in.SearchTerm)
+		err = tx.List(localcases.Cases, domainID, 0, func(r localcases.Raw) (bool, error) {
+			var c localcases.Case
+			if err := decode(r, &c); err != nil {
+				return false, err
 			}
-			if !existed {
-				continue
+			fields, existed, err := caseAsOf(tx, domainID, &c, cut)
+			if err != nil || !existed {
+				return err == nil, err
 			}
-			then := *c
-			then.Fields = fields
-			if !matches(in.Filter, &then) || !matchesTerm(str(in.SearchTerm), &then) {
-				continue
+			c.Fields = fields
+			if !matches(in.Filter, &c) || !matchesTerm(term, &c) {
+				return true, nil
 			}
 			k := keyed{id: c.ID, keys: make([]sortKey, len(terms))}
 			for j, t := range terms {
@@ -312,13 +319,19 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 				k.keys[j] = keyOf(fs.byID[t.field].Type, v, ok)
 			}
 			hits = append(hits, k)
-			byID[c.ID] = c
+			return true, nil
+		})
+		if err != nil {
+			return err
 		}
 		out.TotalCount = int64(len(hits))
 		start := pageAfter(desc, hits, cur)
 		end := min(start+n, len(hits))
 		for _, h := range hits[start:end] {
-			c := byID[h.id]
+			var c localcases.Case
+			if err := tx.Get(localcases.Cases, domainID, h.id, &c); err != nil {
+				return err
+			}
 			// Values are today's, even though order and matching are as of
 			// the walk's start: a client wants current data on every page.
 			out.Cases = append(out.Cases, api.SearchCasesResponseItem{

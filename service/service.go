@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/localcases/localcases"
@@ -94,6 +95,8 @@ type Service struct {
 	clock    localcases.Clock
 	log      *slog.Logger
 	tokenKey []byte
+	// searchSlots bounds concurrent SearchCases scans to the CPUs.
+	searchSlots chan struct{}
 }
 
 // New returns a Service on store. It creates the server-wide secret that
@@ -112,7 +115,8 @@ func New(ctx context.Context, store localcases.Store, cfg Config) (*Service, err
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{store: store, cfg: cfg, quotas: cfg.Quotas.withDefaults(), clock: cfg.Clock, log: cfg.Logger}
+	s := &Service{store: store, cfg: cfg, quotas: cfg.Quotas.withDefaults(), clock: cfg.Clock, log: cfg.Logger,
+		searchSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	key, err := s.loadTokenKey(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("token key: %w", err)
