@@ -26,7 +26,7 @@ func TestOpenStorePicksTheEngine(t *testing.T) {
 		want string
 	}{
 		{"memory", func(c *server.Config) { c.Memory = true; c.DataDir = dir }, "memory"},
-		{"sqlite under the data directory", func(c *server.Config) { c.Memory = false; c.DataDir = dir }, "sqlite"},
+		{"sqlite under the data directory", func(c *server.Config) { c.Memory, c.StoreURL, c.DataDir = false, "", dir }, "sqlite"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,7 +69,7 @@ func TestSQLiteStateSurvivesRestart(t *testing.T) {
 	if err := first.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	second := servertest.MustOpen(t, servertest.WithConfig(func(c *server.Config) { c.Memory = false; c.DataDir = dir }))
+	second := servertest.MustOpen(t, servertest.WithConfig(func(c *server.Config) { c.Memory, c.StoreURL, c.DataDir = false, "", dir }))
 	got, err := servertest.Client(second.URL()).GetDomain(ctx, &connectcases.GetDomainInput{DomainId: d.DomainId})
 	if err != nil || *got.Name != "kept" {
 		t.Fatalf("after restart: %+v %v", got, err)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connectcases"
 
 	"github.com/localcases/localcases/internal/server"
+	"github.com/localcases/localcases/store/storetest"
 )
 
 // Option changes the server configuration before it starts.
@@ -24,13 +26,28 @@ type Option func(*server.Config)
 // WithConfig lets a test change any setting.
 func WithConfig(fn func(*server.Config)) Option { return Option(fn) }
 
+// StoreEnv selects the engine MustOpen's servers run on: memory (default),
+// sqlite (a temporary data directory) or postgres (a throwaway schema in the
+// database storetest.PostgresURL finds). CI runs the API suites on each.
+const StoreEnv = "LOCALCASES_TEST_STORE"
+
 // MustOpen starts a server on a free loopback port and closes it when the
 // test ends.
 func MustOpen(tb testing.TB, opts ...Option) *server.Server {
 	tb.Helper()
 	cfg := server.DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
-	cfg.Memory = true
+	switch engine := os.Getenv(StoreEnv); engine {
+	case "", "memory":
+		cfg.Memory = true
+	case "sqlite":
+		cfg.DataDir = tb.TempDir()
+	case "postgres":
+		db := storetest.PostgresURL(tb)
+		cfg.StoreURL = storetest.WithSchema(db, storetest.PostgresSchema(tb, db))
+	default:
+		tb.Fatalf("%s=%q: want memory, sqlite or postgres", StoreEnv, engine)
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}
