@@ -166,3 +166,52 @@ func TestTwoServersShareOnePostgreSQLDatabase(t *testing.T) {
 		t.Errorf("after racing creates: %d domains (%d created by the race), want the quota of 50 (47)", n, created)
 	}
 }
+
+// TestIdempotentCreateCaseAcrossReplicas: the same clientToken sent to two
+// servers on one database, concurrently, makes one case.
+func TestIdempotentCreateCaseAcrossReplicas(t *testing.T) {
+	u := storetest.PostgresURL(t)
+	storeURL := storetest.WithSchema(u, storetest.PostgresSchema(t, u))
+	shared := servertest.WithConfig(func(c *server.Config) { c.Memory, c.StoreURL = false, storeURL })
+	srvA, srvB := servertest.MustOpen(t, shared), servertest.MustOpen(t, shared)
+	a, b := servertest.Client(srvA.URL()), servertest.Client(srvB.URL())
+	ctx := t.Context()
+	d, err := a.CreateDomain(ctx, &connectcases.CreateDomainInput{Name: aws.String("replicas")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := b.CreateTemplate(ctx, &connectcases.CreateTemplateInput{DomainId: d.DomainId, Name: aws.String("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &connectcases.CreateCaseInput{
+		DomainId: d.DomainId, TemplateId: tpl.TemplateId, ClientToken: aws.String("retry-me"),
+		Fields: []types.FieldValue{{Id: aws.String("title"), Value: &types.FieldValueUnionMemberStringValue{Value: "once"}}},
+	}
+	ids := make(chan string, 20)
+	for i := range 20 {
+		c := a
+		if i%2 == 1 {
+			c = b
+		}
+		go func() {
+			out, err := c.CreateCase(ctx, in)
+			if err != nil {
+				t.Error(err)
+				ids <- ""
+				return
+			}
+			ids <- *out.CaseId
+		}()
+	}
+	first := <-ids
+	for range 19 {
+		if id := <-ids; id != first {
+			t.Errorf("case IDs differ: %s and %s", first, id)
+		}
+	}
+	s, err := b.SearchCases(ctx, &connectcases.SearchCasesInput{DomainId: d.DomainId})
+	if err != nil || s.TotalCount != 1 {
+		t.Fatalf("cases after 20 creates with one token: %+v %v", s, err)
+	}
+}
