@@ -176,3 +176,25 @@ type AuditEvent struct {
 	IAMPrincipalARN string          `json:"iamPrincipalArn"`
 	User            json.RawMessage `json:"user,omitempty"`
 }
+
+// SnapshotFormat names the format of Snapshot, for import to check.
+const SnapshotFormat = "localcases-snapshot/1"
+
+// Snapshot is the whole state of an account, as `localcases export` writes
+// it and `import` or `serve --import` load it: every record, by collection
+// and scope, in list order. It is what a team checks into its repository
+// as a fixture.
+type Snapshot struct {
+	Format  string           `json:"format"`
+	Region  string           `json:"region"`
+	Account string           `json:"account"`
+	Records []SnapshotRecord `json:"records"`
+}
+
+// SnapshotRecord is one stored record.
+type SnapshotRecord struct {
+	Collection Collection      `json:"collection"`
+	Scope      string          `json:"scope"`
+	ID         string          `json:"id"`
+	Data       json.RawMessage `json:"data"`
+}

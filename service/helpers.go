@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/api"
@@ -50,4 +51,14 @@ func mustJSON(v any) json.RawMessage {
 		panic(fmt.Sprintf("encode %T: %v", v, err)) // only generated shapes reach here; they always encode
 	}
 	return b
+}
+
+// sortedSet returns a set's members in order, for deterministic output.
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

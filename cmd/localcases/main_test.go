@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/connectcases"
 
@@ -276,5 +277,43 @@ func TestSIGHUPReloadsCredentials(t *testing.T) {
 			t.Fatalf("the new key was not accepted after SIGHUP\n%s", out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestExportImportReset: export a running server's state, load it into
+// another at start with serve --import, and wipe the first with reset.
+func TestExportImportReset(t *testing.T) {
+	first, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory")
+	c := servertest.Client(first.URL())
+	d, err := c.CreateDomain(context.Background(), &connectcases.CreateDomainInput{Name: aws.String("fixture")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) string {
+		var out bytes.Buffer
+		m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+		if err := m.Run(context.Background(), args); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out.String())
+		}
+		return out.String()
+	}
+	file := t.TempDir() + "/fixture.json"
+	run("export", "--url", first.URL(), "--out", file)
+
+	second, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory", "--import", file)
+	got, err := servertest.Client(second.URL()).GetDomain(context.Background(), &connectcases.GetDomainInput{DomainId: d.DomainId})
+	if err != nil || *got.Name != "fixture" {
+		t.Fatalf("imported domain: %+v %v", got, err)
+	}
+
+	run("reset", "--url", first.URL())
+	if _, err := c.GetDomain(context.Background(), &connectcases.GetDomainInput{DomainId: d.DomainId}); err == nil {
+		t.Fatal("the domain survived reset")
+	}
+	if out := run("import", "--url", first.URL(), file); !strings.Contains(out, "imported") {
+		t.Fatalf("import output %q", out)
+	}
+	if _, err := c.GetDomain(context.Background(), &connectcases.GetDomainInput{DomainId: d.DomainId}); err != nil {
+		t.Fatalf("after import into the running server: %v", err)
 	}
 }

@@ -45,7 +45,8 @@ URL differs), and lets you make it fail on demand to test your error handling.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(m.serveCommand(), m.versionCommand(), m.explainCommand(), m.faultsCommand(), m.healthCommand())
+	root.AddCommand(m.serveCommand(), m.versionCommand(), m.explainCommand(), m.faultsCommand(), m.healthCommand(),
+		m.resetCommand(), m.exportCommand(), m.importCommand())
 	root.AddCommand(m.benchCommand())
 	return root
 }

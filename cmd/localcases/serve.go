@@ -24,6 +24,7 @@ type serveFlags struct {
 	throttle                      bool
 	authMode, adminToken          string
 	maxInFlight                   int
+	importFile                    string
 }
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -66,6 +67,7 @@ default.`,
 	fs.BoolVar(&f.throttle, "throttle", false, "throttle with the documented Connect Cases rate quotas (ThrottlingException, 429)")
 	fs.StringVar(&f.authMode, "auth", "permissive", "permissive (any request) or strict (SigV4 with the credentials of the --config file); SIGHUP reloads them")
 	fs.StringVar(&f.adminToken, "admin-token", "", "require this bearer token on /_localcases/ (default: loopback clients only)")
+	fs.StringVar(&f.importFile, "import", "", "load a snapshot from localcases export at start, replacing the state (a fixture)")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "concurrent API calls before shedding with ThrottlingException (default 1024)")
 	return cmd
 }
@@ -99,6 +101,7 @@ func (f *serveFlags) resolve(cmd *cobra.Command, logOut io.Writer) (server.Confi
 	set("auth", func() { cfg.Auth.Mode = f.authMode })
 	set("admin-token", func() { cfg.AdminToken = f.adminToken })
 	set("max-in-flight", func() { cfg.MaxInFlight = f.maxInFlight })
+	set("import", func() { cfg.ImportFile = f.importFile })
 	logger, err := newLogger(logOut, f.logFormat, f.logLevel)
 	if err != nil {
 		return cfg, err
@@ -136,6 +139,8 @@ func cfgUnset(name string, cfg server.Config) bool {
 		return cfg.AdminToken == ""
 	case "max-in-flight":
 		return cfg.MaxInFlight == 0
+	case "import":
+		return cfg.ImportFile == ""
 	}
 	return true
 }

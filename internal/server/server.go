@@ -5,11 +5,13 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -60,6 +62,9 @@ type Config struct {
 	// every /_localcases/ request, from anywhere. Without it the admin
 	// namespace answers only loopback clients.
 	AdminToken string `yaml:"adminToken" json:"adminToken"`
+	// ImportFile is a snapshot (localcases export) loaded at start,
+	// replacing the state: a team's fixture.
+	ImportFile string `yaml:"import" json:"import"`
 	// MaxInFlight bounds concurrent API calls; past it calls are shed with
 	// ThrottlingException. Default DefaultMaxInFlight.
 	MaxInFlight int `yaml:"maxInFlight" json:"maxInFlight"`
@@ -153,6 +158,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	(&admin.Faults{Engine: s.faults, Recorder: s.records}).Register(s.admin)
 	admin.RegisterProfiling(s.admin)
+	admin.RegisterState(s.admin, svc)
+	if cfg.ImportFile != "" {
+		if err := s.importFile(ctx, cfg.ImportFile); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -212,6 +224,21 @@ func (s *Server) URL() string {
 
 // Service returns the service, for tests that seed state directly.
 func (s *Server) Service() *service.Service { return s.svc }
+
+func (s *Server) importFile(ctx context.Context, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	var snap localcases.Snapshot
+	if err := json.Unmarshal(data, &snap); err != nil {
+		return fmt.Errorf("import %s: %w", path, err)
+	}
+	if err := s.svc.Import(ctx, &snap); err != nil {
+		return fmt.Errorf("import %s: %w", path, err)
+	}
+	return nil
+}
 
 // Faults returns the fault engine.
 func (s *Server) Faults() *fault.Engine { return s.faults }
