@@ -42,7 +42,7 @@ func newBreakerKit(clk *fakeClock, rec *recorder, s BreakerSettings) *Kit {
 func TestBreakerLifecycle(t *testing.T) {
 	clk := newFakeClock()
 	rec := &recorder{}
-	k := newBreakerKit(clk, rec, BreakerSettings{}) // defaults: 5 consecutive, 30s open, 1 probe
+	k := newBreakerKit(clk, rec, BreakerSettings{ConsecutiveFailures: 5, OpenFor: 30 * time.Second}) // 1 probe by default
 
 	for i := range 5 {
 		if _, sent := attempt(t, k, "GetCase", errISE); !sent {
@@ -147,7 +147,7 @@ func TestBreakerCountsOnlyServerSideFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k := newBreakerKit(newFakeClock(), &recorder{}, BreakerSettings{})
+			k := newBreakerKit(newFakeClock(), &recorder{}, BreakerSettings{ConsecutiveFailures: 5, OpenFor: 30 * time.Second})
 			for _, e := range tt.seq {
 				attempt(t, k, "SearchCases", e)
 			}

@@ -52,10 +52,10 @@
 //   - Retry-After: honoured, plus up to one base delay of jitter, clamped
 //     to 30s (WithMaxRetryAfter).
 //   - Per-attempt timeout: 15s (WithAttemptTimeout).
-//   - Retry budget: 10 + 10% of the calls of the last 10s
+//   - Retry budget: 10 + 30% of the calls of the last 10s
 //     (WithRetryBudget).
-//   - Breaker per operation: opens after 5 consecutive failures, or ≥50%
-//     failures over 60s once 20 attempts were seen; fails fast for 30s,
+//   - Breaker per operation: opens after 20 consecutive failures, or ≥50%
+//     failures over 60s once 20 attempts were seen; fails fast for 5s,
 //     then lets 1 probe through; closes on its success (WithBreaker).
 //   - Logging and events: off (WithLogger, WithEvents).
 //

@@ -247,7 +247,7 @@ func TestEndToEndBreakerStopsRetriesAndFailsFast(t *testing.T) {
 	var logs bytes.Buffer
 	kit := New(fast(WithEvents(rec.events()), WithClock(newFakeClock()),
 		WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))),
-		WithBreaker(BreakerSettings{ConsecutiveFailures: 2}))...)
+		WithBreaker(BreakerSettings{ConsecutiveFailures: 2, OpenFor: 30 * time.Second}))...)
 	client := newClient(srv.URL, srv.Client(), kit)
 
 	// Attempts 1 and 2 fail and trip the breaker; attempt 3 is refused

@@ -34,7 +34,10 @@ type BreakerSettings struct {
 	// Disabled turns breakers off entirely.
 	Disabled bool
 	// ConsecutiveFailures trips the breaker after that many server-side
-	// failures in a row. Default 5.
+	// failures in a row. Default 20: the count runs across concurrent
+	// calls, so 5 trips by chance about once in 3,100 attempts at a 20%
+	// fault rate (a brownout the retries ride out); 20 needs a real outage,
+	// which the failure ratio also catches.
 	ConsecutiveFailures uint32
 	// FailureRatio trips the breaker when at least this fraction of the
 	// attempts in Window failed, once MinRequests attempts were seen.
@@ -47,7 +50,9 @@ type BreakerSettings struct {
 	// Default 60s. Note: gobreaker measures it on the wall clock.
 	Window time.Duration
 	// OpenFor is how long an open breaker fails fast before letting a
-	// half-open probe through. Default 30s.
+	// half-open probe through. Default 5s: a probe is one request, so
+	// probing often costs the service nothing, and recovery is noticed
+	// within 5s of the service coming back rather than up to 30s.
 	OpenFor time.Duration
 	// HalfOpenProbes is how many probes may run at once while half-open,
 	// and how many consecutive successes close the breaker. Default 1.
@@ -80,15 +85,15 @@ const (
 	defaultMaxDelay       = 20 * time.Second
 	defaultMaxRetryAfter  = 30 * time.Second
 	defaultAttemptTimeout = 15 * time.Second
-	defaultBudgetRatio    = 0.1
+	defaultBudgetRatio    = 0.3
 	defaultBudgetFloor    = 10
 	defaultBudgetWindow   = 10 * time.Second
 
-	defaultBreakerConsecutive = 5
+	defaultBreakerConsecutive = 20
 	defaultBreakerRatio       = 0.5
 	defaultBreakerMinRequests = 20
 	defaultBreakerWindow      = 60 * time.Second
-	defaultBreakerOpenFor     = 30 * time.Second
+	defaultBreakerOpenFor     = 5 * time.Second
 	defaultBreakerProbes      = 1
 )
 
@@ -187,9 +192,11 @@ func WithAttemptTimeout(d time.Duration) Option {
 }
 
 // WithRetryBudget caps retries, across every call made through the Kit, to
-// floor + ratio × calls seen in the trailing window. Default ratio 0.1,
-// floor 10, window 10s: a busy client adds at most ~10% load during an
-// outage, while a quiet one (a CLI) still gets its few retries. A negative
+// floor + ratio × calls seen in the trailing window. Default ratio 0.3,
+// floor 10, window 10s: enough to ride out a 20% fault rate (about one
+// retry per four calls), while a busy client adds at most ~30% load during
+// an outage (less once the breaker opens), and a quiet one (a CLI) still
+// gets its few retries. A negative
 // ratio disables the budget.
 func WithRetryBudget(ratio float64, floor int, window time.Duration) Option {
 	return func(c *config) {
