@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Measures start to first successful API call and idle RSS of the default
+# (SQLite) server. Usage: scripts/startup.sh [runs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=$(mktemp -d)/localcases
+go build -o "$bin" ./cmd/localcases
+port=4688
+for _ in $(seq "${1:-3}"); do
+  dir=$(mktemp -d)
+  start=$(date +%s%N)
+  "$bin" serve --addr 127.0.0.1:$port --data "$dir" --log-level error >/dev/null 2>&1 &
+  pid=$!
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:$port/domains-list)" = 200 ]; do :; done
+  end=$(date +%s%N)
+  sleep 2
+  echo "start to first call: $(( (end - start) / 1000000 )) ms; idle $(grep VmRSS /proc/$pid/status | tr -s ' \t' ' ')"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+  rm -rf "$dir"
+done
