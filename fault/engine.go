@@ -131,7 +131,7 @@ type ruleState struct {
 // NewEngine returns an engine with no rules.
 func NewEngine(opts ...Option) *Engine {
 	e := &Engine{clock: SystemClock}
-	e.health = healthState{window: time.Minute, degraded: 0.1, outage: 0.9, minRequests: 5, obs: map[string][]observation{}}
+	e.health = healthState{window: time.Minute, degraded: 0.1, outage: 0.9, minRequests: 5, obs: map[string]*opCounts{}}
 	for _, o := range opts {
 		o(e)
 	}
@@ -325,7 +325,7 @@ func (e *Engine) Reset() {
 	e.mu.Lock()
 	e.rules = nil
 	e.scenario = nil
-	e.health.obs = map[string][]observation{}
+	e.health.obs = map[string]*opCounts{}
 	e.mu.Unlock()
 }
 

@@ -54,22 +54,32 @@ func (o Outcome) failed() bool {
 	return o.Dropped || o.StatusCode >= 500 || o.StatusCode == 429
 }
 
-type observation struct {
-	t      time.Time
-	failed bool
-}
-
 type healthState struct {
 	window      time.Duration
 	degraded    float64
 	outage      float64
 	minRequests int
-	obs         map[string][]observation
+	obs         map[string]*opCounts
 }
 
-// maxObservations bounds memory per operation under heavy load; older
-// observations are dropped first.
-const maxObservations = 4096
+// healthBuckets is how finely the window is counted: observations land in
+// one of these per operation, so Observe costs O(1) and no allocation
+// however busy the server (a list of observations cost a copy per request).
+// The window's edge is thus as sharp as window/healthBuckets.
+const healthBuckets = 60
+
+type bucket struct {
+	slot          int64 // which window/healthBuckets slice of time it counts
+	total, failed int
+}
+
+type opCounts struct{ b [healthBuckets]bucket }
+
+func (h *healthState) width() time.Duration {
+	return max(h.window/healthBuckets, time.Millisecond)
+}
+
+func (h *healthState) slot(t time.Time) int64 { return t.UnixNano() / int64(h.width()) }
 
 // Observe records a request outcome for health derivation.
 func (e *Engine) Observe(o Outcome) {
@@ -78,21 +88,37 @@ func (e *Engine) Observe(o Outcome) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	list := append(e.health.obs[o.Operation], observation{t: o.Time, failed: o.failed()})
-	list = e.health.prune(list, o.Time)
-	if len(list) > maxObservations {
-		list = append(list[:0:0], list[len(list)-maxObservations:]...)
+	c := e.health.obs[o.Operation]
+	if c == nil {
+		c = &opCounts{}
+		e.health.obs[o.Operation] = c
 	}
-	e.health.obs[o.Operation] = list
+	slot := e.health.slot(o.Time)
+	b := &c.b[slot%healthBuckets]
+	if b.slot != slot {
+		*b = bucket{slot: slot}
+	}
+	b.total++
+	if o.failed() {
+		b.failed++
+	}
 }
 
-func (h *healthState) prune(list []observation, now time.Time) []observation {
-	cut := now.Add(-h.window)
-	i := 0
-	for i < len(list) && !list[i].t.After(cut) {
-		i++
+// counts sums an operation's buckets inside the window ending at now.
+func (h *healthState) counts(op string, now time.Time) (total, failed int) {
+	c := h.obs[op]
+	if c == nil {
+		return 0, 0
 	}
-	return list[i:]
+	last := h.slot(now)
+	first := last - healthBuckets + 1
+	for _, b := range c.b {
+		if b.slot >= first && b.slot <= last {
+			total += b.total
+			failed += b.failed
+		}
+	}
+	return total, failed
 }
 
 // OperationHealth is one row of the health page.
@@ -147,16 +173,7 @@ func (e *Engine) Health(now time.Time) HealthReport {
 	for _, op := range names {
 		oh := OperationHealth{Operation: op, Status: StatusOperational}
 		e.plannedHealth(&oh, op, now, pos, phaseRules)
-		list := e.health.prune(e.health.obs[op], now)
-		for _, o := range list {
-			if o.t.After(now) {
-				continue
-			}
-			oh.Requests++
-			if o.failed {
-				oh.Failures++
-			}
-		}
+		oh.Requests, oh.Failures = e.health.counts(op, now)
 		if oh.Requests > 0 {
 			oh.ErrorRate = float64(oh.Failures) / float64(oh.Requests)
 		}
