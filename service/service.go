@@ -85,10 +85,8 @@ type Config struct {
 	Logger  *slog.Logger     // default: discard
 }
 
-// Service implements api.Service. Operations not yet served answer
-// NotImplementedException through the embedded api.NotImplemented.
+// Service implements every operation of api.Service.
 type Service struct {
-	api.NotImplemented
 	store    localcases.Store
 	cfg      Config
 	quotas   Quotas
