@@ -111,3 +111,23 @@ func NewID() string { return uuid.NewString() }
 func ARN(region, account, resource string) string {
 	return fmt.Sprintf("arn:aws:cases:%s:%s:%s", region, account, resource)
 }
+
+// IndexTx is implemented by the transactions of engines that keep ordered
+// secondary indexes, which the service uses to answer searches without
+// reading every case. Keys are byte strings compared bytewise; an entry is
+// (index, key, owner) and is unique as such. Index writes belong to the
+// transaction like any other write: they commit or roll back with it.
+type IndexTx interface {
+	// SetIndex replaces every key under which owner appears in index with
+	// keys; no keys removes owner from index. It fails in a View.
+	SetIndex(index, owner string, keys [][]byte) error
+	// ScanIndex calls fn with the entries of index whose key starts with
+	// prefix, in ascending key order (descending if desc; entries with
+	// equal keys in owner order, reversed if desc), starting strictly after
+	// the key after (nil: from the first), until fn returns false or an
+	// error, which ScanIndex returns. fn may read the transaction.
+	ScanIndex(index string, prefix, after []byte, desc bool, fn func(key []byte, owner string) (bool, error)) error
+	// CountIndex returns how many entries of index have a key starting
+	// with prefix.
+	CountIndex(index string, prefix []byte) (int, error)
+}
