@@ -216,6 +216,9 @@ func (s *Service) CreateCase(ctx context.Context, in *api.CreateCaseRequest) (*a
 		if err := tx.Put(localcases.Cases, domainID, c.ID, &c); err != nil {
 			return err
 		}
+		if err := s.indexCase(tx, domainID, &c, fs); err != nil {
+			return err
+		}
 		if token != "" {
 			ct := localcases.ClientToken{CaseID: c.ID, CaseARN: c.ARN, RequestHash: hash, Created: now}
 			if err := tx.Put(localcases.ClientTokens, domainID, token, &ct); err != nil {
@@ -377,6 +380,9 @@ func (s *Service) UpdateCase(ctx context.Context, in *api.UpdateCaseRequest) (*a
 		c.Modified = now
 		c.Version++
 		if err := tx.Put(localcases.Cases, domainID, caseID, c); err != nil {
+			return err
+		}
+		if err := s.indexCase(tx, domainID, c, fs); err != nil {
 			return err
 		}
 		ev := s.newAuditEvent(ctx, api.AuditEventTypeCaseUpdated, in.PerformedBy, now)

@@ -156,6 +156,9 @@ func (s *Service) deleteCaseContents(tx localcases.Tx, domainID, caseID string) 
 			return err
 		}
 	}
+	if err := unindexCase(tx, caseID); err != nil {
+		return err
+	}
 	if err := tx.DeleteScope(localcases.RelatedItems, scope2(domainID, caseID)); err != nil {
 		return err
 	}

@@ -499,7 +499,10 @@ func (s *Service) settleAndSave(tx localcases.Tx, domainID string, c *localcases
 		return nil
 	}
 	c.Version++
-	return tx.Put(localcases.Cases, domainID, c.ID, c)
+	if err := tx.Put(localcases.Cases, domainID, c.ID, c); err != nil {
+		return err
+	}
+	return s.indexCase(tx, domainID, c, nil)
 }
 
 // relatedFilterMatches applies SearchRelatedItems filters (§8.3): filters

@@ -232,6 +232,12 @@ func caseAsOf(tx localcases.Tx, domainID string, c *localcases.Case, cut time.Ti
 	return fields, true, nil
 }
 
+// searchTerm is one sort key of a search.
+type searchTerm struct {
+	field string
+	desc  bool
+}
+
 // SearchCases filters, sorts and pages a domain's cases (§9). The default
 // order is last_updated_datetime descending (the agent UI's order, §9.4);
 // ties and equal sort keys fall back to caseId ascending.
@@ -249,15 +255,11 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 	if err := caseFilterFields(in.Filter, 1, ids); err != nil {
 		return nil, err
 	}
-	type term struct {
-		field string
-		desc  bool
-	}
-	terms := []term{{"last_updated_datetime", true}}
+	terms := []searchTerm{{"last_updated_datetime", true}}
 	if len(in.Sorts) > 0 {
 		terms = terms[:0]
 		for _, so := range in.Sorts {
-			terms = append(terms, term{str(so.FieldId), so.SortOrder != nil && *so.SortOrder == api.OrderDesc})
+			terms = append(terms, searchTerm{str(so.FieldId), so.SortOrder != nil && *so.SortOrder == api.OrderDesc})
 			ids[str(so.FieldId)] = true
 		}
 	}
@@ -294,40 +296,28 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 		if cur.ID != "" {
 			cut = time.UnixMilli(cur.Cut).UTC()
 		}
-		// Stream the cases rather than materialise them: a search keeps only
-		// the sort keys and IDs of its hits, so its memory grows with the
-		// matches, not with the domain, and the page's cases are read again
-		// by ID at the end.
-		var hits []keyed
-		term := str(in.SearchTerm)
-		err = tx.List(localcases.Cases, domainID, 0, func(r localcases.Raw) (bool, error) {
-			var c localcases.Case
-			if err := decode(r, &c); err != nil {
-				return false, err
+		var page []keyed
+		more := false
+		handled := false
+		if len(terms) == 1 {
+			var total int
+			page, total, more, handled, err = s.indexedSearch(tx, domainID, in, fs, terms[0].field, terms[0].desc, cur, cut, n)
+			if err != nil {
+				return err
 			}
-			fields, existed, err := caseAsOf(tx, domainID, &c, cut)
-			if err != nil || !existed {
-				return err == nil, err
-			}
-			c.Fields = fields
-			if !matches(in.Filter, &c) || !matchesTerm(term, &c) {
-				return true, nil
-			}
-			k := keyed{id: c.ID, keys: make([]sortKey, len(terms))}
-			for j, t := range terms {
-				v, ok := fields[t.field]
-				k.keys[j] = keyOf(fs.byID[t.field].Type, v, ok)
-			}
-			hits = append(hits, k)
-			return true, nil
-		})
-		if err != nil {
-			return err
+			out.TotalCount = int64(total)
 		}
-		out.TotalCount = int64(len(hits))
-		start := pageAfter(desc, hits, cur)
-		end := min(start+n, len(hits))
-		for _, h := range hits[start:end] {
+		if !handled {
+			hits, err := s.scanSearch(tx, domainID, in, fs, terms, cut)
+			if err != nil {
+				return err
+			}
+			out.TotalCount = int64(len(hits))
+			start := pageAfter(desc, hits, cur)
+			end := min(start+n, len(hits))
+			page, more = hits[start:end], end < len(hits)
+		}
+		for _, h := range page {
 			var c localcases.Case
 			if err := tx.Get(localcases.Cases, domainID, h.id, &c); err != nil {
 				return err
@@ -339,8 +329,8 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 				Fields: projectFields(c.Fields, in.Fields), Tags: tagsOut(c.Tags),
 			})
 		}
-		if end < len(hits) {
-			last := hits[end-1]
+		if more {
+			last := page[len(page)-1]
 			out.NextToken = s.encodeCursor(cursorToken{Listing: listing, Keys: last.keys, ID: last.id, Cut: cut.UnixMilli()})
 		}
 		return nil
@@ -349,4 +339,34 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 		return nil, err
 	}
 	return out, nil
+}
+
+// scanSearch evaluates the search over every case of the domain, as it was
+// at cut, and returns the sort keys of the matches. A search keeps only the
+// keys of its hits, so its memory grows with the matches, not the domain.
+func (s *Service) scanSearch(tx localcases.Tx, domainID string, in *api.SearchCasesRequest, fs *fieldSet, terms []searchTerm, cut time.Time) ([]keyed, error) {
+	var hits []keyed
+	term := str(in.SearchTerm)
+	err := tx.List(localcases.Cases, domainID, 0, func(r localcases.Raw) (bool, error) {
+		var c localcases.Case
+		if err := decode(r, &c); err != nil {
+			return false, err
+		}
+		fields, existed, err := caseAsOf(tx, domainID, &c, cut)
+		if err != nil || !existed {
+			return err == nil, err
+		}
+		c.Fields = fields
+		if !matches(in.Filter, &c) || !matchesTerm(term, &c) {
+			return true, nil
+		}
+		k := keyed{id: c.ID, keys: make([]sortKey, len(terms))}
+		for j, t := range terms {
+			v, ok := fields[t.field]
+			k.keys[j] = keyOf(fs.typeOf(t.field), v, ok)
+		}
+		hits = append(hits, k)
+		return true, nil
+	})
+	return hits, err
 }

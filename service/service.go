@@ -120,6 +120,9 @@ func New(ctx context.Context, store localcases.Store, cfg Config) (*Service, err
 		return nil, fmt.Errorf("token key: %w", err)
 	}
 	s.tokenKey = key
+	if err := s.ensureCaseIndex(ctx); err != nil {
+		return nil, fmt.Errorf("case index: %w", err)
+	}
 	return s, nil
 }
 

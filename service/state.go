@@ -131,6 +131,6 @@ func (s *Service) Import(ctx context.Context, snap *localcases.Snapshot) error {
 				return fmt.Errorf("import %s %s: %w", r.Collection, r.ID, err)
 			}
 		}
-		return nil
+		return s.reindexAll(tx)
 	})
 }

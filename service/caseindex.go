@@ -1,0 +1,437 @@
+package service
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/localcases/localcases"
+	"github.com/localcases/localcases/api"
+)
+
+// The case index lets SearchCases read a page's worth of cases instead of
+// every case in the domain, on engines whose transactions implement
+// localcases.IndexTx. For every value a case holds, it keeps two entries:
+//
+//	case.asc   domain 0x00 field 0x00 enc(sortKey)  caseID
+//	case.desc  domain 0x00 field 0x00 ^enc(sortKey) caseID
+//
+// enc is prefix-free and sorts bytewise exactly as cmpKey does, and the
+// case ID after it breaks ties in ascending order in both indexes, so a
+// scan of case.asc (or case.desc) walks a field's values in the order the
+// search defines, and the cursor of a page is the same whichever path
+// served it. A case with no value for the field has no entry: it sorts
+// last, and the search finds it by walking every case.
+const (
+	indexAsc  = "case.asc"
+	indexDesc = "case.desc"
+	// caseIndexVersion changes when the key layout does; the service
+	// rebuilds the index at start when the stored version differs.
+	caseIndexVersion = 1
+)
+
+// enc rank bytes: present values 1..4 (cmpKey's ranks plus one), missing 5,
+// so that inverted present ranks (0xFB..0xFE) stay below the missing marker
+// 0xFF of the descending index.
+func encSortKey(k sortKey) []byte {
+	b := []byte{byte(k.R + 1)}
+	switch k.R {
+	case rankBool:
+		b = append(b, byte(k.N))
+	case rankNumber:
+		b = binary.BigEndian.AppendUint64(b, orderedFloat(k.N))
+	case rankTime:
+		b = binary.BigEndian.AppendUint64(b, uint64(k.T)^(1<<63))
+		b = binary.BigEndian.AppendUint32(b, uint32(k.N))
+		b = appendEscaped(b, k.S)
+	case rankString:
+		b = appendEscaped(b, k.S)
+	}
+	return b
+}
+
+// orderedFloat maps a float64 to a uint64 that sorts the same way.
+func orderedFloat(f float64) uint64 {
+	if f == 0 {
+		f = 0 // -0 and +0 are equal to cmpKey
+	}
+	bits := math.Float64bits(f)
+	if bits>>63 == 0 {
+		return bits | 1<<63
+	}
+	return ^bits
+}
+
+// appendEscaped writes s so that it sorts bytewise like s and no encoding is
+// a prefix of another: 0x00 becomes 0x00 0xFF, and 0x00 0x01 ends it.
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			b = append(b, 0, 0xFF)
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return append(b, 0, 1)
+}
+
+func fieldPrefix(domainID, fieldID string) []byte {
+	b := make([]byte, 0, len(domainID)+len(fieldID)+2)
+	b = append(b, domainID...)
+	b = append(b, 0)
+	b = append(b, fieldID...)
+	return append(b, 0)
+}
+
+// indexKey is the entry of caseID for sort key k in the ascending or
+// descending index.
+func indexKey(domainID, fieldID string, k sortKey, caseID string, desc bool) []byte {
+	b := fieldPrefix(domainID, fieldID)
+	switch {
+	case k.R == rankMissing && desc:
+		b = append(b, 0xFF)
+	case k.R == rankMissing:
+		b = append(b, byte(rankMissing+1))
+	case desc:
+		for _, c := range encSortKey(k) {
+			b = append(b, ^c)
+		}
+	default:
+		b = append(b, encSortKey(k)...)
+	}
+	return append(b, caseID...)
+}
+
+// indexCase writes c's entries; fs gives field types (DateTime values sort
+// as instants) and is loaded when nil.
+func (s *Service) indexCase(tx localcases.Tx, domainID string, c *localcases.Case, fs *fieldSet) error {
+	ix, ok := tx.(localcases.IndexTx)
+	if !ok {
+		return nil
+	}
+	if fs == nil {
+		var err error
+		if fs, err = s.loadFieldSet(tx, domainID); err != nil {
+			return err
+		}
+	}
+	var asc, desc [][]byte
+	for id, v := range c.Fields {
+		k := keyOf(fs.typeOf(id), v, true)
+		if k.R == rankMissing {
+			continue
+		}
+		asc = append(asc, indexKey(domainID, id, k, c.ID, false))
+		desc = append(desc, indexKey(domainID, id, k, c.ID, true))
+	}
+	if err := ix.SetIndex(indexAsc, c.ID, asc); err != nil {
+		return err
+	}
+	return ix.SetIndex(indexDesc, c.ID, desc)
+}
+
+func unindexCase(tx localcases.Tx, caseID string) error {
+	ix, ok := tx.(localcases.IndexTx)
+	if !ok {
+		return nil
+	}
+	if err := ix.SetIndex(indexAsc, caseID, nil); err != nil {
+		return err
+	}
+	return ix.SetIndex(indexDesc, caseID, nil)
+}
+
+func (fs *fieldSet) typeOf(id string) string {
+	if f := fs.byID[id]; f != nil {
+		return f.Type
+	}
+	return ""
+}
+
+type indexMeta struct {
+	Version int `json:"version"`
+}
+
+// ensureCaseIndex rebuilds the case index when the store holds none of the
+// current layout: a data directory from before the index, or after a
+// layout change. It runs at start, in one transaction.
+func (s *Service) ensureCaseIndex(ctx context.Context) error {
+	return s.store.Update(ctx, func(tx localcases.Tx) error {
+		if _, ok := tx.(localcases.IndexTx); !ok {
+			return nil
+		}
+		var m indexMeta
+		err := tx.Get(localcases.Meta, "", "caseindex", &m)
+		if err == nil && m.Version == caseIndexVersion {
+			return nil
+		}
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		if err := s.reindexAll(tx); err != nil {
+			return err
+		}
+		return tx.Put(localcases.Meta, "", "caseindex", indexMeta{Version: caseIndexVersion})
+	})
+}
+
+// reindexAll writes the entries of every case of the account.
+func (s *Service) reindexAll(tx localcases.Tx) error {
+	domains, err := scanAll[localcases.Domain](tx, localcases.Domains, s.cfg.Account)
+	if err != nil {
+		return err
+	}
+	for _, d := range domains {
+		fs, err := s.loadFieldSet(tx, d.ID)
+		if err != nil {
+			return err
+		}
+		err = tx.List(localcases.Cases, d.ID, 0, func(r localcases.Raw) (bool, error) {
+			var c localcases.Case
+			if err := decode(r, &c); err != nil {
+				return false, err
+			}
+			return true, s.indexCase(tx, d.ID, &c, fs)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// collectLimit is how many equalTo matches the search gathers and sorts in
+// memory rather than walking the sort field's index: for a selective filter
+// that is cheaper than reading the many non-matching cases between hits.
+const collectLimit = 2000
+
+// indexedSearch answers a search from the case index, for the shapes it can
+// serve exactly as the scan would: no search term, no filter or one
+// equalTo on a value that is not a timestamp, and one sort key. handled is
+// false for anything else, and the caller scans. The results, the order
+// and the as-of-cut semantics are the scan's (see SearchCases): cases
+// changed since the walk began are taken as they were then.
+func (s *Service) indexedSearch(tx localcases.Tx, domainID string, in *api.SearchCasesRequest, fs *fieldSet,
+	sortField string, desc bool, cur cursorToken, cut time.Time, n int) (page []keyed, total int, more, handled bool, err error) {
+	ix, ok := tx.(localcases.IndexTx)
+	if !ok || str(in.SearchTerm) != "" {
+		return nil, 0, false, false, nil
+	}
+	var eqPrefix []byte
+	if f := in.Filter; f != nil {
+		if f.Field == nil || f.Field.EqualTo == nil || f.Field.EqualTo.Value == nil {
+			return nil, 0, false, false, nil
+		}
+		v, ok := eqOperand(f.Field.EqualTo.Value)
+		if !ok {
+			return nil, 0, false, false, nil
+		}
+		id := str(f.Field.EqualTo.Id)
+		eqPrefix = append(fieldPrefix(domainID, id), encSortKey(v)...)
+	}
+	typ := fs.typeOf(sortField)
+	descs := []bool{desc}
+	keyOfCase := func(fields map[string]localcases.Value) sortKey {
+		v, ok := fields[sortField]
+		return keyOf(typ, v, ok)
+	}
+
+	// Cases changed since the walk began are judged as they were at the cut
+	// (caseAsOf); every case write moves last_updated_datetime, so they are
+	// the entries past the cut in that field's index.
+	skip := map[string]bool{}
+	var overlay []keyed
+	adjust := 0
+	after := append(fieldPrefix(domainID, "last_updated_datetime"), byte(rankTime+1))
+	after = binary.BigEndian.AppendUint64(after, uint64(cut.UnixMilli())^(1<<63))
+	after = append(after, 0xFF)
+	err = ix.ScanIndex(indexAsc, fieldPrefix(domainID, "last_updated_datetime"), after, false, func(_ []byte, id string) (bool, error) {
+		var c localcases.Case
+		if err := tx.Get(localcases.Cases, domainID, id, &c); err != nil {
+			return false, err
+		}
+		skip[id] = true
+		if matches(in.Filter, &c) {
+			adjust--
+		}
+		fields, existed, err := caseAsOf(tx, domainID, &c, cut)
+		if err != nil || !existed {
+			return err == nil, err
+		}
+		c.Fields = fields
+		if matches(in.Filter, &c) {
+			adjust++
+			overlay = append(overlay, keyed{keys: []sortKey{keyOfCase(fields)}, id: id})
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, 0, false, true, err
+	}
+	sort.Slice(overlay, func(i, j int) bool { return cmpKeyed(descs, overlay[i], overlay[j]) < 0 })
+
+	var count int
+	if eqPrefix != nil {
+		count, err = ix.CountIndex(indexAsc, eqPrefix)
+	} else {
+		count, err = tx.Count(localcases.Cases, domainID)
+	}
+	if err != nil {
+		return nil, 0, false, true, err
+	}
+	total = count + adjust
+
+	var start *keyed
+	if cur.ID != "" {
+		start = &keyed{keys: cur.Keys, id: cur.ID}
+	}
+	afterCursor := func(k keyed) bool { return start == nil || cmpKeyed(descs, k, *start) > 0 }
+	load := func(id string) (*localcases.Case, error) {
+		var c localcases.Case
+		if err := tx.Get(localcases.Cases, domainID, id, &c); err != nil {
+			return nil, err
+		}
+		return &c, nil
+	}
+
+	// A selective filter: gather its matches and sort them.
+	if eqPrefix != nil && count <= collectLimit {
+		var all []keyed
+		err = ix.ScanIndex(indexAsc, eqPrefix, nil, false, func(_ []byte, id string) (bool, error) {
+			if skip[id] {
+				return true, nil
+			}
+			c, err := load(id)
+			if err != nil {
+				return false, err
+			}
+			all = append(all, keyed{keys: []sortKey{keyOfCase(c.Fields)}, id: id})
+			return true, nil
+		})
+		if err != nil {
+			return nil, 0, false, true, err
+		}
+		all = append(all, overlay...)
+		sort.Slice(all, func(i, j int) bool { return cmpKeyed(descs, all[i], all[j]) < 0 })
+		for _, k := range all {
+			if afterCursor(k) {
+				page = append(page, k)
+			}
+		}
+		more = len(page) > n
+		return page[:min(n, len(page))], total, more, true, nil
+	}
+
+	// Otherwise walk the sort field's index from the cursor, merging in the
+	// overlay, then the cases with no value for the field.
+	emit := func(k keyed) bool {
+		for len(overlay) > 0 && cmpKeyed(descs, overlay[0], k) < 0 {
+			if afterCursor(overlay[0]) {
+				page = append(page, overlay[0])
+			}
+			overlay = overlay[1:]
+		}
+		if afterCursor(k) {
+			page = append(page, k)
+		}
+		return len(page) <= n
+	}
+	index := indexAsc
+	if desc {
+		index = indexDesc
+	}
+	var from []byte
+	if start != nil && start.keys[0].R != rankMissing {
+		from = indexKey(domainID, sortField, start.keys[0], start.id, desc)
+	}
+	inMissing := start != nil && start.keys[0].R == rankMissing
+	if !inMissing {
+		err = ix.ScanIndex(index, fieldPrefix(domainID, sortField), from, false, func(_ []byte, id string) (bool, error) {
+			if skip[id] {
+				return true, nil
+			}
+			c, err := load(id)
+			if err != nil {
+				return false, err
+			}
+			if !matches(in.Filter, c) {
+				return true, nil
+			}
+			return emit(keyed{keys: []sortKey{keyOfCase(c.Fields)}, id: id}), nil
+		})
+		if err != nil {
+			return nil, 0, false, true, err
+		}
+	}
+	if len(page) <= n {
+		// Cases with no value sort last, by case ID: walk every case in ID
+		// order through the case_id field, which every case holds, unless
+		// every case has a value.
+		withValue, err := ix.CountIndex(indexAsc, fieldPrefix(domainID, sortField))
+		if err != nil {
+			return nil, 0, false, true, err
+		}
+		cases, err := tx.Count(localcases.Cases, domainID)
+		if err != nil {
+			return nil, 0, false, true, err
+		}
+		if withValue < cases {
+			var from []byte
+			if inMissing {
+				from = indexKey(domainID, "case_id", sortKey{R: rankString, S: start.id}, start.id, false)
+			}
+			err = ix.ScanIndex(indexAsc, fieldPrefix(domainID, "case_id"), from, false, func(_ []byte, id string) (bool, error) {
+				if skip[id] {
+					return true, nil
+				}
+				c, err := load(id)
+				if err != nil {
+					return false, err
+				}
+				if k := keyOfCase(c.Fields); k.R != rankMissing || !matches(in.Filter, c) {
+					return true, nil
+				}
+				return emit(keyed{keys: []sortKey{{R: rankMissing}}, id: id}), nil
+			})
+			if err != nil {
+				return nil, 0, false, true, err
+			}
+		}
+	}
+	for _, k := range overlay {
+		if len(page) > n {
+			break
+		}
+		if afterCursor(k) {
+			page = append(page, k)
+		}
+	}
+	more = len(page) > n
+	return page[:min(n, len(page))], total, more, true, nil
+}
+
+// eqOperand is the sort key an equalTo operand matches bytewise in the
+// index, or false when equality is not bytewise: emptyValue, and strings
+// that parse as timestamps (they compare as instants, §9.3).
+func eqOperand(u *api.FieldValueUnion) (sortKey, bool) {
+	switch {
+	case u.StringValue != nil:
+		if _, isTime := parseTime(*u.StringValue); isTime {
+			return sortKey{}, false
+		}
+		return sortKey{R: rankString, S: *u.StringValue}, true
+	case u.UserArnValue != nil:
+		return sortKey{R: rankString, S: *u.UserArnValue}, true
+	case u.DoubleValue != nil:
+		return sortKey{R: rankNumber, N: *u.DoubleValue}, true
+	case u.BooleanValue != nil:
+		k := sortKey{R: rankBool}
+		if *u.BooleanValue {
+			k.N = 1
+		}
+		return k, true
+	}
+	return sortKey{}, false
+}
