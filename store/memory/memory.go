@@ -45,11 +45,12 @@ type bucket struct {
 type Store struct {
 	mu      sync.RWMutex
 	buckets map[key]*bucket
+	indexes map[string]*index
 	seq     int64
 }
 
 // New returns an empty store.
-func New() *Store { return &Store{buckets: map[key]*bucket{}} }
+func New() *Store { return &Store{buckets: map[key]*bucket{}, indexes: map[string]*index{}} }
 
 func (s *Store) Kind() string { return "memory" }
 func (s *Store) Close() error { return nil }
@@ -77,11 +78,12 @@ func (s *Store) Update(ctx context.Context, fn func(localcases.Tx) error) error 
 	return nil
 }
 
-// Reset drops every record.
+// Reset drops every record and index entry.
 func (s *Store) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.buckets = map[key]*bucket{}
+	s.indexes = map[string]*index{}
 }
 
 // undo restores one record to its state before the transaction.
@@ -95,9 +97,14 @@ type tx struct {
 	s        *Store
 	readOnly bool
 	undo     []undo
+	iundo    []indexUndo
 }
 
 func (t *tx) rollback() {
+	for i := len(t.iundo) - 1; i >= 0; i-- {
+		u := t.iundo[i]
+		t.s.index(u.name, true).setKeys(u.owner, u.prev)
+	}
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		u := t.undo[i]
 		b := t.s.bucket(u.k, true)

@@ -21,6 +21,8 @@ type tx struct {
 	tx       pgx.Tx
 	readOnly bool
 	done     bool
+	// sortOff: SET LOCAL enable_sort = off has run (see ScanIndex).
+	sortOff bool
 	// broken is the first database error. PostgreSQL refuses every later
 	// statement of the transaction anyway; failing early says why.
 	broken error

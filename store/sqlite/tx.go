@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/localcases/localcases"
+	"github.com/localcases/localcases/store/internal/idxsql"
 )
 
 type preparer interface {
@@ -19,14 +20,22 @@ type preparer interface {
 // connection, and keeps an early stop cheap.
 const listPage = 128
 
-var statements = [...]string{
-	stGet:      `SELECT data FROM records WHERE coll = ? AND scope = ? AND id = ?`,
-	stPut:      `INSERT INTO records (coll, scope, id, data) VALUES (?, ?, ?, ?) ON CONFLICT (coll, scope, id) DO UPDATE SET data = excluded.data`,
-	stDelete:   `DELETE FROM records WHERE coll = ? AND scope = ? AND id = ?`,
-	stList:     `SELECT seq, id, data FROM records WHERE coll = ? AND scope = ? AND seq > ? ORDER BY seq LIMIT ?`,
-	stCount:    `SELECT count(*) FROM records WHERE coll = ? AND scope = ?`,
-	stDelScope: `DELETE FROM records WHERE coll = ? AND scope = ?`,
-}
+var statements = func() []string {
+	s := []string{
+		stGet:         `SELECT data FROM records WHERE coll = ? AND scope = ? AND id = ?`,
+		stPut:         `INSERT INTO records (coll, scope, id, data) VALUES (?, ?, ?, ?) ON CONFLICT (coll, scope, id) DO UPDATE SET data = excluded.data`,
+		stDelete:      `DELETE FROM records WHERE coll = ? AND scope = ? AND id = ?`,
+		stList:        `SELECT seq, id, data FROM records WHERE coll = ? AND scope = ? AND seq > ? ORDER BY seq LIMIT ?`,
+		stCount:       `SELECT count(*) FROM records WHERE coll = ? AND scope = ?`,
+		stDelScope:    `DELETE FROM records WHERE coll = ? AND scope = ?`,
+		stIdxOwner:    `SELECT key FROM idx WHERE name = ? AND owner = ?`,
+		stIdxAdd:      `INSERT INTO idx (name, key, owner) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		stIdxDel:      `DELETE FROM idx WHERE name = ? AND key = ? AND owner = ?`,
+		stIdxDelOwner: `DELETE FROM idx WHERE name = ? AND owner = ?`,
+	}
+	s = append(s, idxsql.Scans[:]...)
+	return append(s, idxsql.Counts[:]...)
+}()
 
 const (
 	stGet = iota
@@ -35,7 +44,13 @@ const (
 	stList
 	stCount
 	stDelScope
-	numStmts
+	stIdxOwner
+	stIdxAdd
+	stIdxDel
+	stIdxDelOwner
+	stIdxScan                                // the idxsql.Scans, in order
+	stIdxCount = stIdxScan + idxsql.NumScans // the idxsql.Counts, in order
+	numStmts   = stIdxCount + idxsql.NumCounts
 )
 
 // stmts are the prepared statements of a connection or pool, so the hot

@@ -48,6 +48,7 @@ func RunStoreTests(t *testing.T, open Opener) {
 		{"LargeRecord", testLargeRecord},
 		{"Kind", testKind},
 	}
+	tests = append(tests, indexTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)

@@ -1,0 +1,140 @@
+package postgres
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/localcases/localcases"
+	"github.com/localcases/localcases/store/internal/idxsql"
+)
+
+var _ localcases.IndexTx = (*tx)(nil)
+
+// ScanIndex reads a page of entries per query and, like List, buffers it
+// so fn can run statements of its own. The first page is small, as most
+// scans want a page of search results; pages then double up to scanPage.
+const (
+	firstPage = 32
+	scanPage  = 256
+)
+
+var (
+	scanSQL  [idxsql.NumScans]string
+	countSQL [idxsql.NumCounts]string
+)
+
+func init() {
+	for i, q := range idxsql.Scans {
+		scanSQL[i] = idxsql.Numbered(q)
+	}
+	for i, q := range idxsql.Counts {
+		countSQL[i] = idxsql.Numbered(q)
+	}
+}
+
+// setIndexSQL replaces an owner's keys in one statement: the entries not
+// among the new keys go, the new keys that are missing come. The two
+// touch different rows, so the statement's single snapshot is enough.
+const setIndexSQL = `WITH gone AS (
+	DELETE FROM idx WHERE name = $1 AND owner = $2 AND key <> ALL ($3::bytea[])
+)
+INSERT INTO idx (name, key, owner)
+SELECT $1, k, $2 FROM unnest($3::bytea[]) AS k
+ON CONFLICT DO NOTHING`
+
+func (t *tx) checkIndex(write bool, name string) error {
+	switch {
+	case t.done:
+		return errTxDone
+	case t.broken != nil:
+		return t.broken
+	case write && t.readOnly:
+		return fmt.Errorf("postgres: set index %s in a read-only transaction", name)
+	}
+	return nil
+}
+
+func (t *tx) SetIndex(name, owner string, keys [][]byte) error {
+	if err := t.checkIndex(true, name); err != nil {
+		return err
+	}
+	// Sorted and unique, so the INSERT never meets its own row twice;
+	// never nil, which would be a NULL array and delete nothing.
+	want := idxsql.Keys(keys)
+	if _, err := t.tx.Exec(t.ctx, setIndexSQL, name, owner, want); err != nil {
+		return t.fail(err)
+	}
+	return nil
+}
+
+type ientry struct {
+	key   []byte
+	owner string
+}
+
+func (t *tx) ScanIndex(name string, prefix, after []byte, desc bool, fn func(key []byte, owner string) (bool, error)) error {
+	if err := t.checkIndex(false, name); err != nil {
+		return err
+	}
+	if !t.sortOff {
+		// Each page must be a walk along idx_pkey that stops at LIMIT. When
+		// the planner's statistics underestimate an index name's entries
+		// (a name that grew since the last ANALYZE), it prefers a bitmap
+		// scan of every matching entry and a top-N sort: a page then reads
+		// the whole range. Without sorts, the ordered index walk is the
+		// only plan left. Local to this transaction, whose other queries
+		// need no sort either.
+		if _, err := t.tx.Exec(t.ctx, `SET LOCAL enable_sort = off`); err != nil {
+			return t.fail(err)
+		}
+		t.sortOff = true
+	}
+	scan := idxsql.NewScan(prefix, after, desc)
+	page := make([]ientry, 0, scanPage)
+	for limit := firstPage; ; limit = min(2*limit, scanPage) {
+		page = page[:0]
+		v, args := scan.Page(name, limit)
+		rows, err := t.tx.Query(t.ctx, scanSQL[v], args...)
+		if err != nil {
+			return t.fail(err)
+		}
+		for rows.Next() {
+			var e ientry
+			if err := rows.Scan(&e.key, &e.owner); err != nil {
+				rows.Close()
+				return t.fail(err)
+			}
+			if e.key == nil {
+				e.key = []byte{}
+			}
+			page = append(page, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return t.fail(err)
+		}
+		for _, e := range page {
+			more, err := fn(e.key, e.owner)
+			if err != nil || !more {
+				return err
+			}
+		}
+		if len(page) < limit {
+			return nil
+		}
+		last := page[len(page)-1]
+		scan.Next(bytes.Clone(last.key), last.owner)
+	}
+}
+
+func (t *tx) CountIndex(name string, prefix []byte) (int, error) {
+	if err := t.checkIndex(false, name); err != nil {
+		return 0, err
+	}
+	v, args := idxsql.Count(name, prefix)
+	var n int
+	if err := t.tx.QueryRow(t.ctx, countSQL[v], args...).Scan(&n); err != nil {
+		return 0, t.fail(err)
+	}
+	return n, nil
+}
