@@ -202,9 +202,9 @@ func (s *Service) reindexAll(tx localcases.Tx) error {
 	return nil
 }
 
-// collectLimit is how many equalTo matches the search gathers and sorts in
-// memory rather than walking the sort field's index: for a selective filter
-// that is cheaper than reading the many non-matching cases between hits.
+// collectLimit caps how many equalTo matches the search gathers and sorts
+// in memory rather than walking the sort field's index, however rare the
+// matches: the gathering holds every match's key.
 const collectLimit = 2000
 
 // indexedSearch answers a search from the case index, for the shapes it can
@@ -296,8 +296,18 @@ func (s *Service) indexedSearch(tx localcases.Tx, domainID string, in *api.Searc
 		return &c, nil
 	}
 
-	// A selective filter: gather its matches and sort them.
+	// A selective filter: gather its matches and sort them, when that reads
+	// fewer cases than walking the sort order would: about count against
+	// (n+1) × cases/count.
+	collect := false
 	if eqPrefix != nil && count <= collectLimit {
+		cases, err := tx.Count(localcases.Cases, domainID)
+		if err != nil {
+			return nil, 0, false, true, err
+		}
+		collect = count*count <= (n+1)*cases
+	}
+	if collect {
 		var all []keyed
 		err = ix.ScanIndex(indexAsc, eqPrefix, nil, false, func(_ []byte, id string) (bool, error) {
 			if skip[id] {
