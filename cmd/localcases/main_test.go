@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -147,41 +148,49 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// TestAWSCLISmoke drives every configuration-plane operation with the real
-// AWS CLI (testdata/cli-smoke.sh).
-func TestAWSCLISmoke(t *testing.T) {
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("the AWS CLI is not on PATH; install it (pip install awscli) to run this test")
+// TestRealClientScripts drives the server with clients no one here wrote:
+// the AWS CLI and boto3 run journeys through every operation
+// (testdata/*.sh, testdata/*.py), unchanged but for the endpoint. Each is
+// skipped, saying why, where its client is not installed.
+func TestRealClientScripts(t *testing.T) {
+	scripts := []struct {
+		name, interpreter, file string
+		needs                   func() error
+	}{
+		{"aws-cli configuration plane", "bash", "testdata/cli-smoke.sh", hasAWSCLI},
+		{"aws-cli cases plane", "bash", "testdata/cli-cases.sh", hasAWSCLI},
+		{"boto3 configuration plane", "python3", "testdata/boto3-smoke.py", hasBoto3},
+		{"boto3 cases plane", "python3", "testdata/boto3-cases.py", hasBoto3},
 	}
-	srv, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "testdata/cli-smoke.sh", srv.URL())
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("cli-smoke.sh: %v\n%s", err, out)
+	for _, sc := range scripts {
+		t.Run(sc.name, func(t *testing.T) {
+			if err := sc.needs(); err != nil {
+				t.Skip(err)
+			}
+			srv, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory")
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, sc.interpreter, sc.file, srv.URL()).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", sc.file, err, out)
+			}
+			t.Logf("%s", out)
+		})
 	}
-	t.Logf("%s", out)
 }
 
-// TestBoto3Smoke drives every configuration-plane operation with boto3
-// (testdata/boto3-smoke.py).
-func TestBoto3Smoke(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 is not on PATH; install it with boto3 to run this test")
+func hasAWSCLI() error {
+	if _, err := exec.LookPath("aws"); err != nil {
+		return errors.New("the AWS CLI is not on PATH; install it (pip install awscli) to run this test")
 	}
-	if err := exec.Command(python, "-c", "import boto3").Run(); err != nil {
-		t.Skip("boto3 is not installed; pip install boto3 to run this test")
+	return nil
+}
+
+func hasBoto3() error {
+	if err := exec.Command("python3", "-c", "import boto3").Run(); err != nil {
+		return errors.New("python3 with boto3 is not available; pip install boto3 to run this test")
 	}
-	srv, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, python, "testdata/boto3-smoke.py", srv.URL()).CombinedOutput()
-	if err != nil {
-		t.Fatalf("boto3-smoke.py: %v\n%s", err, out)
-	}
-	t.Logf("%s", out)
+	return nil
 }
 
 func TestExplain(t *testing.T) {
