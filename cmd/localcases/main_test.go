@@ -224,8 +224,8 @@ func TestRealClientsSeeInjectedFaults(t *testing.T) {
 	os.WriteFile(rules, []byte("- operation: ListDomains\n  error:\n    code: InternalServerException\n    retryAfterSeconds: 2\n"), 0o644)
 	srv, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory", "--faults", rules)
 	t.Run("aws-cli", func(t *testing.T) {
-		if _, err := exec.LookPath("aws"); err != nil {
-			t.Skip("the AWS CLI is not on PATH")
+		if err := hasAWSCLI(); err != nil {
+			t.Skip(err)
 		}
 		cmd := exec.Command("aws", "connectcases", "list-domains", "--endpoint-url", srv.URL())
 		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=AKIDCLI", "AWS_SECRET_ACCESS_KEY=secret",
@@ -236,8 +236,8 @@ func TestRealClientsSeeInjectedFaults(t *testing.T) {
 		}
 	})
 	t.Run("boto3", func(t *testing.T) {
-		if exec.Command("python3", "-c", "import boto3").Run() != nil {
-			t.Skip("python3 with boto3 is not available")
+		if err := hasBoto3(); err != nil {
+			t.Skip(err)
 		}
 		out, err := exec.Command("python3", "testdata/boto3-faults.py", srv.URL()).CombinedOutput()
 		if err != nil {
