@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/localcases/localcases"
@@ -9,14 +8,6 @@ import (
 )
 
 var _ localcases.IndexTx = (*tx)(nil)
-
-// ScanIndex reads a page of entries per query and, like List, buffers it
-// so fn can run statements of its own. The first page is small, as most
-// scans want a page of search results; pages then double up to scanPage.
-const (
-	firstPage = 32
-	scanPage  = 256
-)
 
 var (
 	scanSQL  [idxsql.NumScans]string
@@ -67,11 +58,6 @@ func (t *tx) SetIndex(name, owner string, keys [][]byte) error {
 	return nil
 }
 
-type ientry struct {
-	key   []byte
-	owner string
-}
-
 func (t *tx) ScanIndex(name string, prefix, after []byte, desc bool, fn func(key []byte, owner string) (bool, error)) error {
 	if err := t.checkIndex(false, name); err != nil {
 		return err
@@ -89,42 +75,24 @@ func (t *tx) ScanIndex(name string, prefix, after []byte, desc bool, fn func(key
 		}
 		t.sortOff = true
 	}
-	scan := idxsql.NewScan(prefix, after, desc)
-	page := make([]ientry, 0, scanPage)
-	for limit := firstPage; ; limit = min(2*limit, scanPage) {
-		page = page[:0]
-		v, args := scan.Page(name, limit)
+	return idxsql.Walk(name, prefix, after, desc, func(v int, args []any, page []idxsql.Entry) ([]idxsql.Entry, error) {
 		rows, err := t.tx.Query(t.ctx, scanSQL[v], args...)
 		if err != nil {
-			return t.fail(err)
+			return nil, t.fail(err)
 		}
+		defer rows.Close()
 		for rows.Next() {
-			var e ientry
-			if err := rows.Scan(&e.key, &e.owner); err != nil {
-				rows.Close()
-				return t.fail(err)
-			}
-			if e.key == nil {
-				e.key = []byte{}
+			var e idxsql.Entry
+			if err := rows.Scan(&e.Key, &e.Owner); err != nil {
+				return nil, t.fail(err)
 			}
 			page = append(page, e)
 		}
-		rows.Close()
 		if err := rows.Err(); err != nil {
-			return t.fail(err)
+			return nil, t.fail(err)
 		}
-		for _, e := range page {
-			more, err := fn(e.key, e.owner)
-			if err != nil || !more {
-				return err
-			}
-		}
-		if len(page) < limit {
-			return nil
-		}
-		last := page[len(page)-1]
-		scan.Next(bytes.Clone(last.key), last.owner)
-	}
+		return page, nil
+	}, fn)
 }
 
 func (t *tx) CountIndex(name string, prefix []byte) (int, error) {

@@ -10,14 +10,6 @@ import (
 
 var _ localcases.IndexTx = (*tx)(nil)
 
-// ScanIndex reads a page of entries per query and, like List, buffers it
-// so fn can run statements of its own. The first page is small, as most
-// scans want a page of search results; pages then double up to scanPage.
-const (
-	firstPage = 32
-	scanPage  = 256
-)
-
 func (t *tx) checkIndex(write bool, name string) error {
 	switch {
 	case t.done:
@@ -98,32 +90,20 @@ func (t *tx) ownerKeys(name, owner string) ([][]byte, error) {
 	return idxsql.Keys(keys), nil
 }
 
-type ientry struct {
-	key   []byte
-	owner string
-}
-
 func (t *tx) ScanIndex(name string, prefix, after []byte, desc bool, fn func(key []byte, owner string) (bool, error)) error {
 	if err := t.checkIndex(false, name); err != nil {
 		return err
 	}
-	scan := idxsql.NewScan(prefix, after, desc)
-	page := make([]ientry, 0, scanPage)
-	for limit := firstPage; ; limit = min(2*limit, scanPage) {
-		page = page[:0]
-		v, args := scan.Page(name, limit)
+	return idxsql.Walk(name, prefix, after, desc, func(v int, args []any, page []idxsql.Entry) ([]idxsql.Entry, error) {
 		rows, err := t.stmt(stIdxScan+v).QueryContext(t.ctx, args...)
 		if err != nil {
-			return t.fail(err)
+			return nil, t.fail(err)
 		}
 		for rows.Next() {
-			var e ientry
-			if err := rows.Scan(&e.key, &e.owner); err != nil {
+			var e idxsql.Entry
+			if err := rows.Scan(&e.Key, &e.Owner); err != nil {
 				rows.Close()
-				return t.fail(err)
-			}
-			if e.key == nil {
-				e.key = []byte{}
+				return nil, t.fail(err)
 			}
 			page = append(page, e)
 		}
@@ -132,20 +112,10 @@ func (t *tx) ScanIndex(name string, prefix, after []byte, desc bool, fn func(key
 			err = cerr
 		}
 		if err != nil {
-			return t.fail(err)
+			return nil, t.fail(err)
 		}
-		for _, e := range page {
-			more, err := fn(e.key, e.owner)
-			if err != nil || !more {
-				return err
-			}
-		}
-		if len(page) < limit {
-			return nil
-		}
-		last := page[len(page)-1]
-		scan.Next(bytes.Clone(last.key), last.owner)
-	}
+		return page, nil
+	}, fn)
 }
 
 func (t *tx) CountIndex(name string, prefix []byte) (int, error) {

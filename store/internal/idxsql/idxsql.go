@@ -179,3 +179,49 @@ func Keys(keys [][]byte) [][]byte {
 	slices.SortFunc(out, bytes.Compare)
 	return slices.CompactFunc(out, bytes.Equal)
 }
+
+// Page sizes of a walk: the first page is small, since most scans want a
+// page of search results, and pages then double up to MaxPage.
+const (
+	FirstPage = 32
+	MaxPage   = 256
+)
+
+// Entry is one index entry read by a page query.
+type Entry struct {
+	Key   []byte
+	Owner string
+}
+
+// Walk runs a whole ScanIndex: fetch runs query variant with args and
+// appends the rows to page (a nil key read back from the database as an
+// empty one); Walk hands each entry to fn once the page is buffered, so fn
+// may use the transaction, and moves on until fn stops or a page comes back
+// short.
+func Walk(name string, prefix, after []byte, desc bool,
+	fetch func(variant int, args []any, page []Entry) ([]Entry, error),
+	fn func(key []byte, owner string) (bool, error)) error {
+	scan := NewScan(prefix, after, desc)
+	page := make([]Entry, 0, MaxPage)
+	for limit := FirstPage; ; limit = min(2*limit, MaxPage) {
+		v, args := scan.Page(name, limit)
+		var err error
+		if page, err = fetch(v, args, page[:0]); err != nil {
+			return err
+		}
+		for _, e := range page {
+			if e.Key == nil {
+				e.Key = []byte{}
+			}
+			more, err := fn(e.Key, e.Owner)
+			if err != nil || !more {
+				return err
+			}
+		}
+		if len(page) < limit {
+			return nil
+		}
+		last := page[len(page)-1]
+		scan.Next(bytes.Clone(last.Key), last.Owner)
+	}
+}
