@@ -29,6 +29,14 @@ func NewClient(url string) *Client {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body any, out any) error {
+	return c.doWith(ctx, c.HTTP, method, path, body, out)
+}
+
+// maxResponse bounds what the client decodes: the largest answer is an
+// export, whose size follows the server's state.
+const maxResponse = maxSnapshotBody
+
+func (c *Client) doWith(ctx context.Context, hc *http.Client, method, path string, body any, out any) error {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -48,16 +56,16 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any)
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.HTTP.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return err
-	}
 	if resp.StatusCode >= 400 && !(path == "health" && resp.StatusCode == http.StatusServiceUnavailable) {
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if err != nil {
+			return err
+		}
 		var e struct{ Error string }
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
 			return fmt.Errorf("%s %s: %s", method, path, e.Error)
@@ -67,7 +75,25 @@ func (c *Client) do(ctx context.Context, method, path string, body any, out any)
 	if out == nil {
 		return nil
 	}
-	return json.Unmarshal(data, out)
+	// Decoded as it arrives, so an export is not held twice; a body over
+	// the limit fails as truncated JSON, which the error below names.
+	lr := &io.LimitedReader{R: resp.Body, N: maxResponse + 1}
+	if err := json.NewDecoder(lr).Decode(out); err != nil {
+		if lr.N <= 0 {
+			return fmt.Errorf("%s %s: answer larger than %d bytes", method, path, maxResponse)
+		}
+		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// untimed is c.HTTP without its overall timeout, for the state tools: an
+// export or import takes as long as the state is large, and the caller's
+// context still bounds it.
+func (c *Client) untimed() *http.Client {
+	hc := *c.HTTP
+	hc.Timeout = 0
+	return &hc
 }
 
 // Rules lists the fault rules.

@@ -55,16 +55,16 @@ func RegisterState(h *Handler, st State) {
 
 // Reset wipes the server's state.
 func (c *Client) ResetState(ctx context.Context) error {
-	return c.do(ctx, http.MethodPost, "reset", nil, nil)
+	return c.doWith(ctx, c.untimed(), http.MethodPost, "reset", nil, nil)
 }
 
 // Export reads the server's whole state.
 func (c *Client) Export(ctx context.Context) (*localcases.Snapshot, error) {
 	var out localcases.Snapshot
-	return &out, c.do(ctx, http.MethodGet, "export", nil, &out)
+	return &out, c.doWith(ctx, c.untimed(), http.MethodGet, "export", nil, &out)
 }
 
 // Import replaces the server's state with a snapshot.
 func (c *Client) Import(ctx context.Context, snap *localcases.Snapshot) error {
-	return c.do(ctx, http.MethodPost, "import", snap, nil)
+	return c.doWith(ctx, c.untimed(), http.MethodPost, "import", snap, nil)
 }
