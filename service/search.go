@@ -1,6 +1,7 @@
 package service
 
 import (
+	"container/heap"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -308,14 +309,12 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 			out.TotalCount = int64(total)
 		}
 		if !handled {
-			hits, err := s.scanSearch(tx, domainID, in, fs, terms, cut)
+			hits, total, err := s.scanSearch(tx, domainID, in, fs, terms, desc, cur, cut, n)
 			if err != nil {
 				return err
 			}
-			out.TotalCount = int64(len(hits))
-			start := pageAfter(desc, hits, cur)
-			end := min(start+n, len(hits))
-			page, more = hits[start:end], end < len(hits)
+			out.TotalCount = int64(total)
+			page, more = hits[:min(n, len(hits))], len(hits) > n
 		}
 		for _, h := range page {
 			var c localcases.Case
@@ -342,12 +341,14 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 }
 
 // scanSearch evaluates the search over every case of the domain, as it was
-// at cut, and returns the sort keys of the matches. A search keeps only the
-// keys of its hits, so its memory grows with the matches, not the domain.
-func (s *Service) scanSearch(tx localcases.Tx, domainID string, in *api.SearchCasesRequest, fs *fieldSet, terms []searchTerm, cut time.Time) ([]keyed, error) {
-	var hits []keyed
+// at cut, and returns how many match and, sorted, the first n+1 of them
+// after the cursor. It keeps only those n+1 keys, so its memory is a
+// page's, whatever the number of cases or matches.
+func (s *Service) scanSearch(tx localcases.Tx, domainID string, in *api.SearchCasesRequest, fs *fieldSet,
+	terms []searchTerm, desc []bool, cur cursorToken, cut time.Time, n int) (page []keyed, total int, err error) {
+	top := newTopK(desc, cur, n+1)
 	term := str(in.SearchTerm)
-	err := tx.List(localcases.Cases, domainID, 0, func(r localcases.Raw) (bool, error) {
+	err = tx.List(localcases.Cases, domainID, 0, func(r localcases.Raw) (bool, error) {
 		var c localcases.Case
 		if err := decode(r, &c); err != nil {
 			return false, err
@@ -360,13 +361,60 @@ func (s *Service) scanSearch(tx localcases.Tx, domainID string, in *api.SearchCa
 		if !matches(in.Filter, &c) || !matchesTerm(term, &c) {
 			return true, nil
 		}
+		total++
 		k := keyed{id: c.ID, keys: make([]sortKey, len(terms))}
 		for j, t := range terms {
 			v, ok := fields[t.field]
 			k.keys[j] = keyOf(fs.typeOf(t.field), v, ok)
 		}
-		hits = append(hits, k)
+		top.offer(k)
 		return true, nil
 	})
-	return hits, err
+	return top.sorted(), total, err
+}
+
+// topK keeps the k smallest keys strictly after a cursor, in a heap whose
+// root is the largest kept, so a walk over any number of candidates holds
+// k of them.
+type topK struct {
+	desc  []bool
+	after *keyed
+	k     int
+	h     []keyed
+}
+
+func newTopK(desc []bool, cur cursorToken, k int) *topK {
+	t := &topK{desc: desc, k: k}
+	if cur.ID != "" {
+		t.after = &keyed{keys: cur.Keys, id: cur.ID}
+	}
+	return t
+}
+
+// heap.Interface, largest first.
+func (t *topK) Len() int           { return len(t.h) }
+func (t *topK) Less(i, j int) bool { return cmpKeyed(t.desc, t.h[i], t.h[j]) > 0 }
+func (t *topK) Swap(i, j int)      { t.h[i], t.h[j] = t.h[j], t.h[i] }
+func (t *topK) Push(x any)         { t.h = append(t.h, x.(keyed)) }
+func (t *topK) Pop() any {
+	x := t.h[len(t.h)-1]
+	t.h = t.h[:len(t.h)-1]
+	return x
+}
+
+func (t *topK) offer(k keyed) {
+	switch {
+	case t.after != nil && cmpKeyed(t.desc, k, *t.after) <= 0:
+	case len(t.h) < t.k:
+		heap.Push(t, k)
+	case t.k > 0 && cmpKeyed(t.desc, k, t.h[0]) < 0:
+		t.h[0] = k
+		heap.Fix(t, 0)
+	}
+}
+
+// sorted returns the kept keys in search order.
+func (t *topK) sorted() []keyed {
+	sort.Slice(t.h, func(i, j int) bool { return cmpKeyed(t.desc, t.h[i], t.h[j]) < 0 })
+	return t.h
 }
