@@ -60,8 +60,10 @@ type Config struct {
 	// measures latency from each request's scheduled time, so a server that
 	// falls behind shows it in the percentiles rather than hiding it.
 	Rate float64
-	// SeedCases is how many cases to create before measuring, for
-	// workloads that read or update cases. Default 1000.
+	// SeedCases is how many cases workloads that read or update cases work
+	// on. Cases of the bench template that the domain already holds (from
+	// an earlier run) are reused; only the rest are created before
+	// measuring. Default 1000.
 	SeedCases int
 	// DomainID uses an existing domain instead of finding or creating the
 	// "localcases-bench" one (a server at its domain quota needs this).

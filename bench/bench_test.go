@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/localcases/localcases/api"
+	"github.com/localcases/localcases/internal/servertest"
 )
 
 func TestBenchHistogramBuckets(t *testing.T) {
@@ -193,5 +194,132 @@ func TestBenchSeedsOnlyWhatIsNeeded(t *testing.T) {
 	}
 	if res.Seed.DomainID != "" {
 		t.Errorf("ListDomains seeded a domain: %+v", res.Seed)
+	}
+}
+
+// TestBenchReusesSeededCases: a second run against the same server reuses
+// the cases the first one seeded and creates none; cases of another
+// template or without a category are not reused; a run that wants more
+// cases creates only the difference.
+func TestBenchReusesSeededCases(t *testing.T) {
+	ctx := context.Background()
+	srv := servertest.MustOpen(t)
+	workload := []OpWeight{{"GetCase", 1}, {"SearchCases", 1}}
+	run := func(n int) Result {
+		t.Helper()
+		res, err := Run(ctx, Config{URL: srv.URL(), Workload: workload, Concurrency: 4, Requests: 40, SeedCases: n})
+		if err != nil {
+			t.Fatalf("seed %d: %v", n, err)
+		}
+		if l := res.Localcases; l.Errors != 0 || l.Successes != 40 {
+			t.Errorf("seed %d: successes %d, errors %v", n, l.Successes, l.ErrorsByType)
+		}
+		return res
+	}
+
+	first := run(20)
+	if s := first.Seed; s.Cases != 20 || s.CasesReused != 0 {
+		t.Fatalf("first run seeded %+v, want 20 created, none reused", s)
+	}
+
+	// A seeder of our own, to add cases that must not be reused and to
+	// look at what seeding hands the workload.
+	cfg := Config{URL: srv.URL(), Workload: workload, SeedCases: 20}
+	if err := cfg.defaults(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := newClient(cfg.URL, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.close()
+	sd := &seeder{c: c}
+	st := &state{}
+	if err := sd.domain(ctx, &cfg, st); err != nil {
+		t.Fatal(err)
+	}
+	if err := sd.fields(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if err := sd.template(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	var other api.CreateTemplateResponse
+	if err := sd.call(ctx, "CreateTemplate", st.domainParams(), "", &api.CreateTemplateRequest{
+		Name: ptr("not-bench"), Status: ptr(api.TemplateStatusActive),
+	}, &other); err != nil {
+		t.Fatal(err)
+	}
+	foreign := st.caseInput(3)
+	foreign.TemplateId = other.TemplateId
+	uncategorized := st.caseInput(4)
+	uncategorized.Fields = uncategorized.Fields[:2] // title and summary only
+	for _, in := range []*api.CreateCaseRequest{foreign, uncategorized} {
+		if err := sd.call(ctx, "CreateCase", st.domainParams(), "", in, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	total := func() int64 {
+		t.Helper()
+		var out api.SearchCasesResponse
+		if err := sd.call(ctx, "SearchCases", st.domainParams(), "", &api.SearchCasesRequest{MaxResults: ptr(int32(1))}, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.TotalCount
+	}
+	if n := total(); n != 22 {
+		t.Fatalf("domain holds %d cases, want 20 seeded + 2 added", n)
+	}
+
+	second := run(20)
+	if s := second.Seed; s.Cases != 0 || s.CasesReused != 20 || s.DomainCreated || s.Fields != 0 {
+		t.Errorf("second run seeded %+v, want 20 reused, none created", s)
+	}
+	if n := total(); n != 22 {
+		t.Errorf("after the second run the domain holds %d cases, want 22", n)
+	}
+	var text strings.Builder
+	if err := WriteText(&text, second); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "20 cases reused, 0 created") {
+		t.Errorf("seed line does not say what was reused:\n%s", text.String())
+	}
+	js, _ := json.Marshal(second.Seed)
+	if !strings.Contains(string(js), `"casesCreated":0`) || !strings.Contains(string(js), `"casesReused":20`) {
+		t.Errorf("seed JSON %s", js)
+	}
+
+	// What seeding hands the workload: the first run's 20 cases, slot i
+	// holding a case of category i mod categories, as a fresh seed would.
+	if err := sd.cases(ctx, &cfg, st); err != nil {
+		t.Fatal(err)
+	}
+	if sd.seed.Cases != 0 || sd.seed.CasesReused != 20 {
+		t.Errorf("seeder %+v", sd.seed)
+	}
+	seen := map[string]bool{}
+	for i, id := range st.caseIDs {
+		if seen[id] {
+			t.Errorf("case %s handed out twice", id)
+		}
+		seen[id] = true
+		var out api.GetCaseResponse
+		p := st.domainParams()
+		p["caseId"] = id
+		if err := sd.call(ctx, "GetCase", p, "", &api.GetCaseRequest{Fields: ids(st.categoryField)}, &out); err != nil {
+			t.Fatal(err)
+		}
+		if k, ok := categoryOf(out.Fields, st.categoryField); !ok || k != i%categories || *out.TemplateId != st.templateID {
+			t.Errorf("slot %d: case %s of template %s has fields %+v", i, id, *out.TemplateId, out.Fields)
+		}
+	}
+
+	third := run(25)
+	if s := third.Seed; s.Cases != 5 || s.CasesReused != 20 {
+		t.Errorf("a run wanting 25 seeded %+v, want 20 reused and 5 created", s)
+	}
+	if n := total(); n != 27 {
+		t.Errorf("after the third run the domain holds %d cases, want 27", n)
 	}
 }

@@ -140,7 +140,10 @@ func seedText(s Seed) string {
 	if s.TemplateID != "" {
 		parts = append(parts, "template "+s.TemplateID)
 	}
-	if s.Cases > 0 {
+	switch {
+	case s.CasesReused > 0:
+		parts = append(parts, fmt.Sprintf("%d cases reused, %d created", s.CasesReused, s.Cases))
+	case s.Cases > 0:
 		parts = append(parts, fmt.Sprintf("%d cases created", s.Cases))
 	}
 	if len(parts) == 0 {

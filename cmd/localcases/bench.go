@@ -96,7 +96,7 @@ case with dashes as underscores (LOCALCASES_CONCURRENCY, ...).`,
 	fs.DurationVar(&f.duration, "duration", 10*time.Second, "how long to measure (with --requests, whichever ends first)")
 	fs.Int64Var(&f.requests, "requests", 0, "how many requests to send (0: no limit; alone, it replaces the default duration)")
 	fs.Float64Var(&f.rate, "rate", 0, "open loop: send this many requests per second on a fixed schedule (0: closed loop, as fast as answered)")
-	fs.IntVar(&f.seedCases, "seed-cases", 1000, "cases to create first, for workloads that read or update cases")
+	fs.IntVar(&f.seedCases, "seed-cases", 1000, "cases for workloads that read or update cases; the domain's bench-template cases from earlier runs are reused, only the rest created")
 	fs.BoolVar(&f.ceiling, "ceiling", false, "also measure a bare net/http + encoding/json server and print the ratio")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as JSON")
 	fs.BoolVar(&f.noProgr, "quiet", false, "no progress lines on stderr")
