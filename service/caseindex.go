@@ -52,6 +52,90 @@ func encSortKey(k sortKey) []byte {
 	return b
 }
 
+// decodeSortKey reverses encSortKey at the start of b, whose bytes are
+// inverted if inv (the descending index); it returns the key and what
+// follows it (the case ID). It lets a walk of an index read each entry's
+// sort key from the entry instead of loading the case.
+func decodeSortKey(b []byte, inv bool) (k sortKey, rest []byte, ok bool) {
+	at := func(i int) byte {
+		if inv {
+			return ^b[i]
+		}
+		return b[i]
+	}
+	u64 := func(i int) uint64 {
+		var x uint64
+		for j := range 8 {
+			x = x<<8 | uint64(at(i+j))
+		}
+		return x
+	}
+	unescape := func(i int) (string, int, bool) {
+		var out []byte
+		for ; i+1 < len(b) || (i < len(b) && at(i) != 0); i++ {
+			c := at(i)
+			if c != 0 {
+				out = append(out, c)
+				continue
+			}
+			switch at(i + 1) {
+			case 0xFF:
+				out = append(out, 0)
+				i++
+			case 1:
+				return string(out), i + 2, true
+			default:
+				return "", 0, false
+			}
+		}
+		return "", 0, false
+	}
+	if len(b) == 0 {
+		return k, nil, false
+	}
+	k.R = int(at(0)) - 1
+	switch k.R {
+	case rankBool:
+		if len(b) < 2 {
+			return k, nil, false
+		}
+		k.N = float64(at(1))
+		return k, b[2:], true
+	case rankNumber:
+		if len(b) < 9 {
+			return k, nil, false
+		}
+		x := u64(1)
+		if x>>63 == 1 {
+			x &^= 1 << 63
+		} else {
+			x = ^x
+		}
+		k.N = math.Float64frombits(x)
+		return k, b[9:], true
+	case rankTime:
+		if len(b) < 13 {
+			return k, nil, false
+		}
+		k.T = int64(u64(1) ^ (1 << 63))
+		k.N = float64(uint32(at(9))<<24 | uint32(at(10))<<16 | uint32(at(11))<<8 | uint32(at(12)))
+		str, end, ok := unescape(13)
+		if !ok {
+			return k, nil, false
+		}
+		k.S = str
+		return k, b[end:], true
+	case rankString:
+		str, end, ok := unescape(1)
+		if !ok {
+			return k, nil, false
+		}
+		k.S = str
+		return k, b[end:], true
+	}
+	return k, nil, false
+}
+
 // orderedFloat maps a float64 to a uint64 that sorts the same way.
 func orderedFloat(f float64) uint64 {
 	if f == 0 {
@@ -207,35 +291,86 @@ func (s *Service) reindexAll(tx localcases.Tx) error {
 // matches: the gathering holds every match's key.
 const collectLimit = 2000
 
+// eqLeaves appends the equalTo conditions of f that every match must meet
+// and that the index can answer bytewise: f itself, or the members of its
+// andAll, nested or not. It returns their index prefixes.
+func eqLeaves(domainID string, f *api.CaseFilter, out [][]byte) [][]byte {
+	switch {
+	case f == nil:
+	case f.Field != nil && f.Field.EqualTo != nil && f.Field.EqualTo.Value != nil:
+		if v, ok := eqOperand(f.Field.EqualTo.Value); ok {
+			out = append(out, append(fieldPrefix(domainID, str(f.Field.EqualTo.Id)), encSortKey(v)...))
+		}
+	case f.AndAll != nil:
+		for i := range f.AndAll {
+			out = eqLeaves(domainID, &f.AndAll[i], out)
+		}
+	}
+	return out
+}
+
 // indexedSearch answers a search from the case index, for the shapes it can
-// serve exactly as the scan would: no search term, no filter or one
-// equalTo on a value that is not a timestamp, and one sort key. handled is
-// false for anything else, and the caller scans. The results, the order
-// and the as-of-cut semantics are the scan's (see SearchCases): cases
-// changed since the walk began are taken as they were then.
+// serve exactly as the scan would: no search term, one sort key, and no
+// filter, or a filter that is (or is an andAll including) an equalTo on a
+// value that is not a timestamp. handled is false for anything else, and
+// the caller scans. The results, the order and the as-of-cut semantics are
+// the scan's (see SearchCases): cases changed since the walk began are
+// taken as they were then.
+//
+// The equalTo with the fewest entries drives the search: its entries are
+// the only candidates. When the filter is that equalTo alone, the index
+// answers both the count and, by a point lookup per entry of the sort
+// field's index, the page, without reading a case until the page is known.
 func (s *Service) indexedSearch(tx localcases.Tx, domainID string, in *api.SearchCasesRequest, fs *fieldSet,
 	sortField string, desc bool, cur cursorToken, cut time.Time, n int) (page []keyed, total int, more, handled bool, err error) {
 	ix, ok := tx.(localcases.IndexTx)
 	if !ok || str(in.SearchTerm) != "" {
 		return nil, 0, false, false, nil
 	}
-	var eqPrefix []byte
-	if f := in.Filter; f != nil {
-		if f.Field == nil || f.Field.EqualTo == nil || f.Field.EqualTo.Value == nil {
+	var eqPrefix []byte // the driving equalTo; nil: every case is a candidate
+	eqCount := 0
+	exact := in.Filter == nil
+	if in.Filter != nil {
+		leaves := eqLeaves(domainID, in.Filter, nil)
+		if len(leaves) == 0 {
 			return nil, 0, false, false, nil
 		}
-		v, ok := eqOperand(f.Field.EqualTo.Value)
-		if !ok {
-			return nil, 0, false, false, nil
+		for _, p := range leaves {
+			c, err := ix.CountIndex(indexAsc, p)
+			if err != nil {
+				return nil, 0, false, true, err
+			}
+			if eqPrefix == nil || c < eqCount {
+				eqPrefix, eqCount = p, c
+			}
 		}
-		id := str(f.Field.EqualTo.Id)
-		eqPrefix = append(fieldPrefix(domainID, id), encSortKey(v)...)
+		exact = in.Filter.Field != nil
 	}
 	typ := fs.typeOf(sortField)
 	descs := []bool{desc}
 	keyOfCase := func(fields map[string]localcases.Value) sortKey {
 		v, ok := fields[sortField]
 		return keyOf(typ, v, ok)
+	}
+	load := func(id string) (*localcases.Case, error) {
+		var c localcases.Case
+		if err := tx.Get(localcases.Cases, domainID, id, &c); err != nil {
+			return nil, err
+		}
+		return &c, nil
+	}
+	// The domain's case count costs a pass over its records, so it is
+	// taken only where the answer needs it.
+	casesN := -1
+	cases := func() (int, error) {
+		if casesN < 0 {
+			n, err := tx.Count(localcases.Cases, domainID)
+			if err != nil {
+				return 0, err
+			}
+			casesN = n
+		}
+		return casesN, nil
 	}
 
 	// Cases changed since the walk began are judged as they were at the cut
@@ -248,20 +383,20 @@ func (s *Service) indexedSearch(tx localcases.Tx, domainID string, in *api.Searc
 	after = binary.BigEndian.AppendUint64(after, uint64(cut.UnixMilli())^(1<<63))
 	after = append(after, 0xFF)
 	err = ix.ScanIndex(indexAsc, fieldPrefix(domainID, "last_updated_datetime"), after, false, func(_ []byte, id string) (bool, error) {
-		var c localcases.Case
-		if err := tx.Get(localcases.Cases, domainID, id, &c); err != nil {
+		c, err := load(id)
+		if err != nil {
 			return false, err
 		}
 		skip[id] = true
-		if matches(in.Filter, &c) {
+		if matches(in.Filter, c) {
 			adjust--
 		}
-		fields, existed, err := caseAsOf(tx, domainID, &c, cut)
+		fields, existed, err := caseAsOf(tx, domainID, c, cut)
 		if err != nil || !existed {
 			return err == nil, err
 		}
 		c.Fields = fields
-		if matches(in.Filter, &c) {
+		if matches(in.Filter, c) {
 			adjust++
 			overlay = append(overlay, keyed{keys: []sortKey{keyOfCase(fields)}, id: id})
 		}
@@ -272,43 +407,37 @@ func (s *Service) indexedSearch(tx localcases.Tx, domainID string, in *api.Searc
 	}
 	sort.Slice(overlay, func(i, j int) bool { return cmpKeyed(descs, overlay[i], overlay[j]) < 0 })
 
-	var count int
-	if eqPrefix != nil {
-		count, err = ix.CountIndex(indexAsc, eqPrefix)
-	} else {
-		count, err = tx.Count(localcases.Cases, domainID)
-	}
-	if err != nil {
-		return nil, 0, false, true, err
-	}
-	total = count + adjust
-
 	var start *keyed
 	if cur.ID != "" {
 		start = &keyed{keys: cur.Keys, id: cur.ID}
 	}
 	afterCursor := func(k keyed) bool { return start == nil || cmpKeyed(descs, k, *start) > 0 }
-	load := func(id string) (*localcases.Case, error) {
-		var c localcases.Case
-		if err := tx.Get(localcases.Cases, domainID, id, &c); err != nil {
-			return nil, err
-		}
-		return &c, nil
-	}
 
 	// A selective filter: gather its matches and sort them, when that reads
-	// fewer cases than walking the sort order would: about count against
-	// (n+1) × cases/count.
+	// fewer cases than walking the sort order would: about eqCount against
+	// (n+1) × cases/eqCount.
 	collect := false
-	if eqPrefix != nil && count <= collectLimit {
-		cases, err := tx.Count(localcases.Cases, domainID)
+	if eqPrefix != nil && eqCount <= collectLimit {
+		all, err := cases()
 		if err != nil {
 			return nil, 0, false, true, err
 		}
-		collect = count*count <= (n+1)*cases
+		collect = eqCount*eqCount <= (n+1)*all
 	}
-	if collect {
-		var all []keyed
+	var gathered []keyed
+	switch {
+	case exact && eqPrefix == nil:
+		all, err := cases()
+		if err != nil {
+			return nil, 0, false, true, err
+		}
+		total = all + adjust
+	case exact && !collect:
+		total = eqCount + adjust
+	default:
+		// Count (and, when collecting, gather) the matches among the
+		// driving equalTo's entries; the changed cases are in the overlay.
+		matched := 0
 		err = ix.ScanIndex(indexAsc, eqPrefix, nil, false, func(_ []byte, id string) (bool, error) {
 			if skip[id] {
 				return true, nil
@@ -317,15 +446,24 @@ func (s *Service) indexedSearch(tx localcases.Tx, domainID string, in *api.Searc
 			if err != nil {
 				return false, err
 			}
-			all = append(all, keyed{keys: []sortKey{keyOfCase(c.Fields)}, id: id})
+			if !matches(in.Filter, c) {
+				return true, nil
+			}
+			matched++
+			if collect {
+				gathered = append(gathered, keyed{keys: []sortKey{keyOfCase(c.Fields)}, id: id})
+			}
 			return true, nil
 		})
 		if err != nil {
 			return nil, 0, false, true, err
 		}
-		all = append(all, overlay...)
-		sort.Slice(all, func(i, j int) bool { return cmpKeyed(descs, all[i], all[j]) < 0 })
-		for _, k := range all {
+		total = matched + len(overlay)
+	}
+	if collect {
+		gathered = append(gathered, overlay...)
+		sort.Slice(gathered, func(i, j int) bool { return cmpKeyed(descs, gathered[i], gathered[j]) < 0 })
+		for _, k := range gathered {
 			if afterCursor(k) {
 				page = append(page, k)
 			}
@@ -348,28 +486,57 @@ func (s *Service) indexedSearch(tx localcases.Tx, domainID string, in *api.Searc
 		}
 		return len(page) <= n
 	}
+	// candidate reports whether the case of an index entry matches; a
+	// point lookup in the driving equalTo's entries rules most out without
+	// reading the case, and settles an exact filter.
+	var member []byte
+	candidate := func(id string) (bool, error) {
+		if eqPrefix != nil {
+			member = append(append(member[:0], eqPrefix...), id...)
+			c, err := ix.CountIndex(indexAsc, member)
+			if err != nil || c == 0 {
+				return false, err
+			}
+		}
+		if exact {
+			return true, nil
+		}
+		c, err := load(id)
+		if err != nil {
+			return false, err
+		}
+		return matches(in.Filter, c), nil
+	}
 	index := indexAsc
 	if desc {
 		index = indexDesc
 	}
+	sortPrefix := fieldPrefix(domainID, sortField)
 	var from []byte
 	if start != nil && start.keys[0].R != rankMissing {
 		from = indexKey(domainID, sortField, start.keys[0], start.id, desc)
 	}
 	inMissing := start != nil && start.keys[0].R == rankMissing
 	if !inMissing {
-		err = ix.ScanIndex(index, fieldPrefix(domainID, sortField), from, false, func(_ []byte, id string) (bool, error) {
+		err = ix.ScanIndex(index, sortPrefix, from, false, func(key []byte, id string) (bool, error) {
 			if skip[id] {
 				return true, nil
 			}
-			c, err := load(id)
-			if err != nil {
-				return false, err
+			ok, err := candidate(id)
+			if err != nil || !ok {
+				return err == nil, err
 			}
-			if !matches(in.Filter, c) {
-				return true, nil
+			// The entry holds the sort key; a case is read only if it
+			// cannot be decoded, which encSortKey never writes.
+			k, _, decoded := decodeSortKey(key[len(sortPrefix):], desc)
+			if !decoded {
+				c, err := load(id)
+				if err != nil {
+					return false, err
+				}
+				k = keyOfCase(c.Fields)
 			}
-			return emit(keyed{keys: []sortKey{keyOfCase(c.Fields)}, id: id}), nil
+			return emit(keyed{keys: []sortKey{k}, id: id}), nil
 		})
 		if err != nil {
 			return nil, 0, false, true, err
@@ -379,15 +546,15 @@ func (s *Service) indexedSearch(tx localcases.Tx, domainID string, in *api.Searc
 		// Cases with no value sort last, by case ID: walk every case in ID
 		// order through the case_id field, which every case holds, unless
 		// every case has a value.
-		withValue, err := ix.CountIndex(indexAsc, fieldPrefix(domainID, sortField))
+		withValue, err := ix.CountIndex(indexAsc, sortPrefix)
 		if err != nil {
 			return nil, 0, false, true, err
 		}
-		cases, err := tx.Count(localcases.Cases, domainID)
+		all, err := cases()
 		if err != nil {
 			return nil, 0, false, true, err
 		}
-		if withValue < cases {
+		if withValue < all {
 			var from []byte
 			if inMissing {
 				from = indexKey(domainID, "case_id", sortKey{R: rankString, S: start.id}, start.id, false)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -96,10 +97,34 @@ func TestIndexedSearchEqualsScan(t *testing.T) {
 			}
 			in.Sorts = []api.Sort{{FieldId: api.String(sortFields[rng.IntN(len(sortFields))]), SortOrder: &order}}
 		}
-		if rng.IntN(3) > 0 {
+		eq := func() api.CaseFilter {
 			op := operands[rng.IntN(len(operands))]
 			id := []string{text, num, flag, prio, "title"}[rng.IntN(5)]
-			in.Filter = &api.CaseFilter{Field: &api.FieldFilter{EqualTo: &api.FieldValue{Id: api.String(id), Value: &op}}}
+			return api.CaseFilter{Field: &api.FieldFilter{EqualTo: &api.FieldValue{Id: api.String(id), Value: &op}}}
+		}
+		// Conditions the index cannot answer, to combine with an equalTo.
+		other := func() api.CaseFilter {
+			switch rng.IntN(4) {
+			case 0:
+				return api.CaseFilter{Field: &api.FieldFilter{GreaterThan: &api.FieldValue{Id: api.String(num), Value: &api.FieldValueUnion{DoubleValue: api.Float64(-1)}}}}
+			case 1:
+				f := eq()
+				return api.CaseFilter{Not: &f}
+			case 2:
+				return api.CaseFilter{OrAll: []api.CaseFilter{eq(), eq()}}
+			default:
+				return eq()
+			}
+		}
+		switch rng.IntN(6) {
+		case 0, 1:
+		case 2, 3:
+			f := eq()
+			in.Filter = &f
+		case 4:
+			in.Filter = &api.CaseFilter{AndAll: []api.CaseFilter{eq(), other()}}
+		default:
+			in.Filter = &api.CaseFilter{AndAll: []api.CaseFilter{other(), {AndAll: []api.CaseFilter{eq(), other()}}}}
 		}
 		gotIDs, gotTotals := walk(e.s, in)
 		wantIDs, wantTotals := walk(scan, in)
@@ -133,4 +158,49 @@ func TestSortKeyEncodingOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestDecodeSortKeyRoundTrip(t *testing.T) {
+	for _, k := range []sortKey{
+		{R: rankBool}, {R: rankBool, N: 1},
+		{R: rankNumber, N: 0}, {R: rankNumber, N: -1.5}, {R: rankNumber, N: 3e300}, {R: rankNumber, N: -math.MaxFloat64},
+		{R: rankTime, T: 1732500000123, N: 456789, S: "2024-11-25T01:20:00.123456789Z"}, {R: rankTime, T: -5, S: "x"},
+		{R: rankString, S: ""}, {R: rankString, S: "open"}, {R: rankString, S: "a\x00b\x00"}, {R: rankString, S: "\xff\x00\x01"},
+	} {
+		for _, inv := range []bool{false, true} {
+			enc := encSortKey(k)
+			if inv {
+				for i := range enc {
+					enc[i] = ^enc[i]
+				}
+			}
+			got, rest, ok := decodeSortKey(append(enc, "case-id"...), inv)
+			if !ok || cmpKey(got, k) != 0 || got.S != k.S || string(rest) != "case-id" {
+				t.Errorf("decode(enc(%+v), inv=%v) = %+v, %q, %v", k, inv, got, rest, ok)
+			}
+		}
+	}
+}
+
+func FuzzDecodeSortKey(f *testing.F) {
+	f.Add([]byte{4, 'a', 0, 1, 'x'}, false)
+	f.Add([]byte{2, 0, 0, 0, 0, 0, 0, 0, 0}, true)
+	f.Fuzz(func(t *testing.T, b []byte, inv bool) {
+		k, _, ok := decodeSortKey(b, inv)
+		if !ok || math.IsNaN(k.N) {
+			return
+		}
+		// Whatever decodes must encode to a key that decodes the same (the
+		// bytes may differ only where encSortKey normalises, as -0 to 0).
+		enc := encSortKey(k)
+		if inv {
+			for i := range enc {
+				enc[i] = ^enc[i]
+			}
+		}
+		k2, rest, ok := decodeSortKey(enc, inv)
+		if !ok || len(rest) != 0 || cmpKey(k, k2) != 0 || k.S != k2.S {
+			t.Fatalf("decode(%x) = %+v, which encodes as %x and decodes as %+v", b, k, enc, k2)
+		}
+	})
 }
