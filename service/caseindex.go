@@ -319,8 +319,9 @@ func eqLeaves(domainID string, f *api.CaseFilter, out [][]byte) [][]byte {
 //
 // The equalTo with the fewest entries drives the search: its entries are
 // the only candidates. When the filter is that equalTo alone, the index
-// answers both the count and, by a point lookup per entry of the sort
-// field's index, the page, without reading a case until the page is known.
+// answers both the count and, walking the sort field's entries of the
+// equalTo's cases (ScanIndexAlso), the page, without reading a case until
+// the page is known.
 func (s *Service) indexedSearch(tx localcases.Tx, domainID string, in *api.SearchCasesRequest, fs *fieldSet,
 	sortField string, desc bool, cur cursorToken, cut time.Time, n int) (page []keyed, total int, more, handled bool, err error) {
 	ix, ok := tx.(localcases.IndexTx)
@@ -486,18 +487,16 @@ func (s *Service) indexedSearch(tx localcases.Tx, domainID string, in *api.Searc
 		}
 		return len(page) <= n
 	}
-	// candidate reports whether the case of an index entry matches; a
-	// point lookup in the driving equalTo's entries rules most out without
-	// reading the case, and settles an exact filter.
-	var member []byte
-	candidate := func(id string) (bool, error) {
-		if eqPrefix != nil {
-			member = append(append(member[:0], eqPrefix...), id...)
-			c, err := ix.CountIndex(indexAsc, member)
-			if err != nil || c == 0 {
-				return false, err
-			}
+	// The walk keeps only the driving equalTo's cases (the engine
+	// intersects the two indexes); a case is read only when the filter
+	// holds more than that equalTo.
+	scan := func(index string, prefix, from []byte, fn func([]byte, string) (bool, error)) error {
+		if eqPrefix == nil {
+			return ix.ScanIndex(index, prefix, from, false, fn)
 		}
+		return ix.ScanIndexAlso(index, prefix, from, false, indexAsc, eqPrefix, fn)
+	}
+	candidate := func(id string) (bool, error) {
 		if exact {
 			return true, nil
 		}
@@ -518,7 +517,7 @@ func (s *Service) indexedSearch(tx localcases.Tx, domainID string, in *api.Searc
 	}
 	inMissing := start != nil && start.keys[0].R == rankMissing
 	if !inMissing {
-		err = ix.ScanIndex(index, sortPrefix, from, false, func(key []byte, id string) (bool, error) {
+		err = scan(index, sortPrefix, from, func(key []byte, id string) (bool, error) {
 			if skip[id] {
 				return true, nil
 			}
@@ -559,7 +558,7 @@ func (s *Service) indexedSearch(tx localcases.Tx, domainID string, in *api.Searc
 			if inMissing {
 				from = indexKey(domainID, "case_id", sortKey{R: rankString, S: start.id}, start.id, false)
 			}
-			err = ix.ScanIndex(indexAsc, fieldPrefix(domainID, "case_id"), from, false, func(_ []byte, id string) (bool, error) {
+			err = scan(indexAsc, fieldPrefix(domainID, "case_id"), from, func(_ []byte, id string) (bool, error) {
 				if skip[id] {
 					return true, nil
 				}

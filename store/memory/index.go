@@ -115,6 +115,24 @@ func (t *tx) SetIndex(name, owner string, keys [][]byte) error {
 }
 
 func (t *tx) ScanIndex(name string, prefix, after []byte, desc bool, fn func(key []byte, owner string) (bool, error)) error {
+	return t.scanIndex(name, prefix, after, desc, nil, fn)
+}
+
+func (t *tx) ScanIndexAlso(name string, prefix, after []byte, desc bool, also string, alsoPrefix []byte, fn func(key []byte, owner string) (bool, error)) error {
+	return t.scanIndex(name, prefix, after, desc, func(owner string) bool {
+		ax := t.s.index(also, false)
+		if ax == nil {
+			return false
+		}
+		keys := ax.owners[owner] // sorted
+		i, _ := slices.BinarySearchFunc(keys, alsoPrefix, bytes.Compare)
+		return i < len(keys) && bytes.HasPrefix(keys[i], alsoPrefix)
+	}, fn)
+}
+
+// scanIndex walks the entries of name, keeping those whose owner passes
+// keep (nil: all).
+func (t *tx) scanIndex(name string, prefix, after []byte, desc bool, keep func(owner string) bool, fn func(key []byte, owner string) (bool, error)) error {
 	// The walk starts at from (nil: at the end) and skips from itself if
 	// excl: from is then the last entry fn saw, or the first entry past
 	// the range.
@@ -155,6 +173,9 @@ func (t *tx) ScanIndex(name string, prefix, after []byte, desc bool, fn func(key
 			}
 			if !bytes.HasPrefix(e.key, prefix) {
 				return false
+			}
+			if keep != nil && !keep(e.owner) {
+				return true
 			}
 			page = append(page, ientry{bytes.Clone(e.key), e.owner})
 			return len(page) < limit

@@ -91,10 +91,18 @@ func (t *tx) ownerKeys(name, owner string) ([][]byte, error) {
 }
 
 func (t *tx) ScanIndex(name string, prefix, after []byte, desc bool, fn func(key []byte, owner string) (bool, error)) error {
+	return t.scanIndex(name, prefix, after, desc, nil, fn)
+}
+
+func (t *tx) ScanIndexAlso(name string, prefix, after []byte, desc bool, also string, alsoPrefix []byte, fn func(key []byte, owner string) (bool, error)) error {
+	return t.scanIndex(name, prefix, after, desc, &idxsql.Also{Index: also, Prefix: alsoPrefix}, fn)
+}
+
+func (t *tx) scanIndex(name string, prefix, after []byte, desc bool, also *idxsql.Also, fn func(key []byte, owner string) (bool, error)) error {
 	if err := t.checkIndex(false, name); err != nil {
 		return err
 	}
-	return idxsql.Walk(name, prefix, after, desc, func(v int, args []any, page []idxsql.Entry) ([]idxsql.Entry, error) {
+	return idxsql.Walk(name, prefix, after, desc, also, func(v int, args []any, page []idxsql.Entry) ([]idxsql.Entry, error) {
 		rows, err := t.stmt(stIdxScan+v).QueryContext(t.ctx, args...)
 		if err != nil {
 			return nil, t.fail(err)

@@ -32,6 +32,7 @@ var indexTests = []struct {
 	{"IndexViewIsASnapshot", testIndexViewIsSnapshot},
 	{"IndexSetInViewFails", testIndexSetInViewFails},
 	{"IndexLargeScanStopsEarly", testIndexLargeScanStopsEarly},
+	{"IndexScanAlso", testIndexScanAlso},
 }
 
 // ientry is one index entry as the tests see it.
@@ -752,4 +753,98 @@ func testIndexLargeScanStopsEarly(t *testing.T, s localcases.Store) {
 		}
 		t.Logf("first 100 of %d entries, desc %v: %v (whole scan %v)", n, desc, took, whole)
 	}
+}
+
+func testIndexScanAlso(t *testing.T, s localcases.Store) {
+	// An ordered index over 300 owners, and a second index where some of
+	// them hold keys under "red" or "\xff\xff" (a prefix with no end),
+	// others keys that only look close ("re", "redder" is under "red").
+	// The walk must keep exactly the owners with a key under the prefix,
+	// across pages, in both directions, from any point.
+	var all []ientry
+	member := map[string]map[string]bool{} // prefix -> owners
+	prefixes := []string{"red", "\xff\xff", "re", "blue", "nothing"}
+	for _, p := range prefixes {
+		member[p] = map[string]bool{}
+	}
+	update(t, s, func(tx localcases.Tx) error {
+		for o := range 300 {
+			owner := fmt.Sprintf("o%03d", o)
+			k := fmt.Sprintf("k%02d", o%37)
+			all = append(all, ientry{k, owner})
+			if err := ix(t, tx).SetIndex("sorted", owner, keys(k)); err != nil {
+				return err
+			}
+			var colours []string
+			switch o % 7 {
+			case 0, 3:
+				colours = []string{"red" + owner}
+			case 1:
+				colours = []string{"redder", "blue"}
+			case 2:
+				colours = []string{"\xff\xff" + owner}
+			case 4:
+				colours = []string{"re"}
+			}
+			for _, c := range colours {
+				for _, p := range prefixes {
+					if strings.HasPrefix(c, p) {
+						member[p][owner] = true
+					}
+				}
+			}
+			if err := ix(t, tx).SetIndex("colour", owner, keys(colours...)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, p := range prefixes {
+		for _, desc := range []bool{false, true} {
+			for _, a := range []string{"", "k20"} {
+				var after []byte
+				if a != "" {
+					after = []byte(a)
+				}
+				want := []ientry{}
+				for _, e := range model(all, []byte("k"), after, desc) {
+					if member[p][e.Owner] {
+						want = append(want, e)
+					}
+				}
+				var got []ientry
+				view(t, s, func(tx localcases.Tx) error {
+					got = []ientry{}
+					return ix(t, tx).ScanIndexAlso("sorted", []byte("k"), after, desc, "colour", []byte(p), func(key []byte, owner string) (bool, error) {
+						got = append(got, ientry{string(key), owner})
+						return true, nil
+					})
+				})
+				if !slices.Equal(got, want) {
+					t.Errorf("also %q desc %v after %q: %d entries, want %d (first difference near %v)",
+						p, desc, a, len(got), len(want), firstDiff(got, want))
+				}
+			}
+		}
+	}
+	// Stopping early stops the walk; an unknown index keeps nothing.
+	view(t, s, func(tx localcases.Tx) error {
+		n := 0
+		err := ix(t, tx).ScanIndexAlso("sorted", nil, nil, false, "colour", []byte("red"), func([]byte, string) (bool, error) {
+			n++
+			return n < 3, nil
+		})
+		if err != nil || n != 3 {
+			t.Errorf("early stop: %d calls, %v; want 3, nil", n, err)
+		}
+		n = 0
+		err = ix(t, tx).ScanIndexAlso("sorted", nil, nil, false, "no such index", nil, func([]byte, string) (bool, error) {
+			n++
+			return true, nil
+		})
+		if err != nil || n != 0 {
+			t.Errorf("unknown index: %d calls, %v; want 0, nil", n, err)
+		}
+		return nil
+	})
 }

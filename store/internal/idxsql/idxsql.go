@@ -24,26 +24,45 @@ const (
 	descAll           // key >= prefix
 	descBelow         // key >= prefix AND key < hi
 	descBefore        // key >= prefix AND (key, owner) < last
-	NumScans
+	numWalks
+)
+
+// Each walk comes in three forms: every entry, or only the entries whose
+// owner also has a key in another index from a bound (alsoFrom) or within
+// a prefix's range (alsoFromTo). The owner's keys are found through
+// idx_owner, so the test is a few rows per entry, in the database.
+const (
+	alsoNone = iota
+	alsoFrom
+	alsoFromTo
+	NumScans = numWalks * 3
 )
 
 // Scans are the page queries, indexed by the variant Scan.Page returns.
-// Each takes the index name, its bound arguments, and the page size.
+// Each takes the index name, its bound arguments, the other index's name
+// and bounds if any, and the page size.
 var Scans = func() (q [NumScans]string) {
-	sel := func(where string, desc bool) string {
-		order := "key, owner"
-		if desc {
-			order = "key DESC, owner DESC"
-		}
-		return "SELECT key, owner FROM idx WHERE name = ? AND " + where + " ORDER BY " + order + " LIMIT ?"
+	also := [3]string{
+		alsoFrom:   " AND EXISTS (SELECT 1 FROM idx m WHERE m.name = ? AND m.owner = idx.owner AND m.key >= ?)",
+		alsoFromTo: " AND EXISTS (SELECT 1 FROM idx m WHERE m.name = ? AND m.owner = idx.owner AND m.key >= ? AND m.key < ?)",
 	}
-	q[ascFrom] = sel("key >= ?", false)
-	q[ascFromTo] = sel("key >= ? AND key < ?", false)
-	q[ascAfter] = sel("(key, owner) > (?, ?)", false)
-	q[ascAfterTo] = sel("(key, owner) > (?, ?) AND key < ?", false)
-	q[descAll] = sel("key >= ?", true)
-	q[descBelow] = sel("key >= ? AND key < ?", true)
-	q[descBefore] = sel("key >= ? AND (key, owner) < (?, ?)", true)
+	for a := range 3 {
+		sel := func(where string, desc bool) string {
+			order := "key, owner"
+			if desc {
+				order = "key DESC, owner DESC"
+			}
+			return "SELECT key, owner FROM idx WHERE name = ? AND " + where + also[a] + " ORDER BY " + order + " LIMIT ?"
+		}
+		o := a * numWalks
+		q[o+ascFrom] = sel("key >= ?", false)
+		q[o+ascFromTo] = sel("key >= ? AND key < ?", false)
+		q[o+ascAfter] = sel("(key, owner) > (?, ?)", false)
+		q[o+ascAfterTo] = sel("(key, owner) > (?, ?) AND key < ?", false)
+		q[o+descAll] = sel("key >= ?", true)
+		q[o+descBelow] = sel("key >= ? AND key < ?", true)
+		q[o+descBefore] = sel("key >= ? AND (key, owner) < (?, ?)", true)
+	}
 	return q
 }()
 
@@ -109,12 +128,25 @@ type Scan struct {
 	started   bool
 	lastKey   []byte
 	lastOwner string
+	// The other index an entry's owner must also be in, if any.
+	also                *Also
+	alsoPrefix, alsoEnd []byte
+}
+
+// Also restricts a walk to the owners that also have, in Index, a key
+// starting with Prefix.
+type Also struct {
+	Index  string
+	Prefix []byte
 }
 
 // NewScan starts a walk of the entries whose key starts with prefix,
 // strictly after the key after (nil: from the first), descending if desc.
-func NewScan(prefix, after []byte, desc bool) *Scan {
-	s := &Scan{prefix: blob(prefix), end: PrefixEnd(prefix), desc: desc}
+func NewScan(prefix, after []byte, desc bool, also *Also) *Scan {
+	s := &Scan{prefix: blob(prefix), end: PrefixEnd(prefix), desc: desc, also: also}
+	if also != nil {
+		s.alsoPrefix, s.alsoEnd = blob(also.Prefix), PrefixEnd(also.Prefix)
+	}
 	if desc {
 		s.first = s.end
 		if after != nil && (s.first == nil || bytes.Compare(after, s.first) < 0) {
@@ -134,7 +166,7 @@ func NewScan(prefix, after []byte, desc bool) *Scan {
 // Page returns which of Scans to run for the next page of index name, and
 // its arguments.
 func (s *Scan) Page(name string, limit int) (variant int, args []any) {
-	args = append(make([]any, 0, 5), name)
+	args = append(make([]any, 0, 9), name)
 	switch {
 	case !s.desc && !s.started:
 		variant, args = ascFrom, append(args, s.first)
@@ -150,6 +182,14 @@ func (s *Scan) Page(name string, limit int) (variant int, args []any) {
 	if !s.desc && s.end != nil {
 		variant++ // the ...To form
 		args = append(args, s.end)
+	}
+	switch {
+	case s.also != nil && s.alsoEnd != nil:
+		variant += alsoFromTo * numWalks
+		args = append(args, s.also.Index, s.alsoPrefix, s.alsoEnd)
+	case s.also != nil:
+		variant += alsoFrom * numWalks
+		args = append(args, s.also.Index, s.alsoPrefix)
 	}
 	return variant, append(args, limit)
 }
@@ -198,10 +238,10 @@ type Entry struct {
 // empty one); Walk hands each entry to fn once the page is buffered, so fn
 // may use the transaction, and moves on until fn stops or a page comes back
 // short.
-func Walk(name string, prefix, after []byte, desc bool,
+func Walk(name string, prefix, after []byte, desc bool, also *Also,
 	fetch func(variant int, args []any, page []Entry) ([]Entry, error),
 	fn func(key []byte, owner string) (bool, error)) error {
-	scan := NewScan(prefix, after, desc)
+	scan := NewScan(prefix, after, desc, also)
 	page := make([]Entry, 0, MaxPage)
 	for limit := FirstPage; ; limit = min(2*limit, MaxPage) {
 		v, args := scan.Page(name, limit)
