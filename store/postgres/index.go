@@ -76,9 +76,15 @@ func (t *tx) scanIndex(name string, prefix, after []byte, desc bool, also *idxsq
 		// (a name that grew since the last ANALYZE), it prefers a bitmap
 		// scan of every matching entry and a top-N sort: a page then reads
 		// the whole range. Without sorts, the ordered index walk is the
-		// only plan left. Local to this transaction, whose other queries
-		// need no sort either.
-		if _, err := t.tx.Exec(t.ctx, `SET LOCAL enable_sort = off`); err != nil {
+		// only plan left. The same underestimate makes the other index of
+		// a ScanIndexAlso look like one row, and the planner then reads
+		// all of its range once per entry (a materialised nested loop) or
+		// hashes it: without those plans, each entry is probed through
+		// idx_owner, a few rows. Local to this transaction, whose other
+		// queries need none of these plans either.
+		const planner = `SELECT set_config('enable_sort', 'off', true), set_config('enable_material', 'off', true),
+			set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`
+		if _, err := t.tx.Exec(t.ctx, planner); err != nil {
 			return t.fail(err)
 		}
 		t.sortOff = true

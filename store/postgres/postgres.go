@@ -85,6 +85,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	// Only the store's schema: an unqualified name can never reach a table
 	// of the same name in public.
 	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
+	// The store's queries are short index walks whose estimated costs can
+	// be far off (see scanIndex): a cost above jit_above_cost compiled
+	// each one (about 6 ms, more than the query), and parallel workers
+	// only add start-up time to a walk that stops at LIMIT.
+	cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "localcases"
 	}
