@@ -197,3 +197,44 @@ func BenchmarkSearchCases(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSearchShapes times the filter shapes SearchCases answers from
+// the case index (equalTo, andAll including one) beside those that still
+// read the whole domain (orAll, a search term), at each domain size.
+func BenchmarkSearchShapes(b *testing.B) {
+	forSizes(b, func(b *testing.B, e *benchEnv) {
+		ctx := context.Background()
+		desc := api.OrderDesc
+		eq := func(p string) api.CaseFilter {
+			return api.CaseFilter{Field: &api.FieldFilter{EqualTo: &api.FieldValue{Id: &e.prio, Value: &api.FieldValueUnion{StringValue: api.String(p)}}}}
+		}
+		above := api.CaseFilter{Field: &api.FieldFilter{GreaterThan: &api.FieldValue{Id: &e.amount, Value: &api.FieldValueUnion{DoubleValue: api.Float64(500)}}}}
+		for _, shape := range []struct {
+			name   string
+			filter *api.CaseFilter
+			term   *string
+		}{
+			{"index/equalTo", ptrTo(eq("high")), nil},
+			{"index/andAll(equalTo,greaterThan)", &api.CaseFilter{AndAll: []api.CaseFilter{eq("high"), above}}, nil},
+			{"scan/orAll(equalTo,equalTo)", &api.CaseFilter{OrAll: []api.CaseFilter{eq("high"), eq("low")}}, nil},
+			{"scan/searchTerm", nil, api.String("number")},
+		} {
+			in := &api.SearchCasesRequest{
+				DomainId: &e.domain, MaxResults: api.Int32(25), Filter: shape.filter, SearchTerm: shape.term,
+				Sorts:  []api.Sort{{FieldId: &e.amount, SortOrder: &desc}},
+				Fields: []api.FieldIdentifier{{Id: api.String("title")}, {Id: &e.amount}},
+			}
+			b.Run(shape.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					out, err := e.s.SearchCases(ctx, in)
+					if err != nil || len(out.Cases) != 25 {
+						b.Fatalf("SearchCases: %v (%d cases)", err, len(out.Cases))
+					}
+				}
+			})
+		}
+	})
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"math"
 	"sort"
@@ -15,8 +16,14 @@ import (
 // every case in the domain, on engines whose transactions implement
 // localcases.IndexTx. For every value a case holds, it keeps two entries:
 //
-//	case.asc   domain 0x00 field 0x00 enc(sortKey)  caseID
-//	case.desc  domain 0x00 field 0x00 ^enc(sortKey) caseID
+//	case.asc   H(domain, field) enc(sortKey)  caseID
+//	case.desc  H(domain, field) ^enc(sortKey) caseID
+//
+// H is the first 12 bytes of SHA-256 over the domain and field IDs: a
+// fixed-length, prefix-free stand-in for the 74 bytes of the two IDs, so
+// keys are about half as long and a page of the index holds twice as many
+// (a collision between two of a store's fields has odds of about 2^-96 per
+// pair).
 //
 // enc is prefix-free and sorts bytewise exactly as cmpKey does, and the
 // case ID after it breaks ties in ascending order in both indexes, so a
@@ -29,7 +36,7 @@ const (
 	indexDesc = "case.desc"
 	// caseIndexVersion changes when the key layout does; the service
 	// rebuilds the index at start when the stored version differs.
-	caseIndexVersion = 1
+	caseIndexVersion = 2
 )
 
 // enc rank bytes: present values 1..4 (cmpKey's ranks plus one), missing 5,
@@ -162,12 +169,14 @@ func appendEscaped(b []byte, s string) []byte {
 }
 
 func fieldPrefix(domainID, fieldID string) []byte {
-	b := make([]byte, 0, len(domainID)+len(fieldID)+2)
-	b = append(b, domainID...)
-	b = append(b, 0)
-	b = append(b, fieldID...)
-	return append(b, 0)
+	h := sha256.New()
+	h.Write([]byte(domainID))
+	h.Write([]byte{0})
+	h.Write([]byte(fieldID))
+	return h.Sum(make([]byte, 0, sha256.Size))[:fieldPrefixLen:fieldPrefixLen]
 }
+
+const fieldPrefixLen = 12
 
 // indexKey is the entry of caseID for sort key k in the ascending or
 // descending index.
@@ -254,36 +263,46 @@ func (s *Service) ensureCaseIndex(ctx context.Context) error {
 		if err != nil && !isNotFound(err) {
 			return err
 		}
-		if err := s.reindexAll(tx); err != nil {
+		start := time.Now()
+		n, err := s.reindexAll(tx)
+		if err != nil {
 			return err
+		}
+		if n > 0 {
+			// A store from an older release: say why this start took longer.
+			s.log.Info("rebuilt the case index", "cases", n, "from_version", m.Version, "version", caseIndexVersion,
+				"seconds", time.Since(start).Seconds())
 		}
 		return tx.Put(localcases.Meta, "", "caseindex", indexMeta{Version: caseIndexVersion})
 	})
 }
 
-// reindexAll writes the entries of every case of the account.
-func (s *Service) reindexAll(tx localcases.Tx) error {
+// reindexAll writes the entries of every case of the account and returns
+// how many cases it indexed.
+func (s *Service) reindexAll(tx localcases.Tx) (int, error) {
 	domains, err := scanAll[localcases.Domain](tx, localcases.Domains, s.cfg.Account)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	n := 0
 	for _, d := range domains {
 		fs, err := s.loadFieldSet(tx, d.ID)
 		if err != nil {
-			return err
+			return n, err
 		}
 		err = tx.List(localcases.Cases, d.ID, 0, func(r localcases.Raw) (bool, error) {
 			var c localcases.Case
 			if err := decode(r, &c); err != nil {
 				return false, err
 			}
+			n++
 			return true, s.indexCase(tx, d.ID, &c, fs)
 		})
 		if err != nil {
-			return err
+			return n, err
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // collectLimit caps how many equalTo matches the search gathers and sorts

@@ -204,3 +204,59 @@ func FuzzDecodeSortKey(f *testing.F) {
 		}
 	})
 }
+
+// A store whose case index has an older layout gets it rebuilt at start:
+// old entries go, and searches answer from the new ones.
+func TestCaseIndexRebuiltAfterLayoutChange(t *testing.T) {
+	e := csNewEnv(t, Quotas{})
+	var ids []string
+	for i := range 30 {
+		out, err := e.s.CreateCase(e.ctx, &api.CreateCaseRequest{DomainId: &e.domain, TemplateId: &e.tpl,
+			Fields: []api.FieldValue{{Id: api.String("title"), Value: &api.FieldValueUnion{StringValue: api.String(fmt.Sprintf("t%02d", i%7))}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, *out.CaseId)
+	}
+	// What version 1 left: entries under the old prefix, and its version.
+	stale := []byte(e.domain + "\x00title\x00stale")
+	err := e.s.store.Update(e.ctx, func(tx localcases.Tx) error {
+		for _, id := range ids {
+			if err := tx.(localcases.IndexTx).SetIndex(indexAsc, id, [][]byte{append(bytes.Clone(stale), id...)}); err != nil {
+				return err
+			}
+		}
+		return tx.Put(localcases.Meta, "", "caseindex", indexMeta{Version: 1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := New(e.ctx, e.s.store, e.s.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s2.store.View(e.ctx, func(tx localcases.Tx) error {
+		n, err := tx.(localcases.IndexTx).CountIndex(indexAsc, stale)
+		if err != nil || n != 0 {
+			t.Errorf("%d old-layout entries left (%v)", n, err)
+		}
+		var m indexMeta
+		if err := tx.Get(localcases.Meta, "", "caseindex", &m); err != nil || m.Version != caseIndexVersion {
+			t.Errorf("index version %d (%v), want %d", m.Version, err, caseIndexVersion)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asc := api.OrderAsc
+	out, err := s2.SearchCases(e.ctx, &api.SearchCasesRequest{DomainId: &e.domain, MaxResults: api.Int32(100),
+		Filter: &api.CaseFilter{Field: &api.FieldFilter{EqualTo: &api.FieldValue{Id: api.String("title"), Value: &api.FieldValueUnion{StringValue: api.String("t03")}}}},
+		Sorts:  []api.Sort{{FieldId: api.String("title"), SortOrder: &asc}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.TotalCount != 4 || len(out.Cases) != 4 {
+		t.Errorf("after the rebuild: %d of %d cases, want 4 of 4", len(out.Cases), out.TotalCount)
+	}
+}

@@ -131,6 +131,7 @@ func (s *Service) Import(ctx context.Context, snap *localcases.Snapshot) error {
 				return fmt.Errorf("import %s %s: %w", r.Collection, r.ID, err)
 			}
 		}
-		return s.reindexAll(tx)
+		_, err := s.reindexAll(tx)
+		return err
 	})
 }
