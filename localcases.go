@@ -127,9 +127,10 @@ type IndexTx interface {
 	// the key after (nil: from the first), until fn returns false or an
 	// error, which ScanIndex returns. fn may read the transaction.
 	ScanIndex(index string, prefix, after []byte, desc bool, fn func(key []byte, owner string) (bool, error)) error
-	// ScanIndexAlso is ScanIndex over only the entries whose owner also
-	// has, in index also, a key starting with alsoPrefix: an intersection
-	// the engine runs itself, without a call per entry.
+	// ScanIndexAlso is ScanIndex over only the entries whose owner O also
+	// has the key alsoPrefix+O in index also (an index whose keys end with
+	// their owner): an intersection the engine runs itself, without a call
+	// per entry.
 	ScanIndexAlso(index string, prefix, after []byte, desc bool, also string, alsoPrefix []byte, fn func(key []byte, owner string) (bool, error)) error
 	// CountIndex returns how many entries of index have a key starting
 	// with prefix.

@@ -119,14 +119,14 @@ func (t *tx) ScanIndex(name string, prefix, after []byte, desc bool, fn func(key
 }
 
 func (t *tx) ScanIndexAlso(name string, prefix, after []byte, desc bool, also string, alsoPrefix []byte, fn func(key []byte, owner string) (bool, error)) error {
+	var probe []byte
 	return t.scanIndex(name, prefix, after, desc, func(owner string) bool {
 		ax := t.s.index(also, false)
 		if ax == nil {
 			return false
 		}
-		keys := ax.owners[owner] // sorted
-		i, _ := slices.BinarySearchFunc(keys, alsoPrefix, bytes.Compare)
-		return i < len(keys) && bytes.HasPrefix(keys[i], alsoPrefix)
+		probe = append(append(probe[:0], alsoPrefix...), owner...)
+		return ax.tree.Has(ientry{probe, owner})
 	}, fn)
 }
 

@@ -15,7 +15,8 @@ var (
 )
 
 func init() {
-	for i, q := range idxsql.Scans {
+	// bytea || bytea; the owner's text as its UTF-8 bytes.
+	for i, q := range idxsql.ScanQueries("? || convert_to(idx.owner, 'UTF8')") {
 		scanSQL[i] = idxsql.Numbered(q)
 	}
 	for i, q := range idxsql.Counts {
@@ -78,10 +79,10 @@ func (t *tx) scanIndex(name string, prefix, after []byte, desc bool, also *idxsq
 		// the whole range. Without sorts, the ordered index walk is the
 		// only plan left. The same underestimate makes the other index of
 		// a ScanIndexAlso look like one row, and the planner then reads
-		// all of its range once per entry (a materialised nested loop) or
-		// hashes it: without those plans, each entry is probed through
-		// idx_owner, a few rows. Local to this transaction, whose other
-		// queries need none of these plans either.
+		// all of it once per entry (a materialised nested loop) or hashes
+		// it: without those plans, each entry is one primary-key probe.
+		// Local to this transaction, whose other queries need none of
+		// these plans either.
 		const planner = `SELECT set_config('enable_sort', 'off', true), set_config('enable_material', 'off', true),
 			set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`
 		if _, err := t.tx.Exec(t.ctx, planner); err != nil {

@@ -15,6 +15,11 @@ type preparer interface {
 	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
 }
 
+// alsoKeySQL is a parameter's bytes followed by the row's owner: SQLite
+// concatenates a BLOB and TEXT as text, keeping every byte (0x00 too), and
+// the cast makes the result a BLOB again, comparable with idx.key.
+const alsoKeySQL = "CAST(? || idx.owner AS BLOB)"
+
 // listPage is how many rows List reads per query. Reading in pages rather
 // than holding a cursor lets fn run other statements on the same
 // connection, and keeps an early stop cheap.
@@ -33,7 +38,8 @@ var statements = func() []string {
 		stIdxDel:      `DELETE FROM idx WHERE name = ? AND key = ? AND owner = ?`,
 		stIdxDelOwner: `DELETE FROM idx WHERE name = ? AND owner = ?`,
 	}
-	s = append(s, idxsql.Scans[:]...)
+	scans := idxsql.ScanQueries(alsoKeySQL)
+	s = append(s, scans[:]...)
 	return append(s, idxsql.Counts[:]...)
 }()
 
@@ -48,7 +54,7 @@ const (
 	stIdxAdd
 	stIdxDel
 	stIdxDelOwner
-	stIdxScan                                // the idxsql.Scans, in order
+	stIdxScan                                // the idxsql.ScanQueries, in order
 	stIdxCount = stIdxScan + idxsql.NumScans // the idxsql.Counts, in order
 	numStmts   = stIdxCount + idxsql.NumCounts
 )

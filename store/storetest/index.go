@@ -756,14 +756,15 @@ func testIndexLargeScanStopsEarly(t *testing.T, s localcases.Store) {
 }
 
 func testIndexScanAlso(t *testing.T, s localcases.Store) {
-	// An ordered index over 300 owners, and a second index where some of
-	// them hold keys under "red" or "\xff\xff" (a prefix with no end),
-	// others keys that only look close ("re", "redder" is under "red").
-	// The walk must keep exactly the owners with a key under the prefix,
-	// across pages, in both directions, from any point.
+	// An ordered index over 300 owners, and a second one whose keys end
+	// with their owner, as the case index's do: some owners hold
+	// "red"+owner, "\xff\x00"+owner (bytes text cannot hold alone) or
+	// "re"+owner; others hold keys that only look close: "red" followed by
+	// another owner, or "redder"+owner. The walk must keep exactly the
+	// owners O holding prefix+O, across pages, both ways, from any point.
 	var all []ientry
 	member := map[string]map[string]bool{} // prefix -> owners
-	prefixes := []string{"red", "\xff\xff", "re", "blue", "nothing"}
+	prefixes := []string{"red", "\xff\x00", "re", "blue"}
 	for _, p := range prefixes {
 		member[p] = map[string]bool{}
 	}
@@ -779,19 +780,16 @@ func testIndexScanAlso(t *testing.T, s localcases.Store) {
 			switch o % 7 {
 			case 0, 3:
 				colours = []string{"red" + owner}
+				member["red"][owner] = true
 			case 1:
-				colours = []string{"redder", "blue"}
+				colours = []string{"redder" + owner, fmt.Sprintf("redo%03d", (o+1)%300)}
 			case 2:
-				colours = []string{"\xff\xff" + owner}
+				colours = []string{"\xff\x00" + owner, "blue" + owner}
+				member["\xff\x00"][owner] = true
+				member["blue"][owner] = true
 			case 4:
-				colours = []string{"re"}
-			}
-			for _, c := range colours {
-				for _, p := range prefixes {
-					if strings.HasPrefix(c, p) {
-						member[p][owner] = true
-					}
-				}
+				colours = []string{"re" + owner}
+				member["re"][owner] = true
 			}
 			if err := ix(t, tx).SetIndex("colour", owner, keys(colours...)); err != nil {
 				return err

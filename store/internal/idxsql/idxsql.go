@@ -27,26 +27,30 @@ const (
 	numWalks
 )
 
-// Each walk comes in three forms: every entry, or only the entries whose
-// owner also has a key in another index from a bound (alsoFrom) or within
-// a prefix's range (alsoFromTo). The owner's keys are found through
-// idx_owner, so the test is a few rows per entry, in the database.
+// Each walk comes in two forms: every entry, or only the entries whose
+// owner O also has the key alsoPrefix+O in another index. That probe is
+// one primary-key lookup per entry, in the other index's range of keys
+// under alsoPrefix, which the walk's probes share, so their pages stay in
+// the cache.
 const (
 	alsoNone = iota
-	alsoFrom
-	alsoFromTo
-	NumScans = numWalks * 3
+	alsoKey
+	NumScans = numWalks * 2
 )
 
-// Scans are the page queries, indexed by the variant Scan.Page returns.
-// Each takes the index name, its bound arguments, the other index's name
-// and bounds if any, and the page size.
-var Scans = func() (q [NumScans]string) {
-	also := [3]string{
-		alsoFrom:   " AND EXISTS (SELECT 1 FROM idx m WHERE m.name = ? AND m.owner = idx.owner AND m.key >= ?)",
-		alsoFromTo: " AND EXISTS (SELECT 1 FROM idx m WHERE m.name = ? AND m.owner = idx.owner AND m.key >= ? AND m.key < ?)",
+// ScanQueries returns the page queries, indexed by the variant Scan.Page
+// returns. Each takes the index name, its bound arguments, the other
+// index's name and key prefix if any, and the page size. keyOf is the
+// engine's SQL for a parameter's bytes followed by the outer row's owner
+// as bytes, e.g. "CAST(? || idx.owner AS BLOB)".
+func ScanQueries(keyOf string) (q [NumScans]string) {
+	also := [2]string{
+		// m.owner || '' keeps the planners on the primary key: offered
+		// owner = idx.owner, SQLite probes idx_owner instead, whose pages
+		// the probes of one walk do not share.
+		alsoKey: " AND EXISTS (SELECT 1 FROM idx m WHERE m.name = ? AND m.key = " + keyOf + " AND m.owner || '' = idx.owner)",
 	}
-	for a := range 3 {
+	for a := range 2 {
 		sel := func(where string, desc bool) string {
 			order := "key, owner"
 			if desc {
@@ -64,7 +68,7 @@ var Scans = func() (q [NumScans]string) {
 		q[o+descBefore] = sel("key >= ? AND (key, owner) < (?, ?)", true)
 	}
 	return q
-}()
+}
 
 // The count queries: Count returns which one to run.
 const (
@@ -129,12 +133,11 @@ type Scan struct {
 	lastKey   []byte
 	lastOwner string
 	// The other index an entry's owner must also be in, if any.
-	also                *Also
-	alsoPrefix, alsoEnd []byte
+	also *Also
 }
 
-// Also restricts a walk to the owners that also have, in Index, a key
-// starting with Prefix.
+// Also restricts a walk to the entries whose owner O also has the key
+// Prefix+O in Index.
 type Also struct {
 	Index  string
 	Prefix []byte
@@ -144,9 +147,6 @@ type Also struct {
 // strictly after the key after (nil: from the first), descending if desc.
 func NewScan(prefix, after []byte, desc bool, also *Also) *Scan {
 	s := &Scan{prefix: blob(prefix), end: PrefixEnd(prefix), desc: desc, also: also}
-	if also != nil {
-		s.alsoPrefix, s.alsoEnd = blob(also.Prefix), PrefixEnd(also.Prefix)
-	}
 	if desc {
 		s.first = s.end
 		if after != nil && (s.first == nil || bytes.Compare(after, s.first) < 0) {
@@ -163,7 +163,7 @@ func NewScan(prefix, after []byte, desc bool, also *Also) *Scan {
 	return s
 }
 
-// Page returns which of Scans to run for the next page of index name, and
+// Page returns which of the ScanQueries to run for the next page of index name, and
 // its arguments.
 func (s *Scan) Page(name string, limit int) (variant int, args []any) {
 	args = append(make([]any, 0, 9), name)
@@ -183,13 +183,9 @@ func (s *Scan) Page(name string, limit int) (variant int, args []any) {
 		variant++ // the ...To form
 		args = append(args, s.end)
 	}
-	switch {
-	case s.also != nil && s.alsoEnd != nil:
-		variant += alsoFromTo * numWalks
-		args = append(args, s.also.Index, s.alsoPrefix, s.alsoEnd)
-	case s.also != nil:
-		variant += alsoFrom * numWalks
-		args = append(args, s.also.Index, s.alsoPrefix)
+	if s.also != nil {
+		variant += alsoKey * numWalks
+		args = append(args, s.also.Index, blob(s.also.Prefix))
 	}
 	return variant, append(args, limit)
 }
