@@ -61,86 +61,76 @@ func encSortKey(k sortKey) []byte {
 
 // decodeSortKey reverses encSortKey at the start of b, whose bytes are
 // inverted if inv (the descending index); it returns the key and what
-// follows it (the case ID). It lets a walk of an index read each entry's
-// sort key from the entry instead of loading the case.
+// follows it (the case ID, never inverted). It lets a walk of an index
+// read each entry's sort key from the entry instead of loading the case.
 func decodeSortKey(b []byte, inv bool) (k sortKey, rest []byte, ok bool) {
-	at := func(i int) byte {
-		if inv {
-			return ^b[i]
+	e := b
+	if inv {
+		e = make([]byte, len(b))
+		for i, c := range b {
+			e[i] = ^c
 		}
-		return b[i]
 	}
-	u64 := func(i int) uint64 {
-		var x uint64
-		for j := range 8 {
-			x = x<<8 | uint64(at(i+j))
-		}
-		return x
-	}
+	// unescape reverses appendEscaped from e[i:], returning the string and
+	// the index just past its terminator.
 	unescape := func(i int) (string, int, bool) {
 		var out []byte
-		for ; i+1 < len(b) || (i < len(b) && at(i) != 0); i++ {
-			c := at(i)
-			if c != 0 {
-				out = append(out, c)
+		for ; i+1 < len(e); i++ {
+			if e[i] != 0 {
+				out = append(out, e[i])
 				continue
 			}
-			switch at(i + 1) {
+			i++
+			switch e[i] {
 			case 0xFF:
 				out = append(out, 0)
-				i++
 			case 1:
-				return string(out), i + 2, true
+				return string(out), i + 1, true
 			default:
 				return "", 0, false
 			}
 		}
 		return "", 0, false
 	}
-	if len(b) == 0 {
+	if len(e) == 0 {
 		return k, nil, false
 	}
-	k.R = int(at(0)) - 1
+	k.R = int(e[0]) - 1
+	end := 0
 	switch k.R {
 	case rankBool:
-		if len(b) < 2 {
+		if len(e) < 2 {
 			return k, nil, false
 		}
-		k.N = float64(at(1))
-		return k, b[2:], true
+		k.N, end = float64(e[1]), 2
 	case rankNumber:
-		if len(b) < 9 {
+		if len(e) < 9 {
 			return k, nil, false
 		}
-		x := u64(1)
+		x := binary.BigEndian.Uint64(e[1:])
 		if x>>63 == 1 {
 			x &^= 1 << 63
 		} else {
 			x = ^x
 		}
-		k.N = math.Float64frombits(x)
-		return k, b[9:], true
+		k.N, end = math.Float64frombits(x), 9
 	case rankTime:
-		if len(b) < 13 {
+		if len(e) < 13 {
 			return k, nil, false
 		}
-		k.T = int64(u64(1) ^ (1 << 63))
-		k.N = float64(uint32(at(9))<<24 | uint32(at(10))<<16 | uint32(at(11))<<8 | uint32(at(12)))
-		str, end, ok := unescape(13)
-		if !ok {
+		k.T = int64(binary.BigEndian.Uint64(e[1:]) ^ (1 << 63))
+		k.N = float64(binary.BigEndian.Uint32(e[9:]))
+		if k.S, end, ok = unescape(13); !ok {
 			return k, nil, false
 		}
-		k.S = str
-		return k, b[end:], true
 	case rankString:
-		str, end, ok := unescape(1)
-		if !ok {
+		if k.S, end, ok = unescape(1); !ok {
 			return k, nil, false
 		}
-		k.S = str
-		return k, b[end:], true
+	default:
+		return k, nil, false
 	}
-	return k, nil, false
+	return k, b[end:], true
 }
 
 // orderedFloat maps a float64 to a uint64 that sorts the same way.
