@@ -41,15 +41,25 @@ var (
 type breakers struct {
 	cfg   BreakerSettings
 	clock Clock
+	rnd   func(int64) int64
 	obs   *observer
 
-	mu          sync.Mutex
-	byOp        map[string]*opBreaker
-	forcedUntil time.Time
+	mu   sync.Mutex
+	byOp map[string]*opBreaker
 }
 
-func newBreakers(cfg BreakerSettings, clock Clock, obs *observer) *breakers {
-	return &breakers{cfg: cfg, clock: clock, obs: obs, byOp: map[string]*opBreaker{}}
+func newBreakers(cfg BreakerSettings, clock Clock, rnd func(int64) int64, obs *observer) *breakers {
+	return &breakers{cfg: cfg, clock: clock, rnd: rnd, obs: obs, byOp: map[string]*opBreaker{}}
+}
+
+// openPeriod is OpenFor jittered by up to a quarter either way, so that the
+// breakers of many clients tripped by one outage do not probe in step.
+func (bs *breakers) openPeriod() time.Duration {
+	d := bs.cfg.OpenFor
+	if q := int64(d / 4); q > 0 {
+		d += time.Duration(bs.rnd(2*q+1) - q)
+	}
+	return d
 }
 
 func (bs *breakers) get(op string) *opBreaker {
@@ -84,25 +94,6 @@ func (bs *breakers) get(op string) *opBreaker {
 	return b
 }
 
-func (bs *breakers) forceOpen(d time.Duration) {
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	if d <= 0 {
-		bs.forcedUntil = time.Time{}
-		return
-	}
-	bs.forcedUntil = bs.clock.Now().Add(d)
-}
-
-func (bs *breakers) forced(now time.Time) (time.Duration, bool) {
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	if bs.forcedUntil.After(now) {
-		return bs.forcedUntil.Sub(now), true
-	}
-	return 0, false
-}
-
 type opBreaker struct {
 	set *breakers
 	op  string
@@ -131,7 +122,7 @@ func (b *opBreaker) onStateChange(_ string, from, to gobreaker.State) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if to == gobreaker.StateOpen {
-		b.openUntil = b.set.clock.Now().Add(b.set.cfg.OpenFor)
+		b.openUntil = b.set.clock.Now().Add(b.set.openPeriod())
 	} else {
 		b.openUntil = time.Time{}
 	}
@@ -151,9 +142,6 @@ func (b *opBreaker) flush() {
 }
 
 func (b *opBreaker) openFor(now time.Time) (time.Duration, bool) {
-	if d, ok := b.set.forced(now); ok {
-		return d, true
-	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.openUntil.After(now) {

@@ -36,7 +36,7 @@ func attemptCtx(ctx context.Context, k *Kit, op string, result error) (error, bo
 }
 
 func newBreakerKit(clk *fakeClock, rec *recorder, s BreakerSettings) *Kit {
-	return New(WithClock(clk), WithBreaker(s), WithEvents(rec.events()), WithAttemptTimeout(-1))
+	return New(WithClock(clk), WithBreaker(s), WithEvents(rec.events()), WithAttemptTimeout(-1), withRnd(rndMid))
 }
 
 func TestBreakerLifecycle(t *testing.T) {

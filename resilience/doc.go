@@ -1,16 +1,20 @@
 // Package resilience makes an Amazon Connect Cases client
 // (github.com/aws/aws-sdk-go-v2/service/connectcases) handle the service's
-// failures properly: retries with backoff and Retry-After, a retry budget,
-// per-operation circuit breakers, a per-attempt timeout, structured
+// failures properly: retries with backoff and Retry-After, a retry budget
+// paid for by successes, client-side rate limiting under throttling,
+// optional circuit breakers, a per-attempt timeout, structured
 // logging, metric events, health probing and human explanations. It works
-// against AWS and against the localcases emulator alike, and depends only
-// on the AWS SDK, smithy-go and gobreaker.
+// against AWS and against the localcases emulator alike. It is a Go module
+// of its own and depends only on the AWS SDK, smithy-go and gobreaker:
+//
+//	go get github.com/localcases/localcases/resilience
 //
 // # Adoption
 //
 //	client := connectcases.NewFromConfig(cfg, resilience.WithDefaults())
 //
-// or, to share or inspect the state (budget, breakers) across clients:
+// or, to share or inspect the state (budget, rate limiter, breakers)
+// across clients:
 //
 //	kit := resilience.New(resilience.WithLogger(logger))
 //	client := connectcases.NewFromConfig(cfg, kit.ClientOptions())
@@ -21,43 +25,54 @@
 //
 //  1. Call middleware (Initialize step, after the SDK fills CreateCase's
 //     clientToken): per-call state, final log line, OnCallFinished.
-//  2. The SDK's retry loop, driven by the Kit's aws.RetryerV2. After a
-//     failed attempt it retries only if all of these hold: the error is
-//     retryable (5xx, InternalServerException, ThrottlingException,
-//     connection errors, timeouts; never Validation, AccessDenied,
-//     ResourceNotFound, Conflict or ServiceQuotaExceeded); attempts remain;
-//     the caller's context is live and its deadline is beyond the chosen
-//     delay; CreateCase carries a clientToken (or the error proves the
-//     request was not processed); the retry budget has room. It then waits
-//     Retry-After (clamped) or a full-jitter exponential backoff.
+//  2. The SDK's retry loop, driven by the Kit's aws.RetryerV2. Before each
+//     attempt it waits, only while the service throttles, for the AWS
+//     SDK's adaptive-mode rate limiter. After a failed attempt it retries
+//     only if all of these hold: the error is retryable (5xx,
+//     InternalServerException, ThrottlingException, connection errors,
+//     timeouts; never Validation, AccessDenied, ResourceNotFound, Conflict
+//     or ServiceQuotaExceeded); attempts remain; the caller's context is
+//     live and its deadline is beyond the chosen delay; CreateCase carries
+//     a clientToken (or the error proves the request was not processed);
+//     the retry budget has a token. It then waits Retry-After (clamped,
+//     plus a little jitter) or a full-jitter exponential backoff.
 //  3. Attempt middleware (Finalize step, right after Retry), per attempt:
-//     the operation's circuit breaker admits the attempt or fails fast
-//     with *BreakerOpenError (not retried, so an open breaker also ends
-//     the retry loop at once); the attempt gets its own timeout; failures
-//     are logged and reported.
+//     Kit.ForceOpen's hold and, if enabled, the operation's circuit
+//     breaker admit the attempt or fail fast with *BreakerOpenError (not
+//     retried); the attempt gets its own timeout; failures are logged and
+//     reported.
 //
-// The breaker wraps each attempt rather than each call because attempts
-// are what reach the service: it sees every failure (a call that succeeds
-// on its third attempt still reports two), it stops a retry loop as soon
-// as it opens, and its half-open probes are single requests. Only
-// evidence of an unhealthy service counts as a failure (5xx, timeouts,
-// connection errors); client errors count as successes and throttling,
-// like cancellation, is ignored.
+// # The retry budget
+//
+// Retries are paid for by successes: every attempt the service answers
+// earns 3 retry tokens, every retry spends one, and at most 10 are held.
+// A brownout in which retries work is ridden out in full (50% faults need
+// one retry per success), a worse one gets retries in proportion to what
+// still succeeds, and an outage costs the 10 banked retries and then only
+// first attempts. The first attempt of a call is never refused: it is the
+// probe that notices the service is back, so the first call after an
+// outage succeeds without waiting for a breaker to half-open.
 //
 // # Defaults
 //
-//   - Attempts: 4 in total (WithMaxAttempts).
+//   - Attempts: 5 in total (WithMaxAttempts); the Kit's setting wins over
+//     AWS_MAX_ATTEMPTS and aws.Config.RetryMaxAttempts.
 //   - Backoff: full jitter, uniform in [0, min(20s, 100ms·2^(n-1))]
 //     (WithBackoff).
 //   - Retry-After: honoured, plus up to one base delay of jitter, clamped
 //     to 30s (WithMaxRetryAfter).
 //   - Per-attempt timeout: 15s (WithAttemptTimeout).
-//   - Retry budget: 10 + 30% of the calls of the last 10s
+//   - Retry budget: 3 retries earned per answered attempt, 10 held at most
 //     (WithRetryBudget).
-//   - Breaker per operation: opens after 20 consecutive failures, or ≥50%
-//     failures over 60s once 20 attempts were seen; fails fast for 5s,
-//     then lets 1 probe through; closes on its success (WithBreaker).
+//   - Rate limiter: the SDK's adaptive one, active only after a throttle
+//     (WithAdaptiveRateLimit).
+//   - Circuit breakers: none (WithBreaker adds them; see BreakerSettings
+//     for why they are off).
 //   - Logging and events: off (WithLogger, WithEvents).
+//
+// The measurements behind these choices, against the SDK's standard and
+// adaptive modes and a naive retry loop, are in the localcases repository:
+// docs/RESILIENCE.md and examples/retryproof.
 //
 // # Telling people
 //
@@ -70,5 +85,5 @@
 //
 // HealthChecker probes ListDomains on an interval (and, for localcases,
 // its /_localcases/health endpoint) and reports operational, degraded or
-// outage; Kit.ForceOpen lets it stop traffic during an outage.
+// outage; Kit.ForceOpen lets it hold traffic during an outage.
 package resilience

@@ -227,16 +227,17 @@ func TestEndToEndGivesUpAfterMaxAttempts(t *testing.T) {
 	_, err := client.ListDomains(context.Background(), &connectcases.ListDomainsInput{})
 	var maxErr *retry.MaxAttemptsError
 	var ise *types.InternalServerException
-	if f.requests() != 4 || !errors.As(err, &maxErr) || !errors.As(err, &ise) {
+	if f.requests() != 5 || !errors.As(err, &maxErr) || !errors.As(err, &ise) {
 		t.Fatalf("requests=%d err=%v", f.requests(), err)
 	}
-	if len(rec.failed) != 4 || len(rec.scheduled) != 3 || rec.calls[0].Attempts != 4 || rec.calls[0].Code != "InternalServerException" {
+	if len(rec.failed) != 5 || len(rec.scheduled) != 4 || rec.calls[0].Attempts != 5 ||
+		rec.calls[0].Code != "InternalServerException" || rec.calls[0].Stopped != StopMaxAttempts {
 		t.Fatalf("events: %d failed, %d scheduled, call %+v", len(rec.failed), len(rec.scheduled), rec.calls[0])
 	}
-	if got := UserMessage(err); got != "The service had a temporary problem. Please try again in 2 seconds." {
+	if got := UserMessage(err); got != "The service had a temporary problem and several tries did not get through. Please try again in 2 seconds." {
 		t.Fatalf("UserMessage = %q", got)
 	}
-	if e := Explain(err); e.Code != "InternalServerException" || !e.Retryable || e.HTTPStatus != 500 {
+	if e := Explain(err); e.Code != "InternalServerException" || !e.Retryable || e.HTTPStatus != 500 || e.Stopped != StopMaxAttempts {
 		t.Fatalf("Explain = %+v", e)
 	}
 }
@@ -247,7 +248,7 @@ func TestEndToEndBreakerStopsRetriesAndFailsFast(t *testing.T) {
 	var logs bytes.Buffer
 	kit := New(fast(WithEvents(rec.events()), WithClock(newFakeClock()),
 		WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))),
-		WithBreaker(BreakerSettings{ConsecutiveFailures: 2, OpenFor: 30 * time.Second}))...)
+		WithBreaker(BreakerSettings{ConsecutiveFailures: 2, OpenFor: 30 * time.Second}), withRnd(rndMid))...)
 	client := newClient(srv.URL, srv.Client(), kit)
 
 	// Attempts 1 and 2 fail and trip the breaker; attempt 3 is refused
@@ -350,7 +351,7 @@ func TestEndToEndAttemptTimeout(t *testing.T) {
 func TestEndToEndRetryBudget(t *testing.T) {
 	f, srv := serve(t, replyISE)
 	rec := &recorder{}
-	kit := New(fast(WithRetryBudget(0, 1, time.Minute), WithEvents(rec.events()))...)
+	kit := New(fast(WithRetryBudget(0.01, 1), WithEvents(rec.events()))...)
 	client := newClient(srv.URL, srv.Client(), kit)
 	_, err := client.ListDomains(context.Background(), &connectcases.ListDomainsInput{})
 	var ise *types.InternalServerException
@@ -359,6 +360,17 @@ func TestEndToEndRetryBudget(t *testing.T) {
 	}
 	if len(rec.exhausted) != 1 {
 		t.Fatalf("OnBudgetExhausted %v", rec.exhausted)
+	}
+	// Told apart from running out of attempts, for operators and users.
+	if e := Explain(err); e.Code != "InternalServerException" || e.Stopped != StopBudget ||
+		!strings.Contains(e.OperatorAction, "retry budget is spent") || !strings.Contains(e.String(), "Retries stopped: retry budget spent") {
+		t.Fatalf("Explain = %+v", e)
+	}
+	if got := UserMessage(err); got != "The service is having trouble right now and many requests are failing. Please try again in a minute." {
+		t.Fatalf("UserMessage = %q", got)
+	}
+	if rec.calls[0].Stopped != StopBudget || rec.calls[0].Attempts != 2 {
+		t.Fatalf("CallInfo = %+v", rec.calls[0])
 	}
 }
 
@@ -410,8 +422,8 @@ func TestEndToEndWaitsExactly(t *testing.T) {
 	}{
 		{"Retry-After 2 honoured", []reply{replyISE, replyOK}, []Option{withRnd(rndZero)}, 2, 2 * time.Second},
 		{"backoff at the top of full jitter",
-			[]reply{{status: 503, body: "x"}}, []Option{withRnd(rndMax)}, 4,
-			100*time.Millisecond + 200*time.Millisecond + 400*time.Millisecond},
+			[]reply{{status: 503, body: "x"}}, []Option{withRnd(rndMax)}, 5,
+			100*time.Millisecond + 200*time.Millisecond + 400*time.Millisecond + 800*time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,12 +23,20 @@ type BreakerOpenError struct {
 	// RetryIn is how long until the breaker lets a half-open probe through.
 	// Zero means a probe is already in flight: try again shortly.
 	RetryIn time.Duration
-	// Err is the underlying gobreaker error: gobreaker.ErrOpenState, or
-	// gobreaker.ErrTooManyRequests while half-open probes are in flight.
+	// Held is true when the refusal comes from Kit.ForceOpen (a health
+	// check saw an outage) rather than from the operation's own breaker.
+	Held bool
+	// Err is the underlying error: gobreaker.ErrOpenState, or
+	// gobreaker.ErrTooManyRequests while half-open probes are in flight, or
+	// an error saying the Kit is held open.
 	Err error
 }
 
 func (e *BreakerOpenError) Error() string {
+	if e.Held {
+		return fmt.Sprintf("resilience: calls are held (Kit.ForceOpen) for %s; not sent, %s left",
+			opLabel(e.Operation), e.RetryIn.Round(time.Millisecond))
+	}
 	if e.RetryIn > 0 {
 		return fmt.Sprintf("resilience: circuit breaker for %s is open; next probe in %s",
 			opLabel(e.Operation), e.RetryIn.Round(time.Millisecond))
@@ -49,11 +57,27 @@ func opLabel(op string) string {
 	return op
 }
 
+var errHeld = errors.New("resilience: held open by Kit.ForceOpen")
+
+// Why a call's retries stopped, as CallInfo.Stopped, the log's "reason"
+// and Explanation.Stopped say it. Other values are one-off sentences (a
+// CreateCase without clientToken, a deadline inside the retry delay).
+const (
+	StopBudget       = "retry budget spent"
+	StopMaxAttempts  = "out of attempts"
+	StopBreakerOpen  = "circuit breaker open"
+	StopHeld         = "held open after a failed health check"
+	StopDeadline     = "context deadline exceeded"
+	StopCanceled     = "context canceled"
+	StopNotRetryable = "not retryable"
+)
+
 // stopError is a refusal to retry that is not worth a public type: callers
 // get it joined with the real service error, which is what they act upon;
 // its text is for humans and logs.
 type stopError struct {
-	reason string
+	reason   string
+	deadline bool // the caller's deadline, not a rule, ended the retries
 }
 
 func (e *stopError) Error() string { return "resilience: not retrying: " + e.reason }

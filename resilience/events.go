@@ -41,13 +41,18 @@ type AttemptInfo struct {
 
 // CallInfo describes a finished call.
 type CallInfo struct {
-	Operation  string
+	Operation string
+	// Attempts is the number of requests sent to the service; attempts a
+	// breaker or hold refused before sending are not counted.
 	Attempts   int
 	RequestID  string // of the last attempt
 	Code       string // "" on success
 	HTTPStatus int
 	Latency    time.Duration // whole call, retries and waits included
 	Err        error         // nil on success; see AttemptInfo.Err
+	// Stopped says why the Kit stopped retrying a failed call: one of the
+	// Stop* constants, or a sentence for rarer cases. "" on success.
+	Stopped string
 }
 
 type observer struct {
@@ -75,6 +80,13 @@ func (o *observer) attemptNotRetried(ctx context.Context, a AttemptInfo, reason 
 	if o.log != nil {
 		o.log.LogAttrs(ctx, slog.LevelWarn, "connectcases attempt failed, not retrying", attemptAttrs(a,
 			slog.String("reason", reason))...)
+	}
+}
+
+func (o *observer) maxAttemptsOverridden(client, kit int) {
+	if o.log != nil {
+		o.log.Warn("connectcases client RetryMaxAttempts (aws.Config or AWS_MAX_ATTEMPTS) ignored: the resilience kit's WithMaxAttempts applies",
+			slog.Int("ignored", client), slog.Int("maxAttempts", kit))
 	}
 }
 

@@ -30,7 +30,7 @@ func ExampleNew() {
 	kit := resilience.New(
 		resilience.WithLogger(logger),
 		resilience.WithMaxAttempts(3),
-		resilience.WithRetryBudget(0.2, 5, 10*time.Second),
+		resilience.WithRetryBudget(1, 5),
 		resilience.WithBreaker(resilience.BreakerSettings{ConsecutiveFailures: 3, OpenFor: 10 * time.Second}),
 		resilience.WithEvents(resilience.Events{
 			OnRetryScheduled: func(a resilience.AttemptInfo) {

@@ -1,6 +1,7 @@
 package resilience
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/connectcases/types"
 )
 
@@ -21,6 +23,10 @@ type Explanation struct {
 	HTTPStatus     int    // typical status; 0 when there is no HTTP response
 	Causes         []string
 	OperatorAction string
+	// Stopped, for an error from a call, says why the Kit stopped
+	// retrying it (a Stop* constant, e.g. StopBudget); "" when the error
+	// was not retryable or did not come through the Kit.
+	Stopped string
 }
 
 // String renders a readable block, e.g. for `localcases explain`.
@@ -43,6 +49,10 @@ func (e Explanation) String() string {
 			b.WriteString("\n  - ")
 			b.WriteString(c)
 		}
+	}
+	if e.Stopped != "" {
+		b.WriteString("\nRetries stopped: ")
+		b.WriteString(e.Stopped)
 	}
 	if e.OperatorAction != "" {
 		b.WriteString("\nWhat to do:\n  ")
@@ -166,10 +176,10 @@ var explanations = map[string]Explanation{
 		Summary:   "Retries were stopped because the client's retry budget is spent.",
 		Retryable: true,
 		Causes: []string{
-			"a large share of recent calls failed (outage or overload)",
-			"the budget ratio or floor is too small for this traffic",
+			"most recent attempts failed (an outage or a severe brownout), so retries earned no budget",
+			"the budget ratio or reserve (WithRetryBudget) is too small for this traffic",
 		},
-		OperatorAction: "Treat as an outage signal: look at the original error; the budget refills as calls succeed.",
+		OperatorAction: "Treat as an outage signal: look at the original error; the budget refills as attempts succeed.",
 	},
 }
 
@@ -245,7 +255,49 @@ func Explain(err error) Explanation {
 	// failure, not whether automatic retries continue: a budget-stopped
 	// InternalServerException is still worth retrying later.)
 	e.Retryable = e.Retryable || classify(err).retryable
+	if e.Stopped = stoppedBy(err); e.Stopped != "" {
+		if a := stopActions[e.Stopped]; a != "" && e.Code != codeBudget {
+			e.OperatorAction = a + " " + e.OperatorAction
+		}
+	}
 	return e
+}
+
+// stopActions is what an operator can do about each way retries end,
+// put before the error's own advice.
+var stopActions = map[string]string{
+	StopBudget: "The Kit stopped retrying because its retry budget is spent: recent attempts mostly failed, " +
+		"so retries were not paying off and would only add load. It refills as attempts succeed; " +
+		"treat a run of these as an outage signal (see the HealthChecker).",
+	StopMaxAttempts: "Every attempt the Kit allows (WithMaxAttempts) failed: the fault lasted longer than the retries. " +
+		"If it is brief and frequent, more attempts or a longer caller deadline help.",
+	StopDeadline: "The caller's context deadline ran out (or fell inside the next retry delay) before a retry could succeed; " +
+		"a longer deadline lets the Kit wait out Retry-After.",
+	StopHeld: "Nothing was sent: the Kit is held open (Kit.ForceOpen) because a health check reported an outage.",
+	StopBreakerOpen: "Nothing was sent: the operation's circuit breaker is open after repeated failures; " +
+		"it lets one probe through when BreakerOpenError.RetryIn has passed.",
+}
+
+// stoppedBy reads, from a call's error, why the Kit stopped retrying.
+func stoppedBy(err error) string {
+	var boe *BreakerOpenError
+	var maxErr *retry.MaxAttemptsError
+	var stop *stopError
+	var ate *attemptTimeoutError
+	switch {
+	case errors.As(err, &boe) && boe.Held:
+		return StopHeld
+	case errors.Is(err, ErrBreakerOpen):
+		return StopBreakerOpen
+	case errors.Is(err, ErrRetryBudgetExhausted):
+		return StopBudget
+	case errors.As(err, &maxErr):
+		return StopMaxAttempts
+	case errors.As(err, &stop) && stop.deadline,
+		errors.Is(err, context.DeadlineExceeded) && !errors.As(err, &ate):
+		return StopDeadline
+	}
+	return ""
 }
 
 var textPatterns = []struct {
@@ -293,14 +345,24 @@ func UserMessage(err error) string {
 	if errors.As(err, &boe) {
 		return "The service is temporarily unavailable. Please try again" + inSeconds(boe.RetryIn) + "."
 	}
-	switch codeOf(err) {
-	case codeInternal:
-		var ise *types.InternalServerException
-		if errors.As(err, &ise) && ise.RetryAfterSeconds != nil && *ise.RetryAfterSeconds > 0 {
-			return "The service had a temporary problem. Please try again" +
-				inSeconds(time.Duration(*ise.RetryAfterSeconds)*time.Second) + "."
+	code := codeOf(err)
+	switch code {
+	case codeInternal, codeServerError, codeThrottling, codeTimeout, codeNetwork:
+		switch stoppedBy(err) {
+		case StopBudget:
+			return "The service is having trouble right now and many requests are failing. Please try again in a minute."
+		case StopMaxAttempts:
+			if code == codeThrottling {
+				return "There are too many requests right now, and several tries did not get through. Please wait a few seconds and try again."
+			}
+			return "The service had a temporary problem and several tries did not get through. Please try again" + retryHint(err) + "."
+		case StopDeadline:
+			return "The service is slow or having trouble, and the request ran out of time. Please try again" + retryHint(err) + "."
 		}
-		return "The service had a temporary problem. Please try again in a few moments."
+	}
+	switch code {
+	case codeInternal:
+		return "The service had a temporary problem. Please try again" + retryHint(err) + "."
 	case codeServerError:
 		return "The service is temporarily unavailable. Please try again in a few moments."
 	case codeThrottling, codeBudget:
@@ -323,6 +385,16 @@ func UserMessage(err error) string {
 		return "The request was cancelled."
 	}
 	return "Something went wrong. Please try again later."
+}
+
+// retryHint is " in N seconds" from the server's Retry-After, else " in a
+// few moments".
+func retryHint(err error) string {
+	var ise *types.InternalServerException
+	if errors.As(err, &ise) && ise.RetryAfterSeconds != nil && *ise.RetryAfterSeconds > 0 {
+		return inSeconds(time.Duration(*ise.RetryAfterSeconds) * time.Second)
+	}
+	return " in a few moments"
 }
 
 func inSeconds(d time.Duration) string {

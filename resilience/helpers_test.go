@@ -64,6 +64,7 @@ func withRnd(f func(n int64) int64) Option { return func(c *config) { c.rnd = f 
 
 var (
 	rndMax  = func(n int64) int64 { return n - 1 }
+	rndMid  = func(n int64) int64 { return n / 2 } // no breaker jitter
 	rndZero = func(int64) int64 { return 0 }
 )
 

@@ -2,6 +2,7 @@ package resilience
 
 import (
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,19 +17,21 @@ type Kit struct {
 	cfg      config
 	obs      *observer
 	budget   *budget
-	breakers *breakers // nil when disabled
+	breakers *breakers // nil unless WithBreaker
 	retryer  *retryer
+	hold     hold
+	warnOnce sync.Once
 }
 
 // New builds a Kit. See the With* options for defaults.
 func New(opts ...Option) *Kit {
 	k := &Kit{cfg: newConfig(opts)}
 	k.obs = &observer{log: k.cfg.logger, ev: k.cfg.events}
-	k.budget = newBudget(k.cfg.budgetRatio, k.cfg.budgetFloor, k.cfg.budgetWindow)
-	if !k.cfg.breaker.Disabled {
-		k.breakers = newBreakers(k.cfg.breaker, k.cfg.clock, k.obs)
+	k.budget = newBudget(k.cfg.budgetRatio, k.cfg.budgetReserve)
+	if k.cfg.breaker != nil {
+		k.breakers = newBreakers(*k.cfg.breaker, k.cfg.clock, k.cfg.rnd, k.obs)
 	}
-	k.retryer = &retryer{cfg: &k.cfg, budget: k.budget, obs: k.obs}
+	k.retryer = newRetryer(&k.cfg, k.budget, k.obs)
 	return k
 }
 
@@ -44,6 +47,12 @@ func WithDefaults(opts ...Option) func(*connectcases.Options) {
 // It can also be passed per operation; installing it twice is harmless.
 func (k *Kit) ClientOptions() func(*connectcases.Options) {
 	return func(o *connectcases.Options) {
+		if o.RetryMaxAttempts != 0 && o.RetryMaxAttempts != k.cfg.maxAttempts {
+			// The client would wrap the Kit's retryer with this limit after
+			// the options run; the Kit's own setting is the one documented.
+			k.warnOnce.Do(func() { k.obs.maxAttemptsOverridden(o.RetryMaxAttempts, k.cfg.maxAttempts) })
+		}
+		o.RetryMaxAttempts = 0
 		o.Retryer = k.retryer
 		// Clip: never append into a backing array shared with aws.Config.
 		o.APIOptions = append(slices.Clip(o.APIOptions), k.addMiddleware)
@@ -72,14 +81,19 @@ func (k *Kit) addMiddleware(stack *middleware.Stack) error {
 }
 
 // Retryer returns the Kit's aws.RetryerV2, for clients configured by hand.
-// Alone (without ClientOptions' middleware) it classifies, backs off and
-// spends the budget, but has no breaker, attempt timeout or logging, and
-// never retries CreateCase on a 5xx because it cannot see the clientToken.
+// Alone (without ClientOptions' middleware) it classifies, backs off,
+// paces throttled attempts and keeps the budget, but has no breaker, hold,
+// attempt timeout or logging, and never retries CreateCase on a 5xx
+// because it cannot see the clientToken.
 func (k *Kit) Retryer() aws.RetryerV2 { return k.retryer }
 
 // BreakerState reports the breaker state of an operation ("CreateCase").
 // Operations not called yet are closed.
+// While ForceOpen holds the Kit, every operation reports open.
 func (k *Kit) BreakerState(operation string) BreakerState {
+	if _, held := k.hold.remaining(k.cfg.clock.Now()); held {
+		return BreakerOpen
+	}
 	if k.breakers == nil {
 		return BreakerClosed
 	}
@@ -87,11 +101,39 @@ func (k *Kit) BreakerState(operation string) BreakerState {
 }
 
 // ForceOpen makes every operation fail fast with *BreakerOpenError for d,
-// e.g. while a HealthChecker reports an outage. d <= 0 lifts it early. It
-// overrides, and does not fire, OnBreakerStateChange; when it ends each
-// breaker is back in the state its own history dictates.
+// without sending anything, e.g. while a HealthChecker reports an outage;
+// it works whether or not breakers are enabled. d <= 0 lifts it early. It
+// does not fire OnBreakerStateChange; when it ends, each breaker (if any)
+// is back in the state its own history dictates.
 func (k *Kit) ForceOpen(d time.Duration) {
-	if k.breakers != nil {
-		k.breakers.forceOpen(d)
+	k.hold.set(k.cfg.clock.Now(), d)
+}
+
+// RetryBudget reports how many retries the budget would grant now (-1 when
+// it is disabled), for metrics and tests.
+func (k *Kit) RetryBudget() float64 { return k.budget.available() }
+
+// hold is ForceOpen's state: a time before which every attempt fails fast.
+type hold struct {
+	mu    sync.Mutex
+	until time.Time
+}
+
+func (h *hold) set(now time.Time, d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if d <= 0 {
+		h.until = time.Time{}
+		return
 	}
+	h.until = now.Add(d)
+}
+
+func (h *hold) remaining(now time.Time) (time.Duration, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.until.After(now) {
+		return h.until.Sub(now), true
+	}
+	return 0, false
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/connectcases"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -23,7 +22,8 @@ const (
 type callState struct {
 	op             string
 	hasClientToken bool
-	attempts       int
+	attempts       int          // attempts begun, refused ones included
+	sent           int          // attempts that went to the service
 	pending        *AttemptInfo // last failed attempt, not yet logged
 	delay          time.Duration
 	delaySet       bool
@@ -58,7 +58,7 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 
 	info := CallInfo{
 		Operation: st.op,
-		Attempts:  st.attempts,
+		Attempts:  st.sent,
 		Latency:   clock.Now().Sub(start),
 		Err:       err,
 	}
@@ -73,8 +73,9 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 		}
 	} else {
 		info.Code = codeOf(err)
+		info.Stopped = stopReason(err)
 		if p := st.pending; p != nil {
-			m.k.obs.attemptNotRetried(ctx, *p, stopReason(err))
+			m.k.obs.attemptNotRetried(ctx, *p, info.Stopped)
 			st.pending = nil
 		}
 	}
@@ -82,26 +83,19 @@ func (m *callMiddleware) HandleInitialize(ctx context.Context, in middleware.Ini
 	return out, md, err
 }
 
-// stopReason explains, for the log, why the SDK's retry loop ended with an
-// error. Order matters: the joined errors also contain the service error.
+// stopReason explains, for CallInfo and the log, why the SDK's retry loop
+// ended with an error: stoppedBy's reasons, then the rarer ones.
 func stopReason(err error) string {
 	var stop *stopError
-	var maxErr *retry.MaxAttemptsError
-	switch {
-	case errors.Is(err, ErrBreakerOpen):
-		return "circuit breaker open"
-	case errors.Is(err, ErrRetryBudgetExhausted):
-		return "retry budget exhausted"
+	switch s := stoppedBy(err); {
+	case s != "":
+		return s
 	case errors.As(err, &stop):
 		return stop.reason
-	case errors.As(err, &maxErr):
-		return "max attempts reached"
 	case isCanceled(err):
-		return "context canceled"
+		return StopCanceled
 	case !classify(err).retryable:
-		return "not retryable"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "context deadline exceeded"
+		return StopNotRetryable
 	}
 	return "retry loop ended"
 }
@@ -124,6 +118,10 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 	st.delaySet = false
 	start := k.cfg.clock.Now()
 
+	if d, held := k.hold.remaining(start); held {
+		return out, md, m.failed(ctx, st, start, md,
+			&BreakerOpenError{Operation: st.op, RetryIn: d, Held: true, Err: errHeld})
+	}
 	var done func(error)
 	if k.breakers != nil {
 		var berr error
@@ -133,6 +131,7 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 		}
 	}
 
+	st.sent++
 	actx := ctx
 	if t := k.cfg.attemptTimeout; t > 0 {
 		var cancel context.CancelFunc

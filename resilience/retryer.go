@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -27,8 +29,12 @@ import (
 //   - Retry-After: honoured from InternalServerException.RetryAfterSeconds
 //     or the raw Retry-After header (seconds or HTTP-date), clamped to
 //     MaxRetryAfter. Standard only looks at x-amz-retry-after.
-//   - Quota: a sliding-window retry budget (see budget) instead of the
-//     500-token bucket.
+//   - Quota: retries are paid for by successes (see budget) instead of the
+//     500-token bucket, which lets a 50% brownout drain it and an outage
+//     retry 100 times before it does.
+//   - Rate: while the service throttles, attempts are paced by the AWS SDK's
+//     own adaptive-mode rate limiter (retry.AdaptiveMode), the same CUBIC
+//     limiter AWS_RETRY_MODE=adaptive uses; it is idle until a throttle.
 //   - Context: GetRetryToken refuses when the caller's context is done or
 //     would expire during the wait. Standard sleeps into the deadline and
 //     fails with a less useful "canceled" error.
@@ -38,6 +44,23 @@ type retryer struct {
 	cfg    *config
 	budget *budget
 	obs    *observer
+	// pace is the SDK's adaptive retryer, used only for its attempt rate
+	// limiter (GetAttemptToken); nil when WithAdaptiveRateLimit(false).
+	pace *retry.AdaptiveMode
+}
+
+func newRetryer(cfg *config, b *budget, obs *observer) *retryer {
+	r := &retryer{cfg: cfg, budget: b, obs: obs}
+	if cfg.adaptiveRate {
+		r.pace = retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			// Its own retry quota and backoff are never consulted; a
+			// bucket without limits keeps its attempt token free.
+			o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+				so.RateLimiter = ratelimit.None
+			})
+		})
+	}
+	return r
 }
 
 var _ aws.RetryerV2 = (*retryer)(nil)
@@ -46,18 +69,45 @@ func (r *retryer) IsErrorRetryable(err error) bool { return classify(err).retrya
 
 func (r *retryer) MaxAttempts() int { return r.cfg.maxAttempts }
 
-// GetAttemptToken never refuses: the breaker, not the retryer, decides
-// whether an attempt may be sent. It feeds the budget's call count.
-func (r *retryer) GetAttemptToken(context.Context) (func(error) error, error) {
-	r.budget.recordAttempt(r.cfg.clock.Now())
-	return nopRelease, nil
+// GetAttemptToken waits, while the service throttles, for the adaptive
+// rate limiter; otherwise it returns at once. Its release, called with the
+// attempt's outcome, pays the budget for an answered attempt and tells the
+// rate limiter whether the attempt was throttled.
+func (r *retryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	paced := nopRelease
+	if r.pace != nil {
+		var err error
+		if paced, err = r.pace.GetAttemptToken(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return func(err error) error {
+		if answered(err) {
+			r.budget.earn()
+		}
+		return paced(err)
+	}, nil
 }
 
 // GetInitialToken is only used by retry middleware that predates
 // RetryerV2, which then calls it once per attempt (like GetAttemptToken).
 func (r *retryer) GetInitialToken() func(error) error {
-	r.budget.recordAttempt(r.cfg.clock.Now())
-	return nopRelease
+	return func(err error) error {
+		if answered(err) {
+			r.budget.earn()
+		}
+		return nil
+	}
+}
+
+// answered reports whether an attempt reached a service that handled it:
+// a success, or a client error (the service was well enough to refuse).
+func answered(err error) bool {
+	if err == nil {
+		return true
+	}
+	c := classify(err)
+	return !c.retryable && !c.serverSide && c.status >= 400 && c.status < 500
 }
 
 // GetRetryToken is the retry decision point that has a context, so every
@@ -83,9 +133,9 @@ func (r *retryer) GetRetryToken(ctx context.Context, opErr error) (func(error) e
 	now := r.cfg.clock.Now()
 	delay := r.delay(attempt, opErr, now)
 	if dl, ok := ctx.Deadline(); ok && !now.Add(delay).Before(dl) {
-		return nil, &stopError{reason: fmt.Sprintf("the context deadline is within the %s retry delay", delay)}
+		return nil, &stopError{reason: fmt.Sprintf("the context deadline is within the %s retry delay", delay), deadline: true}
 	}
-	if !r.budget.tryRetry(now) {
+	if !r.budget.tryRetry() {
 		r.obs.budgetExhausted(op)
 		return nil, fmt.Errorf("%w for %s", ErrRetryBudgetExhausted, opLabel(op))
 	}

@@ -146,18 +146,15 @@ func TestRetryDelayUsesDecisionFromGetRetryToken(t *testing.T) {
 }
 
 func TestRetryBudgetExhaustion(t *testing.T) {
-	clk := newFakeClock()
 	rec := &recorder{}
-	k := New(WithClock(clk), withRnd(rndZero), WithRetryBudget(0.1, 3, 10*time.Second), WithEvents(rec.events()))
+	k := New(WithClock(newFakeClock()), withRnd(rndZero), WithRetryBudget(0.5, 3), WithEvents(rec.events()))
 	r := k.retryer
 	ctx := opCtx("GetCase", &callState{attempts: 1})
 
-	r.GetAttemptToken(ctx) // one call
-	for i := range 3 {     // the floor
+	for i := range 3 { // the reserve
 		if _, err := r.GetRetryToken(ctx, errISE); err != nil {
 			t.Fatalf("retry %d refused: %v", i+1, err)
 		}
-		r.GetAttemptToken(ctx) // the retry's own attempt
 	}
 	_, err := r.GetRetryToken(ctx, errISE)
 	if !errors.Is(err, ErrRetryBudgetExhausted) {
@@ -167,50 +164,58 @@ func TestRetryBudgetExhaustion(t *testing.T) {
 		t.Fatalf("OnBudgetExhausted calls = %v", rec.exhausted)
 	}
 
-	// 10 more successful calls buy one more retry (3 + 10% of 11 = 4.1).
-	for range 10 {
-		r.GetAttemptToken(ctx)
+	// Failed attempts earn nothing; two answered ones buy one retry at 0.5.
+	attempt := func(outcome error) {
+		release, err := r.GetAttemptToken(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		release(outcome)
 	}
+	attempt(errISE)
+	attempt(errThrottle)
+	if _, err := r.GetRetryToken(ctx, errISE); !errors.Is(err, ErrRetryBudgetExhausted) {
+		t.Fatalf("after failures only: %v, want exhausted", err)
+	}
+	attempt(nil)
+	attempt(errValidation)
 	if _, err := r.GetRetryToken(ctx, errISE); err != nil {
-		t.Fatalf("retry after more traffic refused: %v", err)
+		t.Fatalf("retry after two answered attempts refused: %v", err)
 	}
 	if _, err := r.GetRetryToken(ctx, errISE); !errors.Is(err, ErrRetryBudgetExhausted) {
 		t.Fatalf("want exhausted again, got %v", err)
 	}
-
-	// Once the window has slid past, the floor is available again.
-	clk.Advance(10 * time.Second)
-	if _, err := r.GetRetryToken(ctx, errISE); err != nil {
-		t.Fatalf("after window: %v", err)
-	}
 }
 
 func TestBudget(t *testing.T) {
-	clk := newFakeClock()
 	tests := []struct {
-		name     string
-		ratio    float64
-		floor    int
-		attempts int
-		want     int // retries granted in a row
+		name    string
+		ratio   float64
+		reserve int
+		earned  int // answered attempts before the retries
+		want    int // retries granted in a row
 	}{
-		{"floor only", 0.1, 3, 0, 3},
-		{"ratio adds to floor", 0.1, 3, 100, 13},
-		{"no floor", 0.5, 0, 10, 5},
-		{"zero budget", 0, 0, 100, 0},
+		{"reserve only", 2, 10, 0, 10},
+		{"earning is capped by the reserve", 2, 10, 100, 10},
+		{"spent, then earned back", 2, 10, -1, 2},
+		{"fractional ratio", 0.25, 10, -8, 2},
 		{"disabled", -1, 0, 0, 1000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := newBudget(tt.ratio, tt.floor, 10*time.Second)
-			now := clk.Now()
-			for range tt.attempts {
-				b.recordAttempt(now)
+			b := newBudget(tt.ratio, tt.reserve)
+			earned := tt.earned
+			if earned < 0 { // drain first, then earn -earned times
+				for b.tryRetry() {
+				}
+				earned = -earned
+			}
+			for range earned {
+				b.earn()
 			}
 			got := 0
-			for got < 1000 && b.tryRetry(now) {
+			for got < 1000 && b.tryRetry() {
 				got++
-				b.recordAttempt(now) // each retry is an attempt too
 			}
 			if got != tt.want {
 				t.Errorf("granted %d retries, want %d", got, tt.want)
@@ -219,18 +224,40 @@ func TestBudget(t *testing.T) {
 	}
 }
 
-func TestBudgetSlidesByBucket(t *testing.T) {
-	clk := newFakeClock()
-	b := newBudget(0, 2, 10*time.Second) // 1s buckets
-	if !b.tryRetry(clk.Now()) {
-		t.Fatal("first retry refused")
-	}
-	clk.Advance(5 * time.Second)
-	if !b.tryRetry(clk.Now()) || b.tryRetry(clk.Now()) {
-		t.Fatal("want exactly one more retry within the window")
-	}
-	clk.Advance(5 * time.Second) // the first retry left the window
-	if !b.tryRetry(clk.Now()) || b.tryRetry(clk.Now()) {
-		t.Fatal("want the first retry's slot back, and only it")
+// The budget's promise, checked over a long seeded run: whatever the fault
+// rate, retries never exceed ratio × answered attempts + reserve, and below
+// the rate at which retries pay for themselves none is refused.
+func TestBudgetBoundsRetriesBySuccesses(t *testing.T) {
+	for _, rate := range []float64{0, 0.3, 0.5, 0.7, 0.9, 1} {
+		rnd := rand.New(rand.NewPCG(1, uint64(rate*100)))
+		b := newBudget(defaultBudgetRatio, defaultBudgetReserve)
+		var answered, retries, refused, calls int
+		for range 20000 {
+			calls++
+			for attempt := 1; attempt <= defaultMaxAttempts; attempt++ {
+				if rnd.Float64() >= rate {
+					answered++
+					b.earn()
+					break
+				}
+				if attempt == defaultMaxAttempts {
+					break
+				}
+				if !b.tryRetry() {
+					refused++
+					break
+				}
+				retries++
+			}
+		}
+		if limit := defaultBudgetRatio*float64(answered) + defaultBudgetReserve; float64(retries) > limit {
+			t.Errorf("rate %.0f%%: %d retries over the bound %.0f", rate*100, retries, limit)
+		}
+		if rate <= 0.5 && refused > calls/1000 {
+			t.Errorf("rate %.0f%%: %d of %d calls refused a retry", rate*100, refused, calls)
+		}
+		if rate == 1 && retries != defaultBudgetReserve {
+			t.Errorf("outage: %d retries, want the reserve %d", retries, defaultBudgetReserve)
+		}
 	}
 }

@@ -1,24 +1,30 @@
-// Command retryproof measures, in one run and side by side, how three
+// Command retryproof measures, in one run and side by side, how four
 // Connect Cases clients cope with faults injected by an in-process
-// localcases server:
+// localcases server, and draws the result:
 //
-//   - naive: SDK retries off (aws.NopRetryer) and a loop of three attempts
-//     with no backoff around each call, rebuilding the input each time;
-//   - sdk-default: the SDK's default standard retryer (3 attempts, its own
-//     backoff and retry-token bucket);
+//   - naive: SDK retries off, and a loop of 3 tries with a 1 s sleep
+//     between them, the input built once per logical call;
+//   - sdk-default: the SDK's standard retryer, as every client has it;
+//   - sdk-adaptive: the SDK's adaptive retry mode (AWS_RETRY_MODE=adaptive);
 //   - kit: resilience.WithDefaults().
+//
+// It sweeps InternalServerException rates on GetCase (every injected error
+// carries Retry-After: 1), runs 100% outages of several lengths, offers
+// twice GetCase's documented quota with the server enforcing it, makes
+// CreateCase calls while a share of them commit and then fail, and times
+// the kit's overhead with no faults. Then it checks the kit against its
+// targets and writes a table, JSON and a PNG chart.
 //
 // Usage:
 //
-//	go run ./examples/retryproof            # full run, ~2.5 minutes
-//	go run ./examples/retryproof -quick     # < 1 minute: 2 seeds, 100 calls, 5 s outage
-//	go run ./examples/retryproof -json      # JSON on stdout (the table goes to stderr)
+//	go run ./examples/retryproof                       # the full run, about 15 minutes
+//	go run ./examples/retryproof -quick                # about 3 minutes, fewer calls
+//	go run ./examples/retryproof -chart docs/retryproof.png -json > proof.json
 //
-// Every injected InternalServerException carries Retry-After: 1. Faults are
-// seeded (-seed): each client meets the same sequence of fault decisions,
-// because every cell resets the server and reinstalls its rule, whose random
-// stream depends only on the seed and the rule ID. Only the interleaving of
-// concurrent calls and the clients' own jitter vary between runs.
+// Fault decisions are seeded (-seed, -seeds): a cell's rules and scenario
+// replay the same random stream for the same seed. What varies between runs
+// is the interleaving of concurrent calls and the clients' own jitter, so
+// the docs report ranges over several runs.
 package main
 
 import (
@@ -28,7 +34,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"math"
 	"os"
 	"runtime"
 	"strings"
@@ -41,77 +46,91 @@ import (
 
 // settings are the knobs of a run; all of them are printed with the results.
 type settings struct {
-	Seed        int64         `json:"seed"`
-	Seeds       int           `json:"seeds"`
-	Calls       int           `json:"callsPerCell"`
-	Concurrency int           `json:"concurrency"`
-	Outage      time.Duration `json:"outage"`
-	Rate        int           `json:"outageCallsPerSecond"`
-	Tail        time.Duration `json:"recoveryWaitCap"`
-	Creates     int           `json:"createCalls"`
-	// Kit lists the -kit-* options added to resilience.WithDefaults(), if any.
+	Seed             int64           `json:"seed"`
+	Seeds            int             `json:"seeds"`
+	Calls            int             `json:"callsPerCell"`
+	Concurrency      int             `json:"concurrency"`
+	Rates            []float64       `json:"faultRates"`
+	Outages          []time.Duration `json:"outages"`
+	Rate             int             `json:"outageCallsPerSecond"`
+	Tail             time.Duration   `json:"recoveryWaitCap"`
+	Creates          int             `json:"createCalls"`
+	CommitFail       float64         `json:"commitThenFail"`
+	ThrottleFor      time.Duration   `json:"throttleFor"`
+	ThrottleDeadline time.Duration   `json:"throttleCallDeadline"`
+	OverheadRounds   int             `json:"overheadRounds"`
+	OverheadCalls    int             `json:"overheadCallsPerRound"`
+	// Kit lists the options added to resilience.WithDefaults(), if any.
 	Kit string `json:"kitOptions,omitempty"`
 }
 
-// MarshalJSON writes durations as Go duration strings ("30s").
-func (s settings) MarshalJSON() ([]byte, error) {
-	type plain settings
-	return json.Marshal(struct {
-		plain
-		Outage string `json:"outage"`
-		Tail   string `json:"recoveryWaitCap"`
-	}{plain(s), s.Outage.String(), s.Tail.String()})
-}
-
 func main() {
-	var s settings
-	quick := flag.Bool("quick", false, "a run under a minute: 2 seeds, 100 calls per cell, 5s outage, 100 creates")
+	s := settings{
+		Rates:   []float64{0, 0.05, 0.20, 0.30, 0.50, 0.70, 1},
+		Outages: []time.Duration{17 * time.Second, 20 * time.Second, 21 * time.Second, 23 * time.Second},
+	}
+	quick := flag.Bool("quick", false, "a shorter run: 1 seed, 100 calls per cell, one 5 s outage, 50 creates, 5 s of throttling")
 	asJSON := flag.Bool("json", false, "print the results as JSON on stdout (the table goes to stderr)")
+	chart := flag.String("chart", "", "write the chart to this PNG file")
 	flag.Int64Var(&s.Seed, "seed", 1, "first server fault seed")
-	flag.IntVar(&s.Seeds, "seeds", 10, "fault-rate cells are repeated with seeds seed, seed+1, …")
+	flag.IntVar(&s.Seeds, "seeds", 2, "fault-rate cells are repeated with seeds seed, seed+1, …")
 	flag.IntVar(&s.Calls, "calls", 300, "logical calls per client in each fault-rate cell")
-	flag.IntVar(&s.Concurrency, "concurrency", 8, "concurrent callers per client in the fault-rate and duplicate cells")
-	flag.DurationVar(&s.Outage, "outage", 30*time.Second, "length of the 100% outage")
-	flag.IntVar(&s.Rate, "rate", 20, "logical calls per second each client starts during the outage")
-	flag.DurationVar(&s.Tail, "recovery-wait", 35*time.Second, "how long after the outage to wait for each client's first success")
-	flag.IntVar(&s.Creates, "creates", 200, "CreateCase calls per client in the duplicate cell")
-	// What-if knobs for the kit; the published table uses none.
-	kitConsecutive := flag.Uint("kit-consecutive", 0, "kit: BreakerSettings.ConsecutiveFailures (0: default)")
-	kitOpenFor := flag.Duration("kit-open-for", 0, "kit: BreakerSettings.OpenFor (0: default)")
-	kitBudget := flag.Float64("kit-budget", 0, "kit: WithRetryBudget ratio, floor 10, window 10s (0: default; <0: off)")
+	flag.IntVar(&s.Concurrency, "concurrency", 8, "concurrent callers per client in the fault-rate and CreateCase cells")
+	flag.IntVar(&s.Rate, "rate", 20, "logical calls per second each client starts during an outage")
+	flag.DurationVar(&s.Tail, "recovery-wait", 10*time.Second, "how long after an outage to wait for each client's first success")
+	flag.IntVar(&s.Creates, "creates", 200, "CreateCase calls per client in the commit-then-fail cell")
+	flag.Float64Var(&s.CommitFail, "commit-fail", 0.3, "share of CreateCase requests that commit and then fail")
+	flag.DurationVar(&s.ThrottleFor, "throttle-for", 15*time.Second, "how long each client offers twice the GetCase quota")
+	flag.DurationVar(&s.ThrottleDeadline, "throttle-deadline", 10*time.Second, "deadline of each call in the throttling cell")
+	flag.IntVar(&s.OverheadRounds, "overhead-rounds", 10, "rounds of the no-fault overhead comparison")
+	flag.IntVar(&s.OverheadCalls, "overhead-calls", 200, "sequential calls per client in each overhead round")
+	outages := flag.String("outages", "17s,20s,21s,23s", "comma-separated lengths of the 100% outages")
+	rates := flag.String("rates", "0,5,20,30,50,70,100", "comma-separated InternalServerException rates, in percent")
+	// What-if knobs for the kit; the published figures use none.
+	kitAttempts := flag.Int("kit-attempts", 0, "kit: WithMaxAttempts (0: default)")
+	kitBudget := flag.Float64("kit-budget", 0, "kit: WithRetryBudget ratio, default reserve (0: default; <0: off)")
+	kitBreaker := flag.Bool("kit-breaker", false, "kit: WithBreaker(BreakerSettings{}) (the defaults)")
 	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("retryproof: ")
+
+	var err error
+	if s.Outages, err = parseDurations(*outages); err != nil {
+		log.Fatal(err)
+	}
+	if s.Rates, err = parsePercents(*rates); err != nil {
+		log.Fatal(err)
+	}
 	if *quick {
 		setIfDefault := func(name string, set func()) {
 			if !flagSet(name) {
 				set()
 			}
 		}
-		setIfDefault("seeds", func() { s.Seeds = 2 })
+		setIfDefault("seeds", func() { s.Seeds = 1 })
 		setIfDefault("calls", func() { s.Calls = 100 })
-		setIfDefault("outage", func() { s.Outage = 5 * time.Second })
-		setIfDefault("creates", func() { s.Creates = 100 })
+		setIfDefault("outages", func() { s.Outages = []time.Duration{5 * time.Second} })
+		setIfDefault("creates", func() { s.Creates = 50 })
+		setIfDefault("throttle-for", func() { s.ThrottleFor = 5 * time.Second })
+		setIfDefault("overhead-rounds", func() { s.OverheadRounds = 4 })
 	}
-	if s.Seeds < 1 || s.Calls < 1 || s.Concurrency < 1 || s.Rate < 1 || s.Creates < 1 || s.Outage <= 0 {
-		log.Fatal("-seeds, -calls, -concurrency, -rate, -creates and -outage must be positive")
+	if s.Seeds < 1 || s.Calls < 1 || s.Concurrency < 1 || s.Rate < 1 || s.Creates < 1 ||
+		s.OverheadRounds < 1 || s.OverheadCalls < 1 || s.ThrottleFor <= 0 {
+		log.Fatal("counts and durations must be positive")
 	}
-	log.SetFlags(0)
-	log.SetPrefix("retryproof: ")
 	var kitOpts []resilience.Option
 	var kitDesc []string
-	if *kitConsecutive > 0 || *kitOpenFor > 0 {
-		kitOpts = append(kitOpts, resilience.WithBreaker(resilience.BreakerSettings{
-			ConsecutiveFailures: uint32(*kitConsecutive), OpenFor: *kitOpenFor,
-		}))
-		if *kitConsecutive > 0 {
-			kitDesc = append(kitDesc, fmt.Sprintf("ConsecutiveFailures %d", *kitConsecutive))
-		}
-		if *kitOpenFor > 0 {
-			kitDesc = append(kitDesc, fmt.Sprintf("OpenFor %s", *kitOpenFor))
-		}
+	if *kitAttempts > 0 {
+		kitOpts = append(kitOpts, resilience.WithMaxAttempts(*kitAttempts))
+		kitDesc = append(kitDesc, fmt.Sprintf("WithMaxAttempts(%d)", *kitAttempts))
 	}
 	if *kitBudget != 0 {
-		kitOpts = append(kitOpts, resilience.WithRetryBudget(*kitBudget, 10, 10*time.Second))
-		kitDesc = append(kitDesc, fmt.Sprintf("retry budget ratio %g", *kitBudget))
+		kitOpts = append(kitOpts, resilience.WithRetryBudget(*kitBudget, 0))
+		kitDesc = append(kitDesc, fmt.Sprintf("WithRetryBudget(%g, 10)", *kitBudget))
+	}
+	if *kitBreaker {
+		kitOpts = append(kitOpts, resilience.WithBreaker(resilience.BreakerSettings{}))
+		kitDesc = append(kitDesc, "WithBreaker(defaults)")
 	}
 	s.Kit = strings.Join(kitDesc, ", ")
 
@@ -147,8 +166,15 @@ func main() {
 	}
 	res.Command = command
 	res.Machine = fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+	res.Date = time.Now().UTC().Format("2006-01-02")
 	res.Elapsed = time.Since(p.start).Round(time.Second).String()
 	res.print(table)
+	if *chart != "" {
+		if err := res.chart(*chart); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Fprintf(table, "chart: %s\n", *chart)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -164,6 +190,30 @@ func flagSet(name string) bool {
 	return set
 }
 
+func parseDurations(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, f := range strings.Split(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("-outages: %q is not a positive duration", f)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func parsePercents(s string) ([]float64, error) {
+	var out []float64
+	for _, f := range strings.Split(s, ",") {
+		var v float64
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &v); err != nil || v < 0 || v > 100 {
+			return nil, fmt.Errorf("-rates: %q is not a percentage", f)
+		}
+		out = append(out, v/100)
+	}
+	return out, nil
+}
+
 func quoteArgs(args []string) string {
 	var b strings.Builder
 	for _, a := range args {
@@ -175,134 +225,4 @@ func quoteArgs(args []string) string {
 		}
 	}
 	return b.String()
-}
-
-// results is what the run prints: one row per metric, one value per client.
-type results struct {
-	Command  string   `json:"command"`
-	Machine  string   `json:"machine"`
-	Elapsed  string   `json:"elapsed"`
-	Settings settings `json:"settings"`
-	Rows     []row    `json:"rows"`
-	Notes    []string `json:"notes"`
-}
-
-type row struct {
-	Metric string `json:"metric"`
-	// Better is "higher" or "lower"; "" for rows that are context only.
-	Better string `json:"better,omitempty"`
-	// Values by client name; NaN is printed as "n/a" and omitted in JSON.
-	Values  map[string]float64 `json:"values"`
-	Display map[string]string  `json:"display"`
-	// KitWins is "yes", "tie" or "no" (kit best, tied with the best, or not).
-	KitWins string `json:"kitWins,omitempty"`
-}
-
-func newRow(metric, better string, format func(float64) string, values map[string]float64) row {
-	r := row{Metric: metric, Better: better, Values: map[string]float64{}, Display: map[string]string{}}
-	for k, v := range values {
-		r.Display[k] = format(v)
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			r.Values[k] = v
-		}
-	}
-	if better != "" {
-		r.KitWins = verdict(r, better)
-	}
-	return r
-}
-
-// verdict compares the displayed values, so that two numbers that print
-// the same are a tie.
-func verdict(r row, better string) string {
-	kit, ok := r.Values[kitName]
-	if !ok {
-		return "no"
-	}
-	tie := false
-	for _, name := range clientNames {
-		if name == kitName {
-			continue
-		}
-		v, ok := r.Values[name]
-		if !ok {
-			continue
-		}
-		switch {
-		case r.Display[name] == r.Display[kitName]:
-			tie = true
-		case better == "higher" && v > kit, better == "lower" && v < kit:
-			return "no"
-		}
-	}
-	if tie {
-		return "tie"
-	}
-	return "yes"
-}
-
-func (r *results) print(w io.Writer) {
-	s := r.Settings
-	fmt.Fprintf(w, "Seeds %d–%d; %d calls per client per fault-rate cell and seed, %d concurrent; a %s outage at %d calls/s per client; %d CreateCase calls per client. Every injected InternalServerException carries Retry-After: 1.\n\n",
-		s.Seed, s.Seed+int64(s.Seeds)-1, s.Calls, s.Concurrency, s.Outage, s.Rate, s.Creates)
-	kit := "kit (resilience.WithDefaults)"
-	if s.Kit != "" {
-		kit = "kit (WithDefaults + " + s.Kit + ")"
-	}
-	fmt.Fprintf(w, "| Metric | naive (3 tries, no backoff) | sdk-default (standard retryer) | %s | kit wins? |\n", kit)
-	fmt.Fprintf(w, "| --- | ---: | ---: | ---: | :---: |\n")
-	for _, row := range r.Rows {
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", row.Metric,
-			row.Display[naiveName], row.Display[sdkName], row.Display[kitName], orDash(row.KitWins))
-	}
-	fmt.Fprintln(w)
-	for _, n := range r.Notes {
-		fmt.Fprintf(w, "- %s\n", n)
-	}
-	fmt.Fprintf(w, "\n%s; run took %s.\n", r.Machine, r.Elapsed)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return s
-}
-
-func pct(v float64) string {
-	if math.IsNaN(v) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.1f%%", 100*v)
-}
-
-func ratio(v float64) string {
-	if math.IsNaN(v) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.2f", v)
-}
-
-func count(v float64) string {
-	if math.IsNaN(v) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.0f", v)
-}
-
-func dur(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "n/a"
-	case math.IsInf(v, 1):
-		return "never"
-	}
-	d := time.Duration(v * float64(time.Second))
-	switch {
-	case d < time.Millisecond: // differences below are noise here
-		return "< 1 ms"
-	case d < time.Second:
-		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
-	}
-	return fmt.Sprintf("%.2f s", d.Seconds())
 }
