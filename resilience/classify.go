@@ -24,6 +24,7 @@ const (
 	codeTimeout     = "Timeout"
 	codeCanceled    = "Canceled"
 	codeBreakerOpen = "CircuitBreakerOpen"
+	codeShed        = "ClientThrottled"
 	codeBudget      = "RetryBudgetExhausted"
 	codeServerError = "ServerError"
 	codeUnknown     = "Unknown"
@@ -90,7 +91,7 @@ func classify(err error) class {
 	}
 	var ate *attemptTimeoutError
 	switch {
-	case errors.Is(err, ErrBreakerOpen), errors.Is(err, ErrRetryBudgetExhausted):
+	case errors.Is(err, ErrBreakerOpen), errors.Is(err, ErrRetryBudgetExhausted), errors.Is(err, ErrShed):
 		// Our own fail-fast errors: retrying them would defeat their purpose.
 		return c
 	case errors.As(err, &ate):
@@ -189,6 +190,8 @@ func codeOf(err error) string {
 		return ""
 	case errors.Is(err, ErrBreakerOpen):
 		return codeBreakerOpen
+	case errors.Is(err, ErrShed):
+		return codeShed
 	}
 	if code := apiCode(err); code != "" {
 		return code

@@ -66,6 +66,7 @@ const (
 	StopBudget       = "retry budget spent"
 	StopMaxAttempts  = "out of attempts"
 	StopBreakerOpen  = "circuit breaker open"
+	StopShed         = "shed by client-side throttling"
 	StopHeld         = "held open after a failed health check"
 	StopDeadline     = "context deadline exceeded"
 	StopCanceled     = "context canceled"

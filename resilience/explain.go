@@ -172,6 +172,14 @@ var explanations = map[string]Explanation{
 		},
 		OperatorAction: "Wait for the probe (BreakerOpenError.RetryIn); investigate the underlying failures in the logs.",
 	},
+	codeShed: {
+		Summary:   "The client's adaptive throttling rejected the attempt without sending it.",
+		Retryable: true,
+		Causes: []string{
+			"a large share of recent attempts failed, so the client sends fewer (WithClientThrottling)",
+		},
+		OperatorAction: "Look at the failures that preceded it; the client admits more attempts as they succeed.",
+	},
 	codeBudget: {
 		Summary:   "Retries were stopped because the client's retry budget is spent.",
 		Retryable: true,
@@ -276,6 +284,8 @@ var stopActions = map[string]string{
 	StopHeld: "Nothing was sent: the Kit is held open (Kit.ForceOpen) because a health check reported an outage.",
 	StopBreakerOpen: "Nothing was sent: the operation's circuit breaker is open after repeated failures; " +
 		"it lets one probe through when BreakerOpenError.RetryIn has passed.",
+	StopShed: "Nothing was sent: client-side throttling (WithClientThrottling) rejects attempts in proportion " +
+		"to recent failures; it admits more as attempts succeed.",
 }
 
 // stoppedBy reads, from a call's error, why the Kit stopped retrying.
@@ -289,6 +299,8 @@ func stoppedBy(err error) string {
 		return StopHeld
 	case errors.Is(err, ErrBreakerOpen):
 		return StopBreakerOpen
+	case errors.Is(err, ErrShed):
+		return StopShed
 	case errors.Is(err, ErrRetryBudgetExhausted):
 		return StopBudget
 	case errors.As(err, &maxErr):
@@ -307,7 +319,7 @@ var textPatterns = []struct {
 	{regexp.MustCompile(`(?i)circuit breaker`), codeBreakerOpen},
 	{regexp.MustCompile(`(?i)\b(AccessDenied|Conflict|InternalServer|ResourceNotFound|ServiceQuotaExceeded|Throttling|Validation)Exception\b`), ""},
 	{regexp.MustCompile(`(?i)StatusCode:\s*(\d{3})`), ""},
-	{regexp.MustCompile(`\b(NetworkError|Timeout|Canceled|CircuitBreakerOpen|RetryBudgetExhausted|ServerError)\b`), ""},
+	{regexp.MustCompile(`\b(NetworkError|Timeout|Canceled|CircuitBreakerOpen|ClientThrottled|RetryBudgetExhausted|ServerError)\b`), ""},
 	{regexp.MustCompile(`(?i)retry budget`), codeBudget},
 	{regexp.MustCompile(`(?i)connection refused|connection reset|no such host|broken pipe|\bEOF\b`), codeNetwork},
 	{regexp.MustCompile(`(?i)deadline exceeded|timed out|timeout`), codeTimeout},
@@ -344,6 +356,9 @@ func UserMessage(err error) string {
 	var boe *BreakerOpenError
 	if errors.As(err, &boe) {
 		return "The service is temporarily unavailable. Please try again" + inSeconds(boe.RetryIn) + "."
+	}
+	if errors.Is(err, ErrShed) {
+		return "The service is having trouble right now, so this request was not sent. Please try again in a few seconds."
 	}
 	code := codeOf(err)
 	switch code {

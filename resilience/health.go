@@ -3,7 +3,9 @@ package resilience
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,6 +13,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connectcases"
+	"github.com/aws/aws-sdk-go-v2/service/health"
+	healthtypes "github.com/aws/aws-sdk-go-v2/service/health/types"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -24,7 +29,18 @@ const (
 	HealthOutage      HealthState = "outage"
 )
 
-// HealthStatus is the result of the latest probe.
+// HealthStatus is the result of the latest check.
+//
+// State is decided, in this order:
+//   - outage: OutageAfter probes in a row failed server-side, or AWS Health
+//     announces an open issue for Connect and the latest probe failed;
+//   - degraded: the latest probe failed (a throttle included); or AWS Health
+//     announces an open issue for Connect; or the Kit (HealthConfig.Kit)
+//     saw at least 10% of its attempts fail server-side over the last
+//     minute, out of 20 or more;
+//   - operational: otherwise.
+//
+// A localcases Endpoint may then refine it (see HealthConfig.Endpoint).
 type HealthStatus struct {
 	State HealthState
 	// Err is the probe's error, nil if it succeeded. A client error such as
@@ -33,10 +49,55 @@ type HealthStatus struct {
 	Err error
 	// Server is the status reported by the localcases health endpoint, ""
 	// when not configured or not available.
-	Server    HealthState
-	CheckedAt time.Time
-	Since     time.Time // when State last changed
-	Latency   time.Duration
+	Server HealthState
+	// Announcement is the open AWS Health issue for Connect, if any (the
+	// earliest, when there are several).
+	Announcement *Announcement
+	// AWSHealth says whether AWS Health could be read: "" when not
+	// configured, "ok", or "unavailable: " and the reason (for example the
+	// account's SubscriptionRequiredException). Unavailable, the checker
+	// goes on with its probes and the Kit's observations.
+	AWSHealth string
+	// Observed are the Kit's attempts over the last minute and how many of
+	// them failed server-side (zero without HealthConfig.Kit).
+	Observed, ObservedFailures int
+	CheckedAt                  time.Time
+	Since                      time.Time // when State last changed
+	Latency                    time.Duration
+}
+
+// Announcement is an open AWS Health issue for Amazon Connect.
+type Announcement struct {
+	Arn           string
+	EventTypeCode string // e.g. AWS_CONNECT_OPERATIONAL_ISSUE
+	Region        string
+	StartTime     time.Time
+	LastUpdated   time.Time
+}
+
+// Message is a sentence for end users, e.g. "Amazon Connect Cases is
+// having an operational issue in us-east-1 since 10:02 UTC."
+func (a *Announcement) Message() string {
+	where := ""
+	if a.Region != "" {
+		where = " in " + a.Region
+	}
+	since := ""
+	if !a.StartTime.IsZero() {
+		since = " since " + a.StartTime.UTC().Format("15:04") + " UTC"
+		if y, m, d := a.StartTime.UTC().Date(); y != time.Now().UTC().Year() || m != time.Now().UTC().Month() || d != time.Now().UTC().Day() {
+			since = " since " + a.StartTime.UTC().Format("Jan 2 15:04") + " UTC"
+		}
+	}
+	return "Amazon Connect Cases is having an operational issue" + where + since + "."
+}
+
+// HealthEventsAPI is the part of *health.Client (the AWS Health API,
+// github.com/aws/aws-sdk-go-v2/service/health) the checker uses. The same
+// client reads AWS's global endpoint in production and a localcases server
+// locally (its BaseEndpoint set to the server's URL).
+type HealthEventsAPI interface {
+	DescribeEvents(context.Context, *health.DescribeEventsInput, ...func(*health.Options)) (*health.DescribeEventsOutput, error)
 }
 
 // ListDomainsAPI is the part of *connectcases.Client the checker uses.
@@ -64,6 +125,20 @@ type HealthConfig struct {
 	HTTPClient *http.Client
 	// Clock for timestamps and Run's interval. Default: wall clock.
 	Clock Clock
+
+	// AWSHealth, if set, is asked on every check for open issues of the
+	// CONNECT service (in Region, if set). An open issue makes the state at
+	// least degraded, and outage if the probe fails too.
+	AWSHealth HealthEventsAPI
+	// Region limits the AWS Health events that count to this region, e.g.
+	// the Cases client's. Default: every region.
+	Region string
+	// Kit, if set, adds what the Kit observes of real traffic to the
+	// probes: its server-side failure rate over the last minute.
+	Kit *Kit
+	// Logger hears, once per change, when AWS Health becomes unavailable
+	// (or available again). Default: none.
+	Logger *slog.Logger
 }
 
 // HealthChecker probes Connect Cases with a cheap read (ListDomains,
@@ -90,6 +165,8 @@ type HealthChecker struct {
 	failures int
 	subs     map[int]func(HealthStatus)
 	nextSub  int
+	// lastAWSHealth is what was last logged about AWS Health availability.
+	lastAWSHealth string
 }
 
 // NewHealthChecker returns a checker in state HealthUnknown; call Check or
@@ -178,7 +255,12 @@ func (h *HealthChecker) Check(ctx context.Context) HealthStatus {
 	}
 	sctx, scancel := context.WithTimeout(ctx, h.cfg.Timeout)
 	server := h.serverHealth(sctx)
+	announced, awsHealth := h.announcement(sctx)
 	scancel()
+	var observed, observedFailures int
+	if h.cfg.Kit != nil {
+		observed, observedFailures = h.cfg.Kit.observed(clock.Now())
+	}
 
 	h.mu.Lock()
 	c := classify(err)
@@ -190,9 +272,11 @@ func (h *HealthChecker) Check(ctx context.Context) HealthStatus {
 	}
 	state := HealthOperational
 	switch {
-	case failed && c.serverSide && h.failures >= h.cfg.OutageAfter:
+	case failed && c.serverSide && h.failures >= h.cfg.OutageAfter,
+		failed && announced != nil:
 		state = HealthOutage
-	case failed:
+	case failed, announced != nil,
+		observed >= minObserved && float64(observedFailures) >= 0.1*float64(observed):
 		state = HealthDegraded
 	}
 	// The emulator knows about its own injected faults and degradations;
@@ -202,7 +286,10 @@ func (h *HealthChecker) Check(ctx context.Context) HealthStatus {
 	}
 	now := clock.Now()
 	prev := h.status
-	h.status = HealthStatus{State: state, Err: err, Server: server, CheckedAt: now, Since: prev.Since, Latency: latency}
+	h.status = HealthStatus{State: state, Err: err, Server: server, Announcement: announced, AWSHealth: awsHealth,
+		Observed: observed, ObservedFailures: observedFailures, CheckedAt: now, Since: prev.Since, Latency: latency}
+	logAWSHealth := awsHealth != h.lastAWSHealth && awsHealth != ""
+	h.lastAWSHealth = awsHealth
 	changed := state != prev.State
 	if changed {
 		h.status.Since = now
@@ -216,10 +303,74 @@ func (h *HealthChecker) Check(ctx context.Context) HealthStatus {
 	}
 	h.mu.Unlock()
 
+	if logAWSHealth && h.cfg.Logger != nil {
+		if awsHealth == "ok" {
+			h.cfg.Logger.Info("AWS Health is available; the health checker reads Connect's open issues from it")
+		} else {
+			h.cfg.Logger.Warn("AWS Health is not available; the health checker goes on with its own probes and observed errors only",
+				slog.String("reason", strings.TrimPrefix(awsHealth, "unavailable: ")))
+		}
+	}
 	for _, fn := range subs {
 		fn(st)
 	}
 	return st
+}
+
+// minObserved is how many attempts the Kit must have seen in the last
+// minute before its failure rate counts.
+const minObserved = 20
+
+// announcement asks AWS Health for open Connect issues. Any error makes
+// AWS Health "unavailable" for this check, never a failure of the service.
+func (h *HealthChecker) announcement(ctx context.Context) (*Announcement, string) {
+	if h.cfg.AWSHealth == nil {
+		return nil, ""
+	}
+	filter := &healthtypes.EventFilter{
+		Services:            []string{"CONNECT"},
+		EventStatusCodes:    []healthtypes.EventStatusCode{healthtypes.EventStatusCodeOpen},
+		EventTypeCategories: []healthtypes.EventTypeCategory{healthtypes.EventTypeCategoryIssue},
+	}
+	if h.cfg.Region != "" {
+		filter.Regions = []string{h.cfg.Region}
+	}
+	out, err := h.cfg.AWSHealth.DescribeEvents(ctx, &health.DescribeEventsInput{Filter: filter, MaxResults: aws.Int32(10)})
+	if err != nil {
+		var ae smithy.APIError
+		reason := err.Error()
+		if errors.As(err, &ae) {
+			reason = ae.ErrorCode()
+			if reason == "SubscriptionRequiredException" {
+				reason += " (the account has no Business, Enterprise On-Ramp or Enterprise Support plan)"
+			}
+		}
+		return nil, "unavailable: " + reason
+	}
+	var a *Announcement
+	for _, e := range out.Events {
+		start := aws.ToTime(e.StartTime)
+		if a != nil && !start.Before(a.StartTime) {
+			continue
+		}
+		a = &Announcement{Arn: aws.ToString(e.Arn), EventTypeCode: aws.ToString(e.EventTypeCode),
+			Region: aws.ToString(e.Region), StartTime: start, LastUpdated: aws.ToTime(e.LastUpdatedTime)}
+	}
+	return a, "ok"
+}
+
+// UserMessage is UserMessage(err), but names an open AWS Health issue
+// when there is one and the error is the service's (not the caller's).
+func (h *HealthChecker) UserMessage(err error) string {
+	a := h.Status().Announcement
+	if err == nil || a == nil {
+		return UserMessage(err)
+	}
+	switch codeOf(err) {
+	case codeInternal, codeServerError, codeThrottling, codeTimeout, codeNetwork, codeBreakerOpen, codeShed:
+		return a.Message() + " Your request did not go through; please try again once it is resolved."
+	}
+	return UserMessage(err)
 }
 
 // serverHealth reads the localcases health endpoint; any problem means

@@ -18,18 +18,26 @@ type Kit struct {
 	obs      *observer
 	budget   *budget
 	breakers *breakers // nil unless WithBreaker
+	shedder  *shedder  // nil unless WithClientThrottling
 	retryer  *retryer
 	hold     hold
 	warnOnce sync.Once
+
+	obsMu sync.Mutex
+	seen  window // a: attempts sent, b: of which failed server-side
 }
 
 // New builds a Kit. See the With* options for defaults.
 func New(opts ...Option) *Kit {
 	k := &Kit{cfg: newConfig(opts)}
 	k.obs = &observer{log: k.cfg.logger, ev: k.cfg.events}
+	k.seen = newWindow(time.Minute)
 	k.budget = newBudget(k.cfg.budgetRatio, k.cfg.budgetReserve)
 	if k.cfg.breaker != nil {
 		k.breakers = newBreakers(*k.cfg.breaker, k.cfg.clock, k.cfg.rnd, k.obs)
+	}
+	if k.cfg.shedK > 0 {
+		k.shedder = newShedder(k.cfg.shedK, k.cfg.shedWindow, k.cfg.rnd)
 	}
 	k.retryer = newRetryer(&k.cfg, k.budget, k.obs)
 	return k
@@ -112,6 +120,25 @@ func (k *Kit) ForceOpen(d time.Duration) {
 // RetryBudget reports how many retries the budget would grant now (-1 when
 // it is disabled), for metrics and tests.
 func (k *Kit) RetryBudget() float64 { return k.budget.available() }
+
+// observe counts a sent attempt for HealthChecker (HealthConfig.Kit).
+func (k *Kit) observe(now time.Time, err error) {
+	failed := 0
+	if err != nil && classify(err).serverSide {
+		failed = 1
+	}
+	k.obsMu.Lock()
+	k.seen.add(now, 1, failed)
+	k.obsMu.Unlock()
+}
+
+// observed returns the attempts sent over the last minute and how many
+// failed server-side.
+func (k *Kit) observed(now time.Time) (attempts, failures int) {
+	k.obsMu.Lock()
+	defer k.obsMu.Unlock()
+	return k.seen.sums(now)
+}
 
 // hold is ForceOpen's state: a time before which every attempt fails fast.
 type hold struct {

@@ -131,6 +131,14 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 		}
 	}
 
+	if k.shedder != nil {
+		if ok, p := k.shedder.admit(start); !ok {
+			if done != nil {
+				done(errOutcomeExcluded)
+			}
+			return out, md, m.failed(ctx, st, start, md, &ShedError{Operation: st.op, Probability: p})
+		}
+	}
 	st.sent++
 	actx := ctx
 	if t := k.cfg.attemptTimeout; t > 0 {
@@ -145,6 +153,13 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 
 	if done != nil {
 		done(breakerOutcome(ctx, err))
+	}
+	now := k.cfg.clock.Now()
+	if k.shedder != nil && answered(err) {
+		k.shedder.accepted(now)
+	}
+	if ctx.Err() == nil {
+		k.observe(now, err)
 	}
 	if err == nil {
 		st.pending = nil

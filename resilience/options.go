@@ -80,6 +80,9 @@ type config struct {
 
 	breaker *BreakerSettings // nil: no breakers
 
+	shedK      float64 // 0: no client-side throttling
+	shedWindow time.Duration
+
 	logger *slog.Logger
 	events Events
 	clock  Clock
@@ -243,6 +246,21 @@ func WithRetryBudget(ratio float64, reserve int) Option {
 // Off, throttled calls are only spaced by Retry-After and backoff.
 func WithAdaptiveRateLimit(on bool) Option {
 	return func(c *config) { c.adaptiveRate = on }
+}
+
+// WithClientThrottling adds client-side adaptive throttling as Google's SRE
+// book describes it: over the trailing window, attempts are rejected
+// locally with probability max(0, (requests − k·accepts)/(requests + 1)),
+// where requests counts the attempts wanted and accepts those the service
+// answered. Off by default; docs/RESILIENCE.md measures it against the
+// default. k <= 0 turns it off; window defaults to 30s.
+func WithClientThrottling(k float64, window time.Duration) Option {
+	return func(c *config) {
+		if window <= 0 {
+			window = 30 * time.Second
+		}
+		c.shedK, c.shedWindow = max(k, 0), window
+	}
 }
 
 // WithBreaker adds per-operation circuit breakers, off by default; see

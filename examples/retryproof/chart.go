@@ -22,6 +22,9 @@ var styles = map[string]struct {
 	sdkName:      {color.RGBA{R: 31, G: 119, B: 180, A: 255}, draw.TriangleGlyph{}, 1.5},
 	adaptiveName: {color.RGBA{R: 255, G: 127, B: 14, A: 255}, draw.PyramidGlyph{}, 1.5},
 	kitName:      {color.RGBA{R: 44, G: 160, B: 44, A: 255}, draw.CircleGlyph{}, 2.5},
+	// Variants: thin and dashed, so the defaults stand out.
+	"kit+breaker":  {color.RGBA{R: 214, G: 39, B: 40, A: 255}, draw.CrossGlyph{}, 1},
+	"kit+shedding": {color.RGBA{R: 148, G: 103, B: 189, A: 255}, draw.PlusGlyph{}, 1},
 }
 
 // chart draws success and requests per call against the fault rate, one
@@ -67,6 +70,9 @@ func (r *results) chart(path string) error {
 				return err
 			}
 			line.Color, line.Width = st.color, st.width
+			if _, variant := variants[name]; variant {
+				line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+			}
 			points.Color, points.Shape, points.Radius = st.color, st.shape, vg.Points(3)
 			bars, err := plotter.NewYErrorBars(struct {
 				plotter.XYs

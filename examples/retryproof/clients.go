@@ -34,6 +34,15 @@ const (
 
 var clientNames = []string{naiveName, sdkName, adaptiveName, kitName}
 
+// variants are the kit with one alternative policy added, measured beside
+// the default so that the choice between them rests on figures (-variants).
+var variants = map[string]resilience.Option{
+	// A per-operation circuit breaker with its defaults.
+	"kit+breaker": resilience.WithBreaker(resilience.BreakerSettings{}),
+	// Client-side adaptive throttling (Google SRE book), k = 2.
+	"kit+shedding": resilience.WithClientThrottling(2, 0),
+}
+
 const (
 	naiveTries = 3
 	naiveSleep = time.Second
@@ -65,6 +74,9 @@ func newClient(name, url, key string, kitOpts ...resilience.Option) *connectcase
 		return connectcases.NewFromConfig(cfg)
 	case kitName:
 		return connectcases.NewFromConfig(cfg, resilience.WithDefaults(kitOpts...))
+	}
+	if v, ok := variants[name]; ok {
+		return connectcases.NewFromConfig(cfg, resilience.WithDefaults(append(kitOpts, v)...))
 	}
 	panic("unknown client " + name)
 }

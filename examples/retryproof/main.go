@@ -62,6 +62,8 @@ type settings struct {
 	OverheadCalls    int             `json:"overheadCallsPerRound"`
 	// Kit lists the options added to resilience.WithDefaults(), if any.
 	Kit string `json:"kitOptions,omitempty"`
+	// Variants are the kit variants measured beside it.
+	Variants []string `json:"variants,omitempty"`
 }
 
 func main() {
@@ -90,6 +92,7 @@ func main() {
 	kitAttempts := flag.Int("kit-attempts", 0, "kit: WithMaxAttempts (0: default)")
 	kitBudget := flag.Float64("kit-budget", 0, "kit: WithRetryBudget ratio, default reserve (0: default; <0: off)")
 	kitBreaker := flag.Bool("kit-breaker", false, "kit: WithBreaker(BreakerSettings{}) (the defaults)")
+	withVariants := flag.String("variants", "kit+breaker,kit+shedding", "comma-separated kit variants measured beside the default (\"\" for none)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("retryproof: ")
@@ -133,6 +136,16 @@ func main() {
 		kitDesc = append(kitDesc, "WithBreaker(defaults)")
 	}
 	s.Kit = strings.Join(kitDesc, ", ")
+	for _, v := range strings.Split(*withVariants, ",") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		if _, ok := variants[v]; !ok {
+			log.Fatalf("-variants: unknown %q", v)
+		}
+		clientNames = append(clientNames, v)
+		s.Variants = append(s.Variants, v)
+	}
 
 	table := io.Writer(os.Stdout)
 	if *asJSON {
