@@ -62,6 +62,8 @@ type settings struct {
 	OverheadCalls    int             `json:"overheadCallsPerRound"`
 	// Kit lists the options added to resilience.WithDefaults(), if any.
 	Kit string `json:"kitOptions,omitempty"`
+	// Cells are the measurements run (-cells).
+	Cells []string `json:"cells"`
 	// Variants are the kit variants measured beside it.
 	Variants []string `json:"variants,omitempty"`
 }
@@ -87,6 +89,7 @@ func main() {
 	flag.IntVar(&s.OverheadRounds, "overhead-rounds", 10, "rounds of the no-fault overhead comparison")
 	flag.IntVar(&s.OverheadCalls, "overhead-calls", 200, "sequential calls per client in each overhead round")
 	outages := flag.String("outages", "17s,20s,21s,23s", "comma-separated lengths of the 100% outages")
+	cells := flag.String("cells", "rates,outages,throttle,create,overhead", "which measurements to run, comma-separated")
 	rates := flag.String("rates", "0,5,20,30,50,70,100", "comma-separated InternalServerException rates, in percent")
 	// What-if knobs for the kit; the published figures use none.
 	kitAttempts := flag.Int("kit-attempts", 0, "kit: WithMaxAttempts (0: default)")
@@ -103,6 +106,14 @@ func main() {
 	}
 	if s.Rates, err = parsePercents(*rates); err != nil {
 		log.Fatal(err)
+	}
+	for _, c := range strings.Split(*cells, ",") {
+		switch c = strings.TrimSpace(c); c {
+		case "rates", "outages", "throttle", "create", "overhead":
+			s.Cells = append(s.Cells, c)
+		default:
+			log.Fatalf("-cells: unknown %q (want rates, outages, throttle, create, overhead)", c)
+		}
 	}
 	if *quick {
 		setIfDefault := func(name string, set func()) {

@@ -38,8 +38,9 @@ type clientRate struct {
 	PerCall    float64 `json:"requestsPerCall"`
 	PerCallMin float64 `json:"requestsPerCallMin"`
 	PerCallMax float64 `json:"requestsPerCallMax"`
-	P50        float64 `json:"p50Seconds"`
-	P99        float64 `json:"p99Seconds"`
+	// Latency percentiles of successful calls; absent when none succeeded.
+	P50 *float64 `json:"p50Seconds,omitempty"`
+	P99 *float64 `json:"p99Seconds,omitempty"`
 	// Retries the server saw after a Retry-After answer, and how many came
 	// sooner than it asked (the naive client's tries are separate SDK calls
 	// the server cannot link: it sleeps 1 s, which covers Retry-After: 1).
@@ -103,6 +104,12 @@ func (p *proof) run(ctx context.Context) (*results, error) {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
 
+	if !slices.Contains(p.s.Cells, "rates") {
+		p.s.Rates = nil
+	}
+	if !slices.Contains(p.s.Cells, "outages") {
+		p.s.Outages = nil
+	}
 	agg := map[float64]map[string]*rateAgg{}
 	for _, rate := range p.s.Rates {
 		agg[rate] = map[string]*rateAgg{}
@@ -135,7 +142,7 @@ func (p *proof) run(ctx context.Context) (*results, error) {
 			rr.Clients[name] = clientRate{
 				Success: a.successRate(), SuccessMin: slices.Min(a.rates), SuccessMax: slices.Max(a.rates),
 				PerCall: a.perCall(), PerCallMin: slices.Min(a.perCalls), PerCallMax: slices.Max(a.perCalls),
-				P50: a.percentile(0.5), P99: a.percentile(0.99),
+				P50: seconds(a.percentile(0.5)), P99: seconds(a.percentile(0.99)),
 				RetryAfterRetries: a.raRetries, RetryAfterViolated: a.raViolated, Failures: a.reasons,
 			}
 		}
@@ -168,6 +175,9 @@ func (p *proof) run(ctx context.Context) (*results, error) {
 	}
 
 	for _, name := range clientNames {
+		if !slices.Contains(p.s.Cells, "throttle") {
+			break
+		}
 		c, err := p.throttleCell(ctx, name)
 		if err != nil {
 			return nil, fmt.Errorf("throttling %s: %w", name, err)
@@ -179,25 +189,29 @@ func (p *proof) run(ctx context.Context) (*results, error) {
 		p.progress("throttling %s: %d/%d succeeded, %d requests, %d throttled", name, c.ok, c.calls, c.requests, c.throttled)
 	}
 
-	if err := p.reseed(ctx, p.s.Seed); err != nil {
-		return nil, err
-	}
-	creates, err := p.createCells(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("commit-then-fail: %w", err)
-	}
-	for _, name := range clientNames {
-		c := creates[name]
-		res.Create[name] = createResult{Calls: c.calls, OK: c.ok, Cases: c.cases, Duplicates: c.duplicates, ToldFailed: c.orphans, Failures: c.reasons}
-		p.progress("commit-then-fail %s: %d/%d succeeded, %d cases, %d duplicates, %d told failed but created", name, c.ok, c.calls, c.cases, c.duplicates, c.orphans)
+	if slices.Contains(p.s.Cells, "create") {
+		if err := p.reseed(ctx, p.s.Seed); err != nil {
+			return nil, err
+		}
+		creates, err := p.createCells(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("commit-then-fail: %w", err)
+		}
+		for _, name := range clientNames {
+			c := creates[name]
+			res.Create[name] = createResult{Calls: c.calls, OK: c.ok, Cases: c.cases, Duplicates: c.duplicates, ToldFailed: c.orphans, Failures: c.reasons}
+			p.progress("commit-then-fail %s: %d/%d succeeded, %d cases, %d duplicates, %d told failed but created", name, c.ok, c.calls, c.cases, c.duplicates, c.orphans)
+		}
 	}
 
-	ratios, err := p.overhead(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("overhead: %w", err)
+	if slices.Contains(p.s.Cells, "overhead") {
+		ratios, err := p.overhead(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("overhead: %w", err)
+		}
+		res.Overhead = overheadResult{Ratios: ratios, Median: ratios[len(ratios)/2]}
+		p.progress("overhead: kit/bare median latency ratio %.3f (%.3f–%.3f)", res.Overhead.Median, ratios[0], ratios[len(ratios)-1])
 	}
-	res.Overhead = overheadResult{Ratios: ratios, Median: ratios[len(ratios)/2]}
-	p.progress("overhead: kit/bare median latency ratio %.3f (%.3f–%.3f)", res.Overhead.Median, ratios[0], ratios[len(ratios)-1])
 
 	res.Targets = res.targets()
 	return res, nil
@@ -326,7 +340,7 @@ func (r *results) print(w io.Writer) {
 				c := o.Clients[n]
 				rec := "> " + s.Tail.String()
 				if c.RecoverySeconds != nil {
-					rec = dur(*c.RecoverySeconds)
+					rec = dur(c.RecoverySeconds)
 				}
 				return fmt.Sprintf("%.3f; %s", c.PerCall, rec)
 			})
@@ -349,6 +363,15 @@ func (r *results) print(w io.Writer) {
 		})
 	}
 	fmt.Fprintln(w, "\nWhy failed calls failed:")
+	var thr []string
+	for _, n := range clientNames {
+		if t, ok := r.Throttle[n]; ok && len(t.Failures) > 0 {
+			thr = append(thr, n+": "+reasonText(t.Failures))
+		}
+	}
+	if len(thr) > 0 {
+		fmt.Fprintf(w, "- throttling: %s\n", strings.Join(thr, "; "))
+	}
 	for _, rr := range r.Rates {
 		var parts []string
 		for _, n := range clientNames {
@@ -388,10 +411,19 @@ func pct(v float64) string {
 	return fmt.Sprintf("%.1f%%", 100*v)
 }
 
-func dur(v float64) string {
+// seconds keeps NaN (no data) out of the JSON, which cannot carry it.
+func seconds(v float64) *float64 {
 	if math.IsNaN(v) {
+		return nil
+	}
+	return &v
+}
+
+func dur(p *float64) string {
+	if p == nil {
 		return "n/a"
 	}
+	v := *p
 	d := time.Duration(v * float64(time.Second))
 	switch {
 	case d < time.Millisecond:
