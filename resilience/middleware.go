@@ -155,10 +155,10 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 		done(breakerOutcome(ctx, err))
 	}
 	now := k.cfg.clock.Now()
-	if k.shedder != nil && answered(err) {
-		k.shedder.accepted(now)
-	}
 	if ctx.Err() == nil {
+		if k.shedder != nil {
+			k.shedder.done(now, answered(err))
+		}
 		k.observe(now, err)
 	}
 	if err == nil {

@@ -52,22 +52,29 @@ func (s *shedder) probability(now time.Time) float64 {
 	return max(0, (float64(requests)-s.k*float64(accepts))/float64(requests+1))
 }
 
-// admit counts an attempt and decides whether it may be sent.
+// admit decides whether an attempt may be sent. A rejected attempt counts
+// as a request at once; a sent one when it finishes (done), so that
+// attempts still in flight do not count as refused by the service: with a
+// handful of calls in the window they would otherwise shed healthy traffic.
 func (s *shedder) admit(now time.Time) (bool, float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.probability(now)
-	s.counts.add(now, 1, 0)
 	const scale = 1 << 30
 	if p > 0 && float64(s.rnd(scale)) < p*scale {
+		s.counts.add(now, 1, 0)
 		return false, p
 	}
 	return true, p
 }
 
-// accepted counts an attempt the service answered.
-func (s *shedder) accepted(now time.Time) {
+// done counts a sent attempt, and whether the service answered it.
+func (s *shedder) done(now time.Time, answered bool) {
+	accepts := 0
+	if answered {
+		accepts = 1
+	}
 	s.mu.Lock()
-	s.counts.add(now, 0, 1)
+	s.counts.add(now, 1, accepts)
 	s.mu.Unlock()
 }

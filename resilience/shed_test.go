@@ -25,9 +25,7 @@ func TestShedderProbability(t *testing.T) {
 			s := newShedder(2, 30*time.Second, rndMax) // rndMax: never reject, so counts stay exact
 			for i := range tt.requests {
 				s.admit(clk.Now())
-				if i < tt.accepts {
-					s.accepted(clk.Now())
-				}
+				s.done(clk.Now(), i < tt.accepts)
 			}
 			if got := s.probability(clk.Now()); math.Abs(got-tt.want) > 1e-9 {
 				t.Fatalf("p = %v, want %v", got, tt.want)
@@ -40,7 +38,7 @@ func TestShedderWindowSlides(t *testing.T) {
 	clk := newFakeClock()
 	s := newShedder(2, 10*time.Second, rndMax)
 	for range 10 {
-		s.admit(clk.Now())
+		s.done(clk.Now(), false)
 	}
 	if p := s.probability(clk.Now()); p == 0 {
 		t.Fatal("failures not counted")

@@ -34,9 +34,8 @@ type proof struct {
 	start   time.Time
 	kitOpts []resilience.Option
 
-	// Per client: the domain, template and case its GetCase calls read, so
-	// that the clients can run side by side under rules of their own.
-	fixtures map[string]fixture
+	// The domain, template and case every client's GetCase calls read.
+	fix fixture
 }
 
 type fixture struct{ domain, template, caseID string }
@@ -160,28 +159,25 @@ func (p *proof) usage(ctx context.Context) (map[string]fault.Usage, error) {
 	return out, nil
 }
 
-// setup creates each client's domain, template and case.
+// setup creates the domain, template and case the cells use.
 func (p *proof) setup(ctx context.Context) error {
 	if err := p.admin.Reset(ctx); err != nil {
 		return err
 	}
 	c := newClient(kitName, p.url, "SETUP")
-	p.fixtures = map[string]fixture{}
-	for _, name := range clientNames {
-		d, err := c.CreateDomain(ctx, &connectcases.CreateDomainInput{Name: aws.String("proof-" + name)})
-		if err != nil {
-			return err
-		}
-		t, err := c.CreateTemplate(ctx, &connectcases.CreateTemplateInput{DomainId: d.DomainId, Name: aws.String("proof")})
-		if err != nil {
-			return err
-		}
-		cs, err := c.CreateCase(ctx, &connectcases.CreateCaseInput{DomainId: d.DomainId, TemplateId: t.TemplateId, Fields: title("read me")})
-		if err != nil {
-			return err
-		}
-		p.fixtures[name] = fixture{domain: *d.DomainId, template: *t.TemplateId, caseID: *cs.CaseId}
+	d, err := c.CreateDomain(ctx, &connectcases.CreateDomainInput{Name: aws.String("proof")})
+	if err != nil {
+		return err
 	}
+	t, err := c.CreateTemplate(ctx, &connectcases.CreateTemplateInput{DomainId: d.DomainId, Name: aws.String("proof")})
+	if err != nil {
+		return err
+	}
+	cs, err := c.CreateCase(ctx, &connectcases.CreateCaseInput{DomainId: d.DomainId, TemplateId: t.TemplateId, Fields: title("read me")})
+	if err != nil {
+		return err
+	}
+	p.fix = fixture{domain: *d.DomainId, template: *t.TemplateId, caseID: *cs.CaseId}
 	return nil
 }
 
@@ -190,7 +186,7 @@ func title(s string) []types.FieldValue {
 }
 
 func (p *proof) getCase(ctx context.Context, name string, c *connectcases.Client, opts ...func(*connectcases.Options)) error {
-	f := p.fixtures[name]
+	f := p.fix
 	in := &connectcases.GetCaseInput{
 		DomainId: aws.String(f.domain), CaseId: aws.String(f.caseID),
 		Fields: []types.FieldIdentifier{{Id: aws.String("title")}},
@@ -247,8 +243,7 @@ func (c rateCell) percentile(q float64) float64 {
 	return l[max(i, 0)].Seconds()
 }
 
-// rateCells runs every client side by side, each against its own domain,
-// for p.s.Calls GetCase calls while a seeded rule fails a fraction rate of
+// rateCells runs every client side by side for p.s.Calls GetCase calls while a seeded rule fails a fraction rate of
 // them with InternalServerException (Retry-After: 1).
 func (p *proof) rateCells(ctx context.Context, rate float64) (map[string]rateCell, error) {
 	err := p.sharedRule(ctx, map[string]any{"id": "ise", "operation": "GetCase", "probability": rate,
@@ -464,7 +459,7 @@ type createCell struct {
 }
 
 // createCells makes p.s.Creates CreateCase calls per client, side by side,
-// each in its own domain, while a fraction p.s.CommitFail of CreateCase
+// while a fraction p.s.CommitFail of CreateCase
 // requests commit and then fail with InternalServerException. Each logical
 // call gets a unique title, so a search tells how many cases it left.
 func (p *proof) createCells(ctx context.Context) (map[string]createCell, error) {
@@ -476,7 +471,7 @@ func (p *proof) createCells(ctx context.Context) (map[string]createCell, error) 
 	}
 	out := sideBySide(func(name string) createCell {
 		client := newClient(name, p.url, accessKey(name, "-CREATE"), p.kitOpts...)
-		f := p.fixtures[name]
+		f := p.fix
 		results := closedLoop(p.s.Creates, p.s.Concurrency, func(i int) callResult {
 			// Built once per logical call: the SDK writes the clientToken
 			// it generates into it, so the naive loop's tries share it.
@@ -509,27 +504,26 @@ func (p *proof) createCells(ctx context.Context) (map[string]createCell, error) 
 
 func (p *proof) countCases(ctx context.Context, out map[string]createCell) error {
 	setup := newClient(kitName, p.url, "SETUP")
-	for _, name := range clientNames {
-		cell := out[name]
-		perTitle := map[string]int{}
-		var token *string
-		for first := true; first || token != nil; first = false {
-			page, err := setup.SearchCases(ctx, &connectcases.SearchCasesInput{
-				DomainId: aws.String(p.fixtures[name].domain), NextToken: token, MaxResults: aws.Int32(25),
-				Fields: []types.FieldIdentifier{{Id: aws.String("title")}},
-			})
-			if err != nil {
-				return err
-			}
-			for _, c := range page.Cases {
-				for _, f := range c.Fields {
-					if v, ok := f.Value.(*types.FieldValueUnionMemberStringValue); ok && aws.ToString(f.Id) == "title" {
-						perTitle[v.Value]++
-					}
+	perTitle := map[string]int{}
+	pages := connectcases.NewSearchCasesPaginator(setup, &connectcases.SearchCasesInput{
+		DomainId: aws.String(p.fix.domain), MaxResults: aws.Int32(100),
+		Fields: []types.FieldIdentifier{{Id: aws.String("title")}},
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range page.Cases {
+			for _, f := range c.Fields {
+				if v, ok := f.Value.(*types.FieldValueUnionMemberStringValue); ok && aws.ToString(f.Id) == "title" {
+					perTitle[v.Value]++
 				}
 			}
-			token = page.NextToken
 		}
+	}
+	for _, name := range clientNames {
+		cell := out[name]
 		for i := range cell.calls {
 			n := perTitle[fmt.Sprintf("%s-%d", name, i)]
 			cell.cases += n

@@ -290,7 +290,7 @@ func (r *results) targets() []target {
 
 func (r *results) print(w io.Writer) {
 	s := r.Settings
-	fmt.Fprintf(w, "Seeds %d–%d; %d GetCase calls per client per fault-rate cell and seed, %d concurrent, clients side by side in domains of their own. Every injected InternalServerException carries Retry-After: %d.\n\n",
+	fmt.Fprintf(w, "Seeds %d–%d; %d GetCase calls per client per fault-rate cell and seed, %d concurrent, the clients side by side. Every injected InternalServerException carries Retry-After: %d.\n\n",
 		s.Seed, s.Seed+int64(s.Seeds)-1, s.Calls, s.Concurrency, retryAfterSeconds)
 	head := func(first string) {
 		fmt.Fprintf(w, "| %s |", first)
