@@ -121,7 +121,7 @@ func (o *observer) callFinished(ctx context.Context, c CallInfo) {
 		}
 		switch {
 		case c.Err != nil:
-			attrs = append(attrs, slog.String("error_code", c.Code))
+			attrs = append(attrs, slog.String("error_code", c.Code), slog.String("retries_stopped", c.Stopped))
 			o.log.LogAttrs(ctx, slog.LevelError, "connectcases call failed", attrs...)
 		case c.Attempts > 1:
 			o.log.LogAttrs(ctx, slog.LevelInfo, "connectcases call succeeded after retry", attrs...)

@@ -46,9 +46,18 @@ func newShedder(k float64, span time.Duration, rnd func(int64) int64) *shedder {
 	return &shedder{k: k, rnd: rnd, counts: newWindow(span)}
 }
 
+// shedMinRequests is the volume below which nothing is shed. The book's
+// clients see thousands of requests a window; with a handful, the first
+// failure alone would reject half the next attempts, and rejected attempts
+// count as requests, so the rejection feeds itself.
+const shedMinRequests = 20
+
 // probability is the current rejection probability.
 func (s *shedder) probability(now time.Time) float64 {
 	requests, accepts := s.counts.sums(now)
+	if requests < shedMinRequests {
+		return 0
+	}
 	return max(0, (float64(requests)-s.k*float64(accepts))/float64(requests+1))
 }
 

@@ -17,7 +17,8 @@ func TestShedderProbability(t *testing.T) {
 		{"all accepted", 100, 100, 0},
 		{"half accepted, k=2: at the edge", 100, 50, 0},
 		{"a third accepted", 90, 30, 30.0 / 91},
-		{"none accepted", 10, 0, 10.0 / 11},
+		{"none accepted", 30, 0, 30.0 / 31},
+		{"too few to judge", 19, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,7 +38,7 @@ func TestShedderProbability(t *testing.T) {
 func TestShedderWindowSlides(t *testing.T) {
 	clk := newFakeClock()
 	s := newShedder(2, 10*time.Second, rndMax)
-	for range 10 {
+	for range 30 {
 		s.done(clk.Now(), false)
 	}
 	if p := s.probability(clk.Now()); p == 0 {
@@ -54,12 +55,14 @@ func TestShedderRejectsLocally(t *testing.T) {
 	rec := &recorder{}
 	k := New(WithClock(clk), WithClientThrottling(2, 0), withRnd(rndZero), WithEvents(rec.events()), WithAttemptTimeout(-1))
 	// Failed attempts raise the probability; rndZero rejects whenever it is > 0.
-	if _, sent := attempt(t, k, "GetCase", errISE); !sent {
-		t.Fatal("the first attempt must go")
+	for i := range shedMinRequests {
+		if _, sent := attempt(t, k, "GetCase", errISE); !sent {
+			t.Fatalf("attempt %d shed below the minimum volume", i+1)
+		}
 	}
 	err, sent := attempt(t, k, "GetCase", nil)
 	var se *ShedError
-	if sent || !errors.As(err, &se) || !errors.Is(err, ErrShed) || se.Probability != 0.5 {
+	if sent || !errors.As(err, &se) || !errors.Is(err, ErrShed) || se.Probability != 20.0/21 {
 		t.Fatalf("sent=%v err=%v", sent, err)
 	}
 	if k.retryer.IsErrorRetryable(err) {
