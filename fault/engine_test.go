@@ -72,7 +72,7 @@ func TestResolvedErrors(t *testing.T) {
 		{"status only (LocalStack)", `{"error":{"statusCode":429}}`, CodeThrottling, 429, 0, DefaultMessage(CodeThrottling)},
 		{"custom message and status", `{"error":{"code":"AccessDeniedException","statusCode":401,"message":"nope"}}`, CodeAccessDenied, 401, 0, "nope"},
 		{"no error at all defaults to ISE", `{}`, CodeInternalServer, 500, time.Second, DefaultMessage(CodeInternalServer)},
-		{"quota", `{"error":{"code":"ServiceQuotaExceededException"}}`, CodeServiceQuotaExceeded, 402, 0, DefaultMessage(CodeServiceQuotaExceeded)},
+		{"quota", `{"error":{"code":"ServiceQuotaExceededException"},"allowUndeclared":true}`, CodeServiceQuotaExceeded, 402, 0, DefaultMessage(CodeServiceQuotaExceeded)},
 		{"case-insensitive code", `{"error":{"code":"validationexception"}}`, CodeValidation, 400, 0, DefaultMessage(CodeValidation)},
 	}
 	for _, tt := range tests {
