@@ -3,16 +3,25 @@
 // keeps them, the sentinel errors stores return, and the clock and ID
 // helpers every layer shares. It imports nothing else of the project.
 //
-// Layout (imports point inward):
+// Layout (imports point inward: cmd, then the adapters, then service, then
+// this package and api):
 //
-//	cmd/localcases   wires everything; one file per subcommand
-//	api              generated from the service model: shapes, validation, operation table
-//	service          the business rules; implements api.Service on a Store
-//	store/memory     the in-memory Store engine
-//	restjson         the wire protocol: routing, binding, encoding, errors
-//	admin            the /_localcases/ control plane
-//	fault            fault-injection decisions (pure logic)
-//	resilience       the public client kit for aws-sdk-go-v2
+//	cmd/localcases     wires everything; one file per subcommand
+//	internal/server    assembles a running server: store, service, wire, admin, listener
+//	internal/servertest  starts a real server for tests, with SDK and raw clients
+//	internal/apigen    the generator of api (go generate ./api)
+//	api                generated from the service model: shapes, validation, errors, operation table
+//	service            the business rules; implements api.Service on a Store
+//	store/memory       the in-memory Store engine
+//	store/sqlite       the default Store engine, one SQLite file
+//	store/postgres     the Store engine for a shared PostgreSQL database
+//	store/storetest    the contract suite every engine passes
+//	restjson           the wire protocol: routing, binding, encoding, errors
+//	auth               SigV4 verification and access policies
+//	admin              the /_localcases/ control plane and its client
+//	fault              fault-injection decisions (pure logic)
+//	bench              the load generator behind `localcases bench`
+//	resilience         the public client kit for aws-sdk-go-v2
 package localcases
 
 import (
