@@ -76,8 +76,8 @@ type Store interface {
 	Close() error
 }
 
-// Tx is the view of a Store inside one transaction. Records are JSON
-// documents the store does not interpret.
+// Tx is the view of a Store inside one transaction: its records, which are
+// JSON documents the store does not interpret, and its indexes (IndexTx).
 type Tx interface {
 	// Get decodes the record (c, scope, id) into dst. Returns ErrNotFound.
 	Get(c Collection, scope, id string, dst any) error
@@ -95,6 +95,8 @@ type Tx interface {
 	Count(c Collection, scope string) (int, error)
 	// DeleteScope removes every record of (c, scope).
 	DeleteScope(c Collection, scope string) error
+
+	IndexTx
 }
 
 // Raw is one stored record as List yields it.
@@ -121,11 +123,11 @@ func ARN(region, account, resource string) string {
 	return fmt.Sprintf("arn:aws:cases:%s:%s:%s", region, account, resource)
 }
 
-// IndexTx is implemented by the transactions of engines that keep ordered
-// secondary indexes, which the service uses to answer searches without
-// reading every case. Keys are byte strings compared bytewise; an entry is
-// (index, key, owner) and is unique as such. Index writes belong to the
-// transaction like any other write: they commit or roll back with it.
+// IndexTx is the part of Tx that keeps ordered secondary indexes, which the
+// service uses to answer searches without reading every case; every engine
+// keeps them. Keys are byte strings compared bytewise; an entry is (index,
+// key, owner) and is unique as such. Index writes belong to the transaction
+// like any other write: they commit or roll back with it.
 type IndexTx interface {
 	// SetIndex replaces every key under which owner appears in index with
 	// keys; no keys removes owner from index. It fails in a View.
