@@ -22,7 +22,7 @@ func TestQuotaTableCoversTheModel(t *testing.T) {
 	}
 }
 
-// Without WithDeclaredErrors the engine reads the model: CreateCase does
+// Which errors an operation declares comes from the model: CreateCase does
 // not declare ServiceQuotaExceededException, CreateCaseRule does.
 func TestDeclaredErrorsComeFromTheModel(t *testing.T) {
 	e, _ := newTestEngine(t, mustRules(t, `[{"error":{"code":"ServiceQuotaExceededException"}}]`))

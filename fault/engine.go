@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/localcases/localcases"
+	"github.com/localcases/localcases/api"
 )
 
 // Decision sources.
@@ -82,15 +83,6 @@ func WithSeed(seed int64) Option { return func(e *Engine) { e.seed = seed } }
 // WithClock sets the clock used for rule windows and scenarios.
 func WithClock(c localcases.Clock) Option { return func(e *Engine) { e.clock = c } }
 
-// WithDeclaredErrors replaces the API model as the source of which error
-// codes each operation declares, for tests that need another catalogue. A
-// rule whose error an operation does not declare is skipped for that
-// operation unless it sets allowUndeclared. The function is called with the
-// engine locked and must not call back into it.
-func WithDeclaredErrors(f func(op string) []string) Option {
-	return func(e *Engine) { e.declared = f }
-}
-
 // WithThrottler makes Decide consult t (after the fault header, before
 // rules), so quota throttling and injected faults share one call site.
 func WithThrottler(t *Throttler) Option { return func(e *Engine) { e.throttler = t } }
@@ -114,7 +106,6 @@ type Engine struct {
 	mu        sync.Mutex
 	clock     localcases.Clock
 	seed      int64
-	declared  func(op string) []string
 	throttler *Throttler
 	rules     []*ruleState
 	nextID    int
@@ -132,7 +123,7 @@ type ruleState struct {
 
 // NewEngine returns an engine with no rules.
 func NewEngine(opts ...Option) *Engine {
-	e := &Engine{clock: localcases.SystemClock{}, declared: declaredByModel}
+	e := &Engine{clock: localcases.SystemClock{}}
 	e.health = healthState{window: time.Minute, degraded: 0.1, outage: 0.9, minRequests: 5, obs: map[string]*opCounts{}}
 	for _, o := range opts {
 		o(e)
@@ -403,13 +394,11 @@ func (e *Engine) eligible(rs *ruleState, op, domain, region string, attempt int,
 	return true
 }
 
+// declares reports whether the model lists code among op's errors. An
+// operation the model does not know declares none.
 func (e *Engine) declares(op, code string) bool {
-	for _, c := range e.declared(op) {
-		if strings.EqualFold(c, code) {
-			return true
-		}
-	}
-	return false
+	o := api.OperationByName(op)
+	return o != nil && o.Declares(api.ErrorCode(code))
 }
 
 func (e *Engine) try(rs *ruleState, r *Request, now time.Time) (Decision, bool) {

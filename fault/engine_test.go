@@ -350,19 +350,12 @@ func TestMatchingFilters(t *testing.T) {
 }
 
 func TestDeclaredErrors(t *testing.T) {
-	declared := func(op string) []string {
-		base := []string{CodeAccessDenied, CodeInternalServer, CodeThrottling, CodeValidation}
-		if op == "CreateCase" {
-			return append(base, CodeConflict, CodeResourceNotFound, CodeServiceQuotaExceeded)
-		}
-		return append(base, CodeResourceNotFound)
-	}
 	rules := mustRules(t, `[
 		{"id":"conflict","error":{"code":"ConflictException"}},
 		{"id":"forced","operation":"ListDomains","error":{"code":"ConflictException"},"allowUndeclared":true},
 		{"id":"drop","action":"drop","operation":"GetCase"}
 	]`)
-	e, _ := newTestEngine(t, rules, WithDeclaredErrors(declared))
+	e, _ := newTestEngine(t, rules)
 	for op, want := range map[string]string{"CreateCase": "conflict", "ListDomains": "forced", "GetCase": "drop", "SearchCases": ""} {
 		d, _ := e.Decide(Request{Operation: op})
 		if d.RuleID != want {

@@ -93,20 +93,6 @@ func codeForStatus(status int) (string, bool) {
 	return "", false
 }
 
-// declaredByModel lists the errors the model declares for op; an operation
-// the model does not know declares none.
-func declaredByModel(op string) []string {
-	o := api.OperationByName(op)
-	if o == nil {
-		return nil
-	}
-	out := make([]string, len(o.Errors))
-	for i, c := range o.Errors {
-		out[i] = string(c)
-	}
-	return out
-}
-
 // ErrorSpec describes the service error to return. In rules, zero fields mean
 // "use the Connect Cases default"; in a Decision the spec is resolved.
 type ErrorSpec struct {
