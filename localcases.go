@@ -3,16 +3,25 @@
 // keeps them, the sentinel errors stores return, and the clock and ID
 // helpers every layer shares. It imports nothing else of the project.
 //
-// Layout (imports point inward):
+// Layout (imports point inward: cmd, then the adapters, then service, then
+// this package and api):
 //
-//	cmd/localcases   wires everything; one file per subcommand
-//	api              generated from the service model: shapes, validation, operation table
-//	service          the business rules; implements api.Service on a Store
-//	store/memory     the in-memory Store engine
-//	restjson         the wire protocol: routing, binding, encoding, errors
-//	admin            the /_localcases/ control plane
-//	fault            fault-injection decisions (pure logic)
-//	resilience       the public client kit for aws-sdk-go-v2
+//	cmd/localcases     wires everything; one file per subcommand
+//	internal/server    assembles a running server: store, service, wire, admin, listener
+//	internal/servertest  starts a real server for tests, with SDK and raw clients
+//	internal/apigen    the generator of api (go generate ./api)
+//	api                generated from the service model: shapes, validation, errors, operation table
+//	service            the business rules; implements api.Service on a Store
+//	store/memory       the in-memory Store engine
+//	store/sqlite       the default Store engine, one SQLite file
+//	store/postgres     the Store engine for a shared PostgreSQL database
+//	store/storetest    the contract suite every engine passes
+//	restjson           the wire protocol: routing, binding, encoding, errors
+//	auth               SigV4 verification and access policies
+//	admin              the /_localcases/ control plane and its client
+//	fault              fault-injection decisions (pure logic)
+//	bench              the load generator behind `localcases bench`
+//	resilience         the public client kit for aws-sdk-go-v2
 package localcases
 
 import (
@@ -67,8 +76,8 @@ type Store interface {
 	Close() error
 }
 
-// Tx is the view of a Store inside one transaction. Records are JSON
-// documents the store does not interpret.
+// Tx is the view of a Store inside one transaction: its records, which are
+// JSON documents the store does not interpret, and its indexes (IndexTx).
 type Tx interface {
 	// Get decodes the record (c, scope, id) into dst. Returns ErrNotFound.
 	Get(c Collection, scope, id string, dst any) error
@@ -86,6 +95,8 @@ type Tx interface {
 	Count(c Collection, scope string) (int, error)
 	// DeleteScope removes every record of (c, scope).
 	DeleteScope(c Collection, scope string) error
+
+	IndexTx
 }
 
 // Raw is one stored record as List yields it.
@@ -112,11 +123,11 @@ func ARN(region, account, resource string) string {
 	return fmt.Sprintf("arn:aws:cases:%s:%s:%s", region, account, resource)
 }
 
-// IndexTx is implemented by the transactions of engines that keep ordered
-// secondary indexes, which the service uses to answer searches without
-// reading every case. Keys are byte strings compared bytewise; an entry is
-// (index, key, owner) and is unique as such. Index writes belong to the
-// transaction like any other write: they commit or roll back with it.
+// IndexTx is the part of Tx that keeps ordered secondary indexes, which the
+// service uses to answer searches without reading every case; every engine
+// keeps them. Keys are byte strings compared bytewise; an entry is (index,
+// key, owner) and is unique as such. Index writes belong to the transaction
+// like any other write: they commit or roll back with it.
 type IndexTx interface {
 	// SetIndex replaces every key under which owner appears in index with
 	// keys; no keys removes owner from index. It fails in a View.

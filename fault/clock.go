@@ -5,23 +5,8 @@ import (
 	"time"
 )
 
-// Clock supplies the current time. The engine never reads the wall clock
-// directly so that tests and replays can drive time explicitly.
-type Clock interface {
-	Now() time.Time
-}
-
-// ClockFunc adapts a function to Clock.
-type ClockFunc func() time.Time
-
-// Now implements Clock.
-func (f ClockFunc) Now() time.Time { return f() }
-
-// SystemClock is the wall clock; it is the default.
-var SystemClock Clock = ClockFunc(time.Now)
-
-// ManualClock is a Clock that only moves when told to. It is exported because
-// the HTTP layer's tests need the same deterministic time as the engine's.
+// ManualClock is a localcases.Clock that only moves when told to, so that
+// tests and replays drive rule windows and scenarios explicitly.
 type ManualClock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -30,7 +15,7 @@ type ManualClock struct {
 // NewManualClock returns a clock stopped at t.
 func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t} }
 
-// Now implements Clock.
+// Now implements localcases.Clock.
 func (c *ManualClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -15,55 +15,17 @@
 //  3. the rules, in order;
 //  4. the rules of the active scenario phase, in order.
 //
-// # Rule JSON
+// # Rules
 //
-// The basic fields are LocalStack chaos API compatible, so a body posted to
-// LocalStack's /_localstack/chaos/faults loads unchanged:
-//
-//	[
-//	  {"service": "connectcases", "region": "us-east-1",
-//	   "operation": "CreateCase", "probability": 0.5,
-//	   "error": {"code": "ThrottlingException", "statusCode": 429}}
-//	]
-//
-// The full rule (all fields optional):
-//
-//	{
-//	  "id": "fail-twice",                 // default "rule-N"
-//	  "description": "first two attempts fail",
-//	  "service": "connectcases",          // other services never match
-//	  "region": "us-east-1",
-//	  "operation": "CreateCase",          // or ["CreateCase","UpdateCase"], "A,B"; "*" = any
-//	  "domain": "d-123",                  // domain ID or ARN; "*" = any
-//	  "probability": 1,                   // [0,1], default 1
-//	  "attempts": "1-2",                  // SDK attempts: 2 | "1-2,5,7-" | [1,2] | {"min":1,"max":2}
-//	  "count": 10,                        // at most N injections, then spent
-//	  "after": "30s",                     // active from 30s after the rule was added
-//	  "duration": "5m",                   // ... for 5 minutes
-//	  "action": "error",                  // error | http | latency | drop | hang | commit-then-fail
-//	  "error": {"code": "InternalServerException", "statusCode": 500,
-//	            "message": "...", "retryAfterSeconds": 3},
-//	  "httpStatus": 503,                  // action http: 500, 502, 503 (default), 504
-//	  "latency": "200ms",                 // or {"min":"100ms","max":"300ms"}; delay before any action
-//	  "hang": "60s",                      // action hang (default 60s)
-//	  "then": "error",                    // commit-then-fail: "error" (default) or "drop"
-//	  "allowUndeclared": false
-//	}
-//
-// Durations are Go duration strings ("250ms", "30s", "1m30s"); numbers are
-// rejected as ambiguous. Unknown fields are rejected so typos surface.
-// Action defaults to "latency" when only latency is set, else "error"; an
-// error action without an error spec injects InternalServerException.
-// error.code may be omitted when statusCode maps to a Connect Cases error
-// (e.g. 429 → ThrottlingException); statusCode and message default to the
-// real service's. InternalServerException carries Retry-After: 1 unless
-// retryAfterSeconds says otherwise; retryAfterSeconds 0 omits the header.
-//
-// By default an error is only injected into operations that declare it in
-// the API model (see WithDeclaredErrors), because an SDK facing an error the
-// real service can never return tests nothing; allowUndeclared overrides.
-//
-// YAML files use the same field names (ParseFile).
+// A Rule matches requests by service, region, operation, domain, SDK attempt
+// and time window, and says what to do to them; its basic fields are
+// LocalStack's chaos API, so LocalStack fault files load unchanged
+// (ParseRules for JSON, ParseFile for YAML too). docs/FAULTS.md is the
+// reference for the format and its defaults. Which error codes exist, their
+// statuses and messages, and which errors each operation declares all come
+// from the API model in package api: by default a rule injects only an error
+// the operation declares, because an SDK facing an error the real service
+// can never return tests nothing.
 //
 // # Scenarios
 //

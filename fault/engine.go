@@ -8,6 +8,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/localcases/localcases"
+	"github.com/localcases/localcases/api"
 )
 
 // Decision sources.
@@ -78,16 +81,7 @@ type Option func(*Engine)
 func WithSeed(seed int64) Option { return func(e *Engine) { e.seed = seed } }
 
 // WithClock sets the clock used for rule windows and scenarios.
-func WithClock(c Clock) Option { return func(e *Engine) { e.clock = c } }
-
-// WithDeclaredErrors tells the engine which error codes each operation
-// declares in the Connect Cases API model. A rule whose error an operation
-// does not declare is skipped for that operation unless it sets
-// allowUndeclared. Without this option every known code is allowed. The
-// function is called with the engine locked and must not call back into it.
-func WithDeclaredErrors(f func(op string) []string) Option {
-	return func(e *Engine) { e.declared = f }
-}
+func WithClock(c localcases.Clock) Option { return func(e *Engine) { e.clock = c } }
 
 // WithThrottler makes Decide consult t (after the fault header, before
 // rules), so quota throttling and injected faults share one call site.
@@ -110,9 +104,8 @@ func WithHealthThresholds(degraded, outage float64, minRequests int) Option {
 // a hot path, and serialising is what makes a seeded run replayable.
 type Engine struct {
 	mu        sync.Mutex
-	clock     Clock
+	clock     localcases.Clock
 	seed      int64
-	declared  func(op string) []string
 	throttler *Throttler
 	rules     []*ruleState
 	nextID    int
@@ -130,7 +123,7 @@ type ruleState struct {
 
 // NewEngine returns an engine with no rules.
 func NewEngine(opts ...Option) *Engine {
-	e := &Engine{clock: SystemClock}
+	e := &Engine{clock: localcases.SystemClock{}}
 	e.health = healthState{window: time.Minute, degraded: 0.1, outage: 0.9, minRequests: 5, obs: map[string]*opCounts{}}
 	for _, o := range opts {
 		o(e)
@@ -401,16 +394,11 @@ func (e *Engine) eligible(rs *ruleState, op, domain, region string, attempt int,
 	return true
 }
 
+// declares reports whether the model lists code among op's errors. An
+// operation the model does not know declares none.
 func (e *Engine) declares(op, code string) bool {
-	if e.declared == nil {
-		return true
-	}
-	for _, c := range e.declared(op) {
-		if strings.EqualFold(c, code) {
-			return true
-		}
-	}
-	return false
+	o := api.OperationByName(op)
+	return o != nil && o.Declares(api.ErrorCode(code))
 }
 
 func (e *Engine) try(rs *ruleState, r *Request, now time.Time) (Decision, bool) {

@@ -72,7 +72,7 @@ func TestResolvedErrors(t *testing.T) {
 		{"status only (LocalStack)", `{"error":{"statusCode":429}}`, CodeThrottling, 429, 0, DefaultMessage(CodeThrottling)},
 		{"custom message and status", `{"error":{"code":"AccessDeniedException","statusCode":401,"message":"nope"}}`, CodeAccessDenied, 401, 0, "nope"},
 		{"no error at all defaults to ISE", `{}`, CodeInternalServer, 500, time.Second, DefaultMessage(CodeInternalServer)},
-		{"quota", `{"error":{"code":"ServiceQuotaExceededException"}}`, CodeServiceQuotaExceeded, 402, 0, DefaultMessage(CodeServiceQuotaExceeded)},
+		{"quota", `{"error":{"code":"ServiceQuotaExceededException"},"allowUndeclared":true}`, CodeServiceQuotaExceeded, 402, 0, DefaultMessage(CodeServiceQuotaExceeded)},
 		{"case-insensitive code", `{"error":{"code":"validationexception"}}`, CodeValidation, 400, 0, DefaultMessage(CodeValidation)},
 	}
 	for _, tt := range tests {
@@ -350,19 +350,12 @@ func TestMatchingFilters(t *testing.T) {
 }
 
 func TestDeclaredErrors(t *testing.T) {
-	declared := func(op string) []string {
-		base := []string{CodeAccessDenied, CodeInternalServer, CodeThrottling, CodeValidation}
-		if op == "CreateCase" {
-			return append(base, CodeConflict, CodeResourceNotFound, CodeServiceQuotaExceeded)
-		}
-		return append(base, CodeResourceNotFound)
-	}
 	rules := mustRules(t, `[
 		{"id":"conflict","error":{"code":"ConflictException"}},
 		{"id":"forced","operation":"ListDomains","error":{"code":"ConflictException"},"allowUndeclared":true},
 		{"id":"drop","action":"drop","operation":"GetCase"}
 	]`)
-	e, _ := newTestEngine(t, rules, WithDeclaredErrors(declared))
+	e, _ := newTestEngine(t, rules)
 	for op, want := range map[string]string{"CreateCase": "conflict", "ListDomains": "forced", "GetCase": "drop", "SearchCases": ""} {
 		d, _ := e.Decide(Request{Operation: op})
 		if d.RuleID != want {

@@ -2,19 +2,23 @@ package fault
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
+
+	"github.com/localcases/localcases/api"
 )
 
-// Error codes modelled by Amazon Connect Cases.
+// The error codes of the API model, under the short names rules and tests
+// use. The model (package api) is their one source: statuses, messages and
+// which operation declares which error all come from there.
 const (
-	CodeAccessDenied         = "AccessDeniedException"
-	CodeConflict             = "ConflictException"
-	CodeInternalServer       = "InternalServerException"
-	CodeResourceNotFound     = "ResourceNotFoundException"
-	CodeServiceQuotaExceeded = "ServiceQuotaExceededException"
-	CodeThrottling           = "ThrottlingException"
-	CodeValidation           = "ValidationException"
+	CodeAccessDenied         = string(api.CodeAccessDeniedException)
+	CodeConflict             = string(api.CodeConflictException)
+	CodeInternalServer       = string(api.CodeInternalServerException)
+	CodeResourceNotFound     = string(api.CodeResourceNotFoundException)
+	CodeServiceQuotaExceeded = string(api.CodeServiceQuotaExceededException)
+	CodeThrottling           = string(api.CodeThrottlingException)
+	CodeValidation           = string(api.CodeValidationException)
 )
 
 // DefaultRetryAfterSeconds is sent with InternalServerException when a rule
@@ -22,46 +26,57 @@ const (
 // on 500s and clients that ignore it are exactly what chaos runs should expose.
 const DefaultRetryAfterSeconds = 1
 
-type errorDefault struct {
-	status  int
-	message string
-}
-
-var knownErrors = map[string]errorDefault{
-	CodeAccessDenied:         {403, "You do not have sufficient access to perform this action."},
-	CodeConflict:             {409, "The requested operation would cause a conflict with the current state of a service resource associated with the request. Resolve the conflict before retrying this request. See the accompanying error message for details."},
-	CodeInternalServer:       {500, "We couldn't process your request because of an issue with the server. Try again later."},
-	CodeResourceNotFound:     {404, "We couldn't find the requested resource. Check that your resources exists and were created in the same Amazon Web Services Region as your request, and try your request again."},
-	CodeServiceQuotaExceeded: {402, "The service quota has been exceeded. For a list of service quotas, see Amazon Connect Service Quotas in the Amazon Connect Administrator Guide."},
-	CodeThrottling:           {429, "The rate has been exceeded for this API. Please try again after a few minutes."},
-	CodeValidation:           {400, "The request isn't valid. Check the syntax and try again."},
-}
+// knownCodes are the model's error codes, sorted: the codes a rule may inject.
+var knownCodes = func() []string {
+	var out []string
+	for _, c := range api.ModelErrorCodes() {
+		out = append(out, string(c))
+	}
+	return out
+}()
 
 // KnownErrorCodes lists the error codes a rule may inject, sorted.
-func KnownErrorCodes() []string {
-	out := make([]string, 0, len(knownErrors))
-	for c := range knownErrors {
-		out = append(out, c)
-	}
-	sort.Strings(out)
-	return out
+func KnownErrorCodes() []string { return slices.Clone(knownCodes) }
+
+// modelled returns code as a model error code, if it is one.
+func modelled(code string) (api.ErrorCode, bool) {
+	c := api.ErrorCode(code)
+	return c, c.Modelled()
 }
 
 // DefaultStatus returns the HTTP status Connect Cases uses for code, or 0.
-func DefaultStatus(code string) int { return knownErrors[code].status }
+func DefaultStatus(code string) int {
+	if c, ok := modelled(code); ok {
+		return c.Status()
+	}
+	return 0
+}
 
 // DefaultMessage returns the service's stock message for code, or "".
-func DefaultMessage(code string) string { return knownErrors[code].message }
+func DefaultMessage(code string) string {
+	if c, ok := modelled(code); ok {
+		return c.DefaultMessage()
+	}
+	return ""
+}
 
 // canonicalCode maps a case-insensitive spelling to the canonical code, so
 // that header users do not have to remember the exact casing.
 func canonicalCode(s string) (string, bool) {
-	if _, ok := knownErrors[s]; ok {
-		return s, true
+	return canonical(knownCodes, s)
+}
+
+// canonical returns the name in names that s spells, exactly or else
+// ignoring case.
+func canonical(names []string, s string) (string, bool) {
+	for _, n := range names {
+		if n == s {
+			return n, true
+		}
 	}
-	for c := range knownErrors {
-		if strings.EqualFold(c, s) {
-			return c, true
+	for _, n := range names {
+		if strings.EqualFold(n, s) {
+			return n, true
 		}
 	}
 	return "", false
@@ -70,8 +85,8 @@ func canonicalCode(s string) (string, bool) {
 // codeForStatus lets a LocalStack-style rule that only sets statusCode still
 // produce a real Connect Cases error shape.
 func codeForStatus(status int) (string, bool) {
-	for _, c := range KnownErrorCodes() {
-		if knownErrors[c].status == status {
+	for _, c := range knownCodes {
+		if DefaultStatus(c) == status {
 			return c, true
 		}
 	}
@@ -118,15 +133,14 @@ func (s ErrorSpec) validate() (ErrorSpec, error) {
 // Resolve fills status, message and Retry-After from the Connect Cases
 // defaults so the HTTP layer never has to know them.
 func (s ErrorSpec) Resolve() ErrorSpec {
-	d := knownErrors[s.Code]
 	if s.StatusCode == 0 {
-		s.StatusCode = d.status
+		s.StatusCode = DefaultStatus(s.Code)
 		if s.StatusCode == 0 {
 			s.StatusCode = 500
 		}
 	}
 	if s.Message == "" {
-		s.Message = d.message
+		s.Message = DefaultMessage(s.Code)
 	}
 	switch {
 	case s.RetryAfterSeconds == nil && s.Code == CodeInternalServer:

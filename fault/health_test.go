@@ -51,13 +51,7 @@ func TestHealthFromRules(t *testing.T) {
 }
 
 func TestHealthSpentRuleAndDeclared(t *testing.T) {
-	e, clk := newTestEngine(t, mustRules(t, `[{"operation":"GetCase","count":1},{"id":"c","error":{"code":"ConflictException"}}]`),
-		WithDeclaredErrors(func(op string) []string {
-			if op == "CreateCase" {
-				return []string{CodeConflict}
-			}
-			return []string{CodeInternalServer}
-		}))
+	e, clk := newTestEngine(t, mustRules(t, `[{"operation":"GetCase","count":1},{"id":"c","error":{"code":"ConflictException"}}]`))
 	if s := opHealth(e.Health(clk.Now()), "GetCase").Status; s != StatusDegraded {
 		t.Errorf("count-limited rule: %s", s)
 	}

@@ -21,7 +21,7 @@ const DefaultHTTPStatus = 503
 // Rule is one fault-injection rule. The basic fields match LocalStack's chaos
 // API (service, region, operation, probability, error{code,statusCode}) so
 // existing LocalStack fault files load unchanged; the rest are localcases
-// extensions. See doc.go for the JSON format.
+// extensions. docs/FAULTS.md documents the format.
 type Rule struct {
 	ID          string `json:"id,omitempty"`
 	Description string `json:"description,omitempty"`
@@ -170,7 +170,7 @@ func (r Rule) normalize() (Rule, error) {
 		if strings.TrimSpace(op) == "" {
 			return r, errors.New("operation: empty name")
 		}
-		c, ok := canonicalOp(knownOps, op)
+		c, ok := canonical(knownOps, op)
 		if !ok {
 			return r, fmt.Errorf("operation: unknown operation %q", op)
 		}

@@ -172,8 +172,8 @@ func TestPresets(t *testing.T) {
 				t.Errorf("%+v", d)
 			}
 		}},
-		{"outage", ScenarioParams{Code: "ServiceQuotaExceededException", Operations: []string{"CreateCase"}}, func(t *testing.T, e *Engine, _ *ManualClock) {
-			if d, ok := e.Decide(Request{Operation: "CreateCase"}); !ok || d.Error.Code != CodeServiceQuotaExceeded {
+		{"outage", ScenarioParams{Code: "ServiceQuotaExceededException", Operations: []string{"CreateCaseRule"}}, func(t *testing.T, e *Engine, _ *ManualClock) {
+			if d, ok := e.Decide(Request{Operation: "CreateCaseRule"}); !ok || d.Error.Code != CodeServiceQuotaExceeded {
 				t.Errorf("%+v", d)
 			}
 		}},

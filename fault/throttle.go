@@ -1,13 +1,15 @@
 package fault
 
 import (
+	"maps"
 	"math"
-	"sort"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/localcases/localcases/api"
 )
 
 // Limit is a token bucket: Rate requests per second refill, Burst capacity.
@@ -23,7 +25,9 @@ var Unlimited = Limit{Rate: math.Inf(1), Burst: 0}
 var defaultUnlistedLimit = Limit{Rate: 2, Burst: 5}
 
 // connectCasesQuotas is the published Amazon Connect Cases API quota table
-// (BEHAVIOR.md §13.2). It doubles as the operation catalog.
+// (BEHAVIOR.md §13.2). The operations it leaves out are listed with the
+// default limit, so that a configured Default changes only operations the
+// model does not know.
 var connectCasesQuotas = func() map[string]Limit {
 	m := map[string]Limit{}
 	set := func(l Limit, ops ...string) {
@@ -43,45 +47,31 @@ var connectCasesQuotas = func() map[string]Limit {
 	set(Limit{8, 25}, "BatchGetField", "BatchGetCaseRule")
 	set(Limit{6, 16}, "ListFieldOptions")
 	set(Limit{6, 20}, "GetTemplate", "GetLayout")
-	set(defaultUnlistedLimit, "DeleteCase", "DeleteDomain", "DeleteField", "DeleteLayout",
-		"DeleteTemplate", "DeleteRelatedItem", "UpdateRelatedItem", "SearchAllRelatedItems")
+	for _, op := range knownOps {
+		if _, ok := m[op]; !ok {
+			m[op] = defaultUnlistedLimit
+		}
+	}
 	return m
 }()
 
 // DefaultQuotas returns a copy of the Connect Cases quota table.
 func DefaultQuotas() map[string]Limit {
-	m := make(map[string]Limit, len(connectCasesQuotas))
-	for k, v := range connectCasesQuotas {
-		m[k] = v
-	}
-	return m
+	return maps.Clone(connectCasesQuotas)
 }
 
-var knownOps = KnownOperations()
+// knownOps are the operations of the API model, sorted.
+var knownOps = func() []string {
+	out := make([]string, 0, len(api.Operations))
+	for _, op := range api.Operations {
+		out = append(out, op.Name)
+	}
+	slices.Sort(out)
+	return out
+}()
 
 // KnownOperations lists every Connect Cases operation, sorted.
-func KnownOperations() []string {
-	out := make([]string, 0, len(connectCasesQuotas))
-	for op := range connectCasesQuotas {
-		out = append(out, op)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func canonicalOp(ops []string, op string) (string, bool) {
-	for _, o := range ops {
-		if o == op {
-			return o, true
-		}
-	}
-	for _, o := range ops {
-		if strings.EqualFold(o, op) {
-			return o, true
-		}
-	}
-	return "", false
-}
+func KnownOperations() []string { return slices.Clone(knownOps) }
 
 // ThrottleConfig configures a Throttler. The zero value is a disabled
 // throttler, because most local runs want speed, not quotas.

@@ -13,8 +13,7 @@ import (
 )
 
 // The case index lets SearchCases read a page's worth of cases instead of
-// every case in the domain, on engines whose transactions implement
-// localcases.IndexTx. For every value a case holds, it keeps two entries:
+// every case in the domain, through localcases.IndexTx. For every value a case holds, it keeps two entries:
 //
 //	case.asc   H(domain, field) enc(sortKey)  caseID
 //	case.desc  H(domain, field) ^enc(sortKey) caseID
@@ -190,10 +189,6 @@ func indexKey(domainID, fieldID string, k sortKey, caseID string, desc bool) []b
 // indexCase writes c's entries; fs gives field types (DateTime values sort
 // as instants) and is loaded when nil.
 func (s *Service) indexCase(tx localcases.Tx, domainID string, c *localcases.Case, fs *fieldSet) error {
-	ix, ok := tx.(localcases.IndexTx)
-	if !ok {
-		return nil
-	}
 	if fs == nil {
 		var err error
 		if fs, err = s.loadFieldSet(tx, domainID); err != nil {
@@ -209,28 +204,17 @@ func (s *Service) indexCase(tx localcases.Tx, domainID string, c *localcases.Cas
 		asc = append(asc, indexKey(domainID, id, k, c.ID, false))
 		desc = append(desc, indexKey(domainID, id, k, c.ID, true))
 	}
-	if err := ix.SetIndex(indexAsc, c.ID, asc); err != nil {
+	if err := tx.SetIndex(indexAsc, c.ID, asc); err != nil {
 		return err
 	}
-	return ix.SetIndex(indexDesc, c.ID, desc)
+	return tx.SetIndex(indexDesc, c.ID, desc)
 }
 
 func unindexCase(tx localcases.Tx, caseID string) error {
-	ix, ok := tx.(localcases.IndexTx)
-	if !ok {
-		return nil
-	}
-	if err := ix.SetIndex(indexAsc, caseID, nil); err != nil {
+	if err := tx.SetIndex(indexAsc, caseID, nil); err != nil {
 		return err
 	}
-	return ix.SetIndex(indexDesc, caseID, nil)
-}
-
-func (fs *fieldSet) typeOf(id string) string {
-	if f := fs.byID[id]; f != nil {
-		return f.Type
-	}
-	return ""
+	return tx.SetIndex(indexDesc, caseID, nil)
 }
 
 type indexMeta struct {
@@ -242,9 +226,6 @@ type indexMeta struct {
 // layout change. It runs at start, in one transaction.
 func (s *Service) ensureCaseIndex(ctx context.Context) error {
 	return s.store.Update(ctx, func(tx localcases.Tx) error {
-		if _, ok := tx.(localcases.IndexTx); !ok {
-			return nil
-		}
 		var m indexMeta
 		err := tx.Get(localcases.Meta, "", "caseindex", &m)
 		if err == nil && m.Version == caseIndexVersion {
@@ -318,283 +299,337 @@ func eqLeaves(domainID string, f *api.CaseFilter, out [][]byte) [][]byte {
 	return out
 }
 
-// indexedSearch answers a search from the case index, for the shapes it can
+// indexPlan answers a search from the case index, for the shapes it can
 // serve exactly as the scan would: no search term, one sort key, and no
 // filter, or a filter that is (or is an andAll including) an equalTo on a
-// value that is not a timestamp. handled is false for anything else, and
-// the caller scans. The results, the order and the as-of-cut semantics are
-// the scan's (see SearchCases): cases changed since the walk began are
-// taken as they were then.
+// value that is not a timestamp. The results, the order and the as-of-cut
+// semantics are the scan's (see SearchCases): cases changed since the walk
+// began are taken as they were then.
 //
 // The equalTo with the fewest entries drives the search: its entries are
 // the only candidates. When the filter is that equalTo alone, the index
 // answers both the count and, walking the sort field's entries of the
 // equalTo's cases (ScanIndexAlso), the page, without reading a case until
 // the page is known.
-func (s *Service) indexedSearch(tx localcases.Tx, domainID string, in *api.SearchCasesRequest, fs *fieldSet,
-	sortField string, desc bool, cur cursorToken, cut time.Time, n int) (page []keyed, total int, more, handled bool, err error) {
-	ix, ok := tx.(localcases.IndexTx)
-	if !ok || str(in.SearchTerm) != "" {
-		return nil, 0, false, false, nil
+type indexPlan struct {
+	tx        localcases.Tx
+	domainID  string
+	filter    *api.CaseFilter
+	sortField string
+	sortType  string
+	desc      bool
+	order     []bool // {desc}, for cmpKeyed
+	start     *keyed // the cursor; nil on the first page
+	n         int    // the page size
+
+	// The driving equalTo's index prefix and entry count; eqPrefix nil:
+	// every case is a candidate.
+	eqPrefix []byte
+	eqCount  int
+	// exact: a candidate matches without reading the case, because the
+	// filter is the driving equalTo alone, or there is none.
+	exact bool
+	// casesN is the domain's case count once read (-1 before): it costs a
+	// pass over the records, so it is taken only where the answer needs it.
+	casesN int
+
+	// The cases changed since the cut: skip names them, overlay holds
+	// those that matched at the cut with their keys then, sorted, and
+	// adjust is what they change in the index's count of matches.
+	skip    map[string]bool
+	overlay []keyed
+	adjust  int
+
+	page []keyed // the answer so far, up to n+1 entries
+}
+
+// planIndexSearch returns the plan for a search sorted by term alone, or
+// nil when the index cannot answer it and the caller must scan.
+func planIndexSearch(tx localcases.Tx, domainID string, in *api.SearchCasesRequest, fs *fieldSet,
+	term searchTerm, cur cursorToken, n int) (*indexPlan, error) {
+	if str(in.SearchTerm) != "" {
+		return nil, nil
 	}
-	var eqPrefix []byte // the driving equalTo; nil: every case is a candidate
-	eqCount := 0
-	exact := in.Filter == nil
+	p := &indexPlan{tx: tx, domainID: domainID, filter: in.Filter, sortField: term.field,
+		sortType: fs.typeOf(term.field), desc: term.desc, order: []bool{term.desc}, n: n, exact: in.Filter == nil, casesN: -1}
+	if cur.ID != "" {
+		p.start = &keyed{keys: cur.Keys, id: cur.ID}
+	}
 	if in.Filter != nil {
 		leaves := eqLeaves(domainID, in.Filter, nil)
 		if len(leaves) == 0 {
-			return nil, 0, false, false, nil
+			return nil, nil
 		}
-		for _, p := range leaves {
-			c, err := ix.CountIndex(indexAsc, p)
+		for _, prefix := range leaves {
+			c, err := tx.CountIndex(indexAsc, prefix)
 			if err != nil {
-				return nil, 0, false, true, err
+				return nil, err
 			}
-			if eqPrefix == nil || c < eqCount {
-				eqPrefix, eqCount = p, c
+			if p.eqPrefix == nil || c < p.eqCount {
+				p.eqPrefix, p.eqCount = prefix, c
 			}
 		}
-		exact = in.Filter.Field != nil
+		p.exact = in.Filter.Field != nil
 	}
-	typ := fs.typeOf(sortField)
-	descs := []bool{desc}
-	keyOfCase := func(fields map[string]localcases.Value) sortKey {
-		v, ok := fields[sortField]
-		return keyOf(typ, v, ok)
-	}
-	load := func(id string) (*localcases.Case, error) {
-		var c localcases.Case
-		if err := tx.Get(localcases.Cases, domainID, id, &c); err != nil {
-			return nil, err
-		}
-		return &c, nil
-	}
-	// The domain's case count costs a pass over its records, so it is
-	// taken only where the answer needs it.
-	casesN := -1
-	cases := func() (int, error) {
-		if casesN < 0 {
-			n, err := tx.Count(localcases.Cases, domainID)
-			if err != nil {
-				return 0, err
-			}
-			casesN = n
-		}
-		return casesN, nil
-	}
+	return p, nil
+}
 
-	// Cases changed since the walk began are judged as they were at the cut
-	// (caseAsOf); every case write moves last_updated_datetime, so they are
-	// the entries past the cut in that field's index.
-	skip := map[string]bool{}
-	var overlay []keyed
-	adjust := 0
-	after := append(fieldPrefix(domainID, "last_updated_datetime"), byte(rankTime+1))
-	after = binary.BigEndian.AppendUint64(after, uint64(cut.UnixMilli())^(1<<63))
-	after = append(after, 0xFF)
-	err = ix.ScanIndex(indexAsc, fieldPrefix(domainID, "last_updated_datetime"), after, false, func(_ []byte, id string) (bool, error) {
-		c, err := load(id)
-		if err != nil {
-			return false, err
-		}
-		skip[id] = true
-		if matches(in.Filter, c) {
-			adjust--
-		}
-		fields, existed, err := caseAsOf(tx, domainID, c, cut)
-		if err != nil || !existed {
-			return err == nil, err
-		}
-		c.Fields = fields
-		if matches(in.Filter, c) {
-			adjust++
-			overlay = append(overlay, keyed{keys: []sortKey{keyOfCase(fields)}, id: id})
-		}
-		return true, nil
-	})
-	if err != nil {
-		return nil, 0, false, true, err
+// answer returns the page after the cursor as of cut, whether more
+// follow, and how many cases match in all.
+func (p *indexPlan) answer(cut time.Time) (page []keyed, total int, more bool, err error) {
+	if err := p.changedSince(cut); err != nil {
+		return nil, 0, false, err
 	}
-	sort.Slice(overlay, func(i, j int) bool { return cmpKeyed(descs, overlay[i], overlay[j]) < 0 })
-
-	var start *keyed
-	if cur.ID != "" {
-		start = &keyed{keys: cur.Keys, id: cur.ID}
-	}
-	afterCursor := func(k keyed) bool { return start == nil || cmpKeyed(descs, k, *start) > 0 }
-
 	// A selective filter: gather its matches and sort them, when that reads
 	// fewer cases than walking the sort order would: about eqCount against
 	// (n+1) × cases/eqCount.
 	collect := false
-	if eqPrefix != nil && eqCount <= collectLimit {
-		all, err := cases()
+	if p.eqPrefix != nil && p.eqCount <= collectLimit {
+		all, err := p.cases()
 		if err != nil {
-			return nil, 0, false, true, err
+			return nil, 0, false, err
 		}
-		collect = eqCount*eqCount <= (n+1)*all
+		collect = p.eqCount*p.eqCount <= (p.n+1)*all
 	}
-	var gathered []keyed
-	switch {
-	case exact && eqPrefix == nil:
-		all, err := cases()
-		if err != nil {
-			return nil, 0, false, true, err
-		}
-		total = all + adjust
-	case exact && !collect:
-		total = eqCount + adjust
-	default:
-		// Count (and, when collecting, gather) the matches among the
-		// driving equalTo's entries; the changed cases are in the overlay.
-		matched := 0
-		err = ix.ScanIndex(indexAsc, eqPrefix, nil, false, func(_ []byte, id string) (bool, error) {
-			if skip[id] {
-				return true, nil
-			}
-			c, err := load(id)
-			if err != nil {
-				return false, err
-			}
-			if !matches(in.Filter, c) {
-				return true, nil
-			}
-			matched++
-			if collect {
-				gathered = append(gathered, keyed{keys: []sortKey{keyOfCase(c.Fields)}, id: id})
-			}
-			return true, nil
-		})
-		if err != nil {
-			return nil, 0, false, true, err
-		}
-		total = matched + len(overlay)
+	total, gathered, err := p.count(collect)
+	if err != nil {
+		return nil, 0, false, err
 	}
 	if collect {
-		gathered = append(gathered, overlay...)
-		sort.Slice(gathered, func(i, j int) bool { return cmpKeyed(descs, gathered[i], gathered[j]) < 0 })
-		for _, k := range gathered {
-			if afterCursor(k) {
-				page = append(page, k)
-			}
-		}
-		more = len(page) > n
-		return page[:min(n, len(page))], total, more, true, nil
+		p.pageFromGathered(gathered)
+	} else if err := p.walk(); err != nil {
+		return nil, 0, false, err
 	}
+	return p.page[:min(p.n, len(p.page))], total, len(p.page) > p.n, nil
+}
 
-	// Otherwise walk the sort field's index from the cursor, merging in the
-	// overlay, then the cases with no value for the field.
-	emit := func(k keyed) bool {
-		for len(overlay) > 0 && cmpKeyed(descs, overlay[0], k) < 0 {
-			if afterCursor(overlay[0]) {
-				page = append(page, overlay[0])
-			}
-			overlay = overlay[1:]
-		}
-		if afterCursor(k) {
-			page = append(page, k)
-		}
-		return len(page) <= n
+func (p *indexPlan) keyOfCase(fields map[string]localcases.Value) sortKey {
+	v, ok := fields[p.sortField]
+	return keyOf(p.sortType, v, ok)
+}
+
+func (p *indexPlan) load(id string) (*localcases.Case, error) {
+	var c localcases.Case
+	if err := p.tx.Get(localcases.Cases, p.domainID, id, &c); err != nil {
+		return nil, err
 	}
-	// The walk keeps only the driving equalTo's cases (the engine
-	// intersects the two indexes); a case is read only when the filter
-	// holds more than that equalTo.
-	scan := func(index string, prefix, from []byte, fn func([]byte, string) (bool, error)) error {
-		if eqPrefix == nil {
-			return ix.ScanIndex(index, prefix, from, false, fn)
+	return &c, nil
+}
+
+func (p *indexPlan) cases() (int, error) {
+	if p.casesN < 0 {
+		n, err := p.tx.Count(localcases.Cases, p.domainID)
+		if err != nil {
+			return 0, err
 		}
-		return ix.ScanIndexAlso(index, prefix, from, false, indexAsc, eqPrefix, fn)
+		p.casesN = n
 	}
-	candidate := func(id string) (bool, error) {
-		if exact {
-			return true, nil
-		}
-		c, err := load(id)
+	return p.casesN, nil
+}
+
+func (p *indexPlan) afterCursor(k keyed) bool {
+	return p.start == nil || cmpKeyed(p.order, k, *p.start) > 0
+}
+
+// changedSince judges the cases changed since cut as they were at cut
+// (caseAsOf). Every case write moves last_updated_datetime, so they are
+// the entries past the cut in that field's index.
+func (p *indexPlan) changedSince(cut time.Time) error {
+	p.skip = map[string]bool{}
+	after := append(fieldPrefix(p.domainID, "last_updated_datetime"), byte(rankTime+1))
+	after = binary.BigEndian.AppendUint64(after, uint64(cut.UnixMilli())^(1<<63))
+	after = append(after, 0xFF)
+	err := p.tx.ScanIndex(indexAsc, fieldPrefix(p.domainID, "last_updated_datetime"), after, false, func(_ []byte, id string) (bool, error) {
+		c, err := p.load(id)
 		if err != nil {
 			return false, err
 		}
-		return matches(in.Filter, c), nil
+		p.skip[id] = true
+		if matches(p.filter, c) {
+			p.adjust--
+		}
+		fields, existed, err := caseAsOf(p.tx, p.domainID, c, cut)
+		if err != nil || !existed {
+			return err == nil, err
+		}
+		c.Fields = fields
+		if matches(p.filter, c) {
+			p.adjust++
+			p.overlay = append(p.overlay, keyed{keys: []sortKey{p.keyOfCase(fields)}, id: id})
+		}
+		return true, nil
+	})
+	sort.Slice(p.overlay, func(i, j int) bool { return cmpKeyed(p.order, p.overlay[i], p.overlay[j]) < 0 })
+	return err
+}
+
+// count returns how many cases match, and when collect, the matches among
+// the driving equalTo's entries (the changed cases are in the overlay).
+func (p *indexPlan) count(collect bool) (total int, gathered []keyed, err error) {
+	switch {
+	case p.exact && p.eqPrefix == nil:
+		all, err := p.cases()
+		return all + p.adjust, nil, err
+	case p.exact && !collect:
+		return p.eqCount + p.adjust, nil, nil
 	}
-	index := indexAsc
-	if desc {
-		index = indexDesc
+	matched := 0
+	err = p.tx.ScanIndex(indexAsc, p.eqPrefix, nil, false, func(_ []byte, id string) (bool, error) {
+		if p.skip[id] {
+			return true, nil
+		}
+		c, err := p.load(id)
+		if err != nil {
+			return false, err
+		}
+		if !matches(p.filter, c) {
+			return true, nil
+		}
+		matched++
+		if collect {
+			gathered = append(gathered, keyed{keys: []sortKey{p.keyOfCase(c.Fields)}, id: id})
+		}
+		return true, nil
+	})
+	return matched + len(p.overlay), gathered, err
+}
+
+// pageFromGathered sorts the gathered matches with the overlay and keeps
+// those after the cursor.
+func (p *indexPlan) pageFromGathered(gathered []keyed) {
+	gathered = append(gathered, p.overlay...)
+	sort.Slice(gathered, func(i, j int) bool { return cmpKeyed(p.order, gathered[i], gathered[j]) < 0 })
+	for _, k := range gathered {
+		if p.afterCursor(k) {
+			p.page = append(p.page, k)
+		}
 	}
-	sortPrefix := fieldPrefix(domainID, sortField)
-	var from []byte
-	if start != nil && start.keys[0].R != rankMissing {
-		from = indexKey(domainID, sortField, start.keys[0], start.id, desc)
+}
+
+// emit adds k to the page after the overlay's entries that sort before
+// it, and reports whether the page still wants more.
+func (p *indexPlan) emit(k keyed) bool {
+	for len(p.overlay) > 0 && cmpKeyed(p.order, p.overlay[0], k) < 0 {
+		if p.afterCursor(p.overlay[0]) {
+			p.page = append(p.page, p.overlay[0])
+		}
+		p.overlay = p.overlay[1:]
 	}
-	inMissing := start != nil && start.keys[0].R == rankMissing
+	if p.afterCursor(k) {
+		p.page = append(p.page, k)
+	}
+	return len(p.page) <= p.n
+}
+
+// scan walks index from the key from, keeping only the driving equalTo's
+// cases (the engine intersects the two indexes).
+func (p *indexPlan) scan(index string, prefix, from []byte, fn func([]byte, string) (bool, error)) error {
+	if p.eqPrefix == nil {
+		return p.tx.ScanIndex(index, prefix, from, false, fn)
+	}
+	return p.tx.ScanIndexAlso(index, prefix, from, false, indexAsc, p.eqPrefix, fn)
+}
+
+// candidate reports whether case id matches; a case is read only when the
+// filter holds more than the driving equalTo.
+func (p *indexPlan) candidate(id string) (bool, error) {
+	if p.exact {
+		return true, nil
+	}
+	c, err := p.load(id)
+	if err != nil {
+		return false, err
+	}
+	return matches(p.filter, c), nil
+}
+
+// walk fills the page by walking the sort field's index from the cursor,
+// merging in the overlay, then the cases with no value for the field.
+func (p *indexPlan) walk() error {
+	inMissing := p.start != nil && p.start.keys[0].R == rankMissing
 	if !inMissing {
-		err = scan(index, sortPrefix, from, func(key []byte, id string) (bool, error) {
-			if skip[id] {
-				return true, nil
-			}
-			ok, err := candidate(id)
-			if err != nil || !ok {
-				return err == nil, err
-			}
-			// The entry holds the sort key; a case is read only if it
-			// cannot be decoded, which encSortKey never writes.
-			k, _, decoded := decodeSortKey(key[len(sortPrefix):], desc)
-			if !decoded {
-				c, err := load(id)
-				if err != nil {
-					return false, err
-				}
-				k = keyOfCase(c.Fields)
-			}
-			return emit(keyed{keys: []sortKey{k}, id: id}), nil
-		})
-		if err != nil {
-			return nil, 0, false, true, err
+		if err := p.walkValues(); err != nil {
+			return err
 		}
 	}
-	if len(page) <= n {
-		// Cases with no value sort last, by case ID: walk every case in ID
-		// order through the case_id field, which every case holds, unless
-		// every case has a value.
-		withValue, err := ix.CountIndex(indexAsc, sortPrefix)
-		if err != nil {
-			return nil, 0, false, true, err
-		}
-		all, err := cases()
-		if err != nil {
-			return nil, 0, false, true, err
-		}
-		if withValue < all {
-			var from []byte
-			if inMissing {
-				from = indexKey(domainID, "case_id", sortKey{R: rankString, S: start.id}, start.id, false)
-			}
-			err = scan(indexAsc, fieldPrefix(domainID, "case_id"), from, func(_ []byte, id string) (bool, error) {
-				if skip[id] {
-					return true, nil
-				}
-				c, err := load(id)
-				if err != nil {
-					return false, err
-				}
-				if k := keyOfCase(c.Fields); k.R != rankMissing || !matches(in.Filter, c) {
-					return true, nil
-				}
-				return emit(keyed{keys: []sortKey{{R: rankMissing}}, id: id}), nil
-			})
-			if err != nil {
-				return nil, 0, false, true, err
-			}
+	if len(p.page) <= p.n {
+		if err := p.walkMissing(inMissing); err != nil {
+			return err
 		}
 	}
-	for _, k := range overlay {
-		if len(page) > n {
+	for _, k := range p.overlay {
+		if len(p.page) > p.n {
 			break
 		}
-		if afterCursor(k) {
-			page = append(page, k)
+		if p.afterCursor(k) {
+			p.page = append(p.page, k)
 		}
 	}
-	more = len(page) > n
-	return page[:min(n, len(page))], total, more, true, nil
+	return nil
+}
+
+// walkValues walks the cases with a value for the sort field, in order.
+func (p *indexPlan) walkValues() error {
+	index := indexAsc
+	if p.desc {
+		index = indexDesc
+	}
+	sortPrefix := fieldPrefix(p.domainID, p.sortField)
+	var from []byte
+	if p.start != nil {
+		from = indexKey(p.domainID, p.sortField, p.start.keys[0], p.start.id, p.desc)
+	}
+	return p.scan(index, sortPrefix, from, func(key []byte, id string) (bool, error) {
+		if p.skip[id] {
+			return true, nil
+		}
+		ok, err := p.candidate(id)
+		if err != nil || !ok {
+			return err == nil, err
+		}
+		// The entry holds the sort key; a case is read only if it
+		// cannot be decoded, which encSortKey never writes.
+		k, _, decoded := decodeSortKey(key[len(sortPrefix):], p.desc)
+		if !decoded {
+			c, err := p.load(id)
+			if err != nil {
+				return false, err
+			}
+			k = p.keyOfCase(c.Fields)
+		}
+		return p.emit(keyed{keys: []sortKey{k}, id: id}), nil
+	})
+}
+
+// walkMissing walks the cases with no value for the sort field, which
+// sort last, by case ID: every case in ID order through the case_id
+// field, which every case holds, unless every case has a value.
+func (p *indexPlan) walkMissing(inMissing bool) error {
+	withValue, err := p.tx.CountIndex(indexAsc, fieldPrefix(p.domainID, p.sortField))
+	if err != nil {
+		return err
+	}
+	all, err := p.cases()
+	if err != nil || withValue >= all {
+		return err
+	}
+	var from []byte
+	if inMissing {
+		from = indexKey(p.domainID, "case_id", sortKey{R: rankString, S: p.start.id}, p.start.id, false)
+	}
+	return p.scan(indexAsc, fieldPrefix(p.domainID, "case_id"), from, func(_ []byte, id string) (bool, error) {
+		if p.skip[id] {
+			return true, nil
+		}
+		c, err := p.load(id)
+		if err != nil {
+			return false, err
+		}
+		if k := p.keyOfCase(c.Fields); k.R != rankMissing || !matches(p.filter, c) {
+			return true, nil
+		}
+		return p.emit(keyed{keys: []sortKey{{R: rankMissing}}, id: id}), nil
+	})
 }
 
 // eqOperand is the sort key an equalTo operand matches bytewise in the

@@ -25,24 +25,6 @@ type refNumRecord struct {
 	CaseID string `json:"caseId"`
 }
 
-// contactLink is what ListCasesForContact reads (§7.5). A case's template
-// never changes, so keeping it here saves reading the case.
-type contactLink struct {
-	CaseID     string `json:"caseId"`
-	TemplateID string `json:"templateId"`
-}
-
-func (s *Service) loadCase(tx localcases.Tx, domainID, caseID string) (*localcases.Case, error) {
-	var c localcases.Case
-	if err := get(tx, localcases.Cases, domainID, caseID, rtCase, &c); err != nil {
-		return nil, err
-	}
-	if c.Fields == nil {
-		c.Fields = map[string]localcases.Value{}
-	}
-	return &c, nil
-}
-
 func (s *Service) caseTemplate(tx localcases.Tx, domainID, id string) (*localcases.Template, error) {
 	var t localcases.Template
 	if err := get(tx, localcases.Templates, domainID, id, rtTemplate, &t); err != nil {

@@ -11,6 +11,14 @@ import (
 	"github.com/localcases/localcases/api"
 )
 
+// contactLink is what ListCasesForContact reads (§7.5), written when a
+// Contact item is added to a case. A case's template never changes, so
+// keeping it here saves reading the case.
+type contactLink struct {
+	CaseID     string `json:"caseId"`
+	TemplateID string `json:"templateId"`
+}
+
 // contactChannel is what an emulator, with no Connect contact to read,
 // reports as a linked contact's channel (§8.1).
 const contactChannel = "VOICE"

@@ -95,6 +95,9 @@ type Service struct {
 	tokenKey []byte
 	// searchSlots bounds concurrent SearchCases scans to the CPUs.
 	searchSlots chan struct{}
+	// noIndex answers every search by scanning, so that tests can hold the
+	// case index to the scan's answers.
+	noIndex bool
 }
 
 // New returns a Service on store. It creates the server-wide secret that
@@ -195,6 +198,19 @@ func (s *Service) getDomain(tx localcases.Tx, id string) (*localcases.Domain, er
 		return nil, err
 	}
 	return &d, nil
+}
+
+// loadCase reads a case; audit events, related items and the case
+// operations all start from one.
+func (s *Service) loadCase(tx localcases.Tx, domainID, caseID string) (*localcases.Case, error) {
+	var c localcases.Case
+	if err := get(tx, localcases.Cases, domainID, caseID, rtCase, &c); err != nil {
+		return nil, err
+	}
+	if c.Fields == nil {
+		c.Fields = map[string]localcases.Value{}
+	}
+	return &c, nil
 }
 
 func str(p *string) string { return api.ToString(p) }

@@ -25,14 +25,47 @@ type pageToken struct {
 
 const maxTokenLen = 9000 // the model's bound on nextToken
 
-func (s *Service) encodeToken(t pageToken) *string {
-	payload, _ := json.Marshal(t)
+// tokenMAC signs a token payload with the server's key. kind separates
+// the kinds of token ("" for page tokens, "cursor\x00" for cursors), so one
+// never verifies as another even though they share the key and JSON field
+// names.
+func (s *Service) tokenMAC(kind string, payload []byte) []byte {
 	mac := hmac.New(sha256.New, s.tokenKey)
+	mac.Write([]byte(kind))
 	mac.Write(payload)
-	sig := mac.Sum(nil)[:16]
-	tok := base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(sig)
+	return mac.Sum(nil)[:16]
+}
+
+// sealToken encodes v as a token of kind: its JSON and signature, each in
+// unpadded URL-safe base64, joined by a dot.
+func (s *Service) sealToken(kind string, v any) *string {
+	payload, _ := json.Marshal(v)
+	tok := base64.RawURLEncoding.EncodeToString(payload) + "." + base64.RawURLEncoding.EncodeToString(s.tokenMAC(kind, payload))
 	return &tok
 }
+
+// openToken decodes a token of kind into v, and reports false for one that is
+// too long, malformed or forged.
+func (s *Service) openToken(kind, tok string, v any) bool {
+	if len(tok) > maxTokenLen {
+		return false
+	}
+	p, sigText, ok := strings.Cut(tok, ".")
+	if !ok {
+		return false
+	}
+	payload, err1 := base64.RawURLEncoding.DecodeString(p)
+	sig, err2 := base64.RawURLEncoding.DecodeString(sigText)
+	if err1 != nil || err2 != nil || !hmac.Equal(sig, s.tokenMAC(kind, payload)) {
+		return false
+	}
+	return json.Unmarshal(payload, v) == nil
+}
+
+// errBadToken is the answer to any token that does not open (§9.5).
+func errBadToken() error { return api.Validation("The nextToken is not valid for this request.") }
+
+func (s *Service) encodeToken(t pageToken) *string { return s.sealToken("", t) }
 
 // decodeToken returns the position a token carries, or a ValidationException
 // when it is malformed, forged, or belongs to another listing.
@@ -40,27 +73,9 @@ func (s *Service) decodeToken(tok *string, listing string) (pageToken, error) {
 	if tok == nil || *tok == "" {
 		return pageToken{Listing: listing}, nil
 	}
-	bad := api.Validation("The nextToken is not valid for this request.")
-	if len(*tok) > maxTokenLen {
-		return pageToken{}, bad
-	}
-	p, sigText, ok := strings.Cut(*tok, ".")
-	if !ok {
-		return pageToken{}, bad
-	}
-	payload, err1 := base64.RawURLEncoding.DecodeString(p)
-	sig, err2 := base64.RawURLEncoding.DecodeString(sigText)
-	if err1 != nil || err2 != nil {
-		return pageToken{}, bad
-	}
-	mac := hmac.New(sha256.New, s.tokenKey)
-	mac.Write(payload)
-	if !hmac.Equal(sig, mac.Sum(nil)[:16]) {
-		return pageToken{}, bad
-	}
 	var t pageToken
-	if err := json.Unmarshal(payload, &t); err != nil || t.Listing != listing || t.After < 0 || t.Offset < 0 {
-		return pageToken{}, bad
+	if !s.openToken("", *tok, &t) || t.Listing != listing || t.After < 0 || t.Offset < 0 {
+		return pageToken{}, errBadToken()
 	}
 	return t, nil
 }

@@ -114,6 +114,14 @@ type fieldSet struct {
 	byID     map[string]*localcases.Field
 }
 
+// typeOf is the type of field id, or "" for a field the domain does not have.
+func (fs *fieldSet) typeOf(id string) string {
+	if f := fs.byID[id]; f != nil {
+		return f.Type
+	}
+	return ""
+}
+
 func (s *Service) loadFieldSet(tx localcases.Tx, domainID string) (*fieldSet, error) {
 	all, err := scanAll[localcases.Field](tx, localcases.Fields, domainID)
 	if err != nil {

@@ -7,29 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/localcases/localcases/api"
 	"github.com/localcases/localcases/fault"
 	"github.com/localcases/localcases/restjson"
 )
 
-// declaredErrors tells the fault engine which errors each operation's model
-// declares, so rules inject only what the real service can return.
-func declaredErrors(op string) []string {
-	o := api.OperationByName(op)
-	if o == nil {
-		return nil
-	}
-	out := make([]string, len(o.Errors))
-	for i, c := range o.Errors {
-		out[i] = string(c)
-	}
-	return out
-}
-
 func (s *Server) openFaults() error {
 	s.faults = fault.NewEngine(
 		fault.WithSeed(s.cfg.Seed),
-		fault.WithDeclaredErrors(declaredErrors),
 		fault.WithThrottler(fault.NewThrottler(s.cfg.Throttle)),
 	)
 	s.records = fault.NewRecorder(0)

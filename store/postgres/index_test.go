@@ -5,6 +5,7 @@ import (
 	"testing/fstest"
 
 	"github.com/localcases/localcases"
+	"github.com/localcases/localcases/store/internal/sqlstore"
 	"github.com/localcases/localcases/store/storetest"
 )
 
@@ -27,7 +28,7 @@ func TestUpgradeFromVersion1AddsIndexes(t *testing.T) {
 	old.Close()
 
 	s := mustOpenSchema(t, u, schema, Options{})
-	ms, _ := loadMigrations(migrationFiles, "migrations")
+	ms, _ := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if v, _ := schemaVersion(t.Context(), s.pool); v != len(ms) || v < 2 {
 		t.Errorf("version after upgrade = %d, want %d", v, len(ms))
 	}

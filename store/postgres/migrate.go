@@ -3,49 +3,29 @@ package postgres
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-
-	"github.com/localcases/localcases/store/schema"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/localcases/localcases/store/internal/sqlstore"
 )
 
 // ErrSchemaTooNew is returned by Open for a schema written by a newer
 // localcases, which is left untouched.
-var ErrSchemaTooNew = errors.New("database schema is newer than this localcases")
+var ErrSchemaTooNew = sqlstore.ErrSchemaTooNew
 
-// Migrations are append-only: a released file never changes. They are this
+// The migrations, append-only (see sqlstore.Migration). They are this
 // engine's own, not the SQLite files, because the dialects differ.
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads this engine's migration files (store/schema checks
-// their numbering).
-func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
-	loaded, err := schema.Load(fsys, dir)
-	if err != nil {
-		return nil, err
-	}
-	ms := make([]migration, len(loaded))
-	for i, m := range loaded {
-		ms[i] = migration{version: m.Version, name: m.Name, sql: m.SQL}
-	}
-	return ms, nil
-}
-
 type queryer interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
+
+var _ queryer = (*pgxpool.Pool)(nil)
 
 // schemaVersion is the highest migration applied in the store's schema, 0
 // if it has none. Names resolve through search_path, which Open pins to
@@ -62,29 +42,28 @@ func schemaVersion(ctx context.Context, q queryer) (int, error) {
 	return *v, nil
 }
 
-// migrate refuses a newer schema (only reading, so it stays as it was),
-// then applies each missing migration in its own transaction with its
-// schema_migrations row. The advisory lock that serialises writers also
-// serialises migrations, so two processes starting on a new database do
-// not both apply one.
-func (s *Store) migrate(ctx context.Context, ms []migration) error {
-	v, err := schemaVersion(ctx, s.pool)
+// migrate refuses a newer schema, then applies the missing migrations.
+func (s *Store) migrate(ctx context.Context, ms []sqlstore.Migration) error {
+	v, err := sqlstore.CheckVersion(ctx, migrator{s}, ms, fmt.Sprintf("schema %q", s.schema), "use another schema")
 	if err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+		return err
 	}
-	if latest := ms[len(ms)-1].version; v > latest {
-		return fmt.Errorf("%w: schema %q is at version %d, this binary knows up to %d; upgrade localcases, or use another schema",
-			ErrSchemaTooNew, s.schema, v, latest)
-	}
-	for _, m := range ms[v:] {
-		if err := s.applyMigration(ctx, m); err != nil {
-			return fmt.Errorf("migrate %s: %w", m.name, err)
-		}
-	}
-	return nil
+	return sqlstore.Migrate(ctx, migrator{s}, ms, v)
 }
 
-func (s *Store) applyMigration(ctx context.Context, m migration) error {
+// migrator migrates through the store's pool.
+type migrator struct{ s *Store }
+
+var _ sqlstore.Migrator = migrator{}
+
+func (m migrator) SchemaVersion(ctx context.Context) (int, error) {
+	return schemaVersion(ctx, m.s.pool)
+}
+
+// ApplyMigration takes the advisory lock that serialises writers, so two
+// processes starting on a new database do not both apply a migration.
+func (m migrator) ApplyMigration(ctx context.Context, mig sqlstore.Migration) error {
+	s := m.s
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.lockKey); err != nil {
 			return err
@@ -100,15 +79,13 @@ func (s *Store) applyMigration(ctx context.Context, m migration) error {
 			return err
 		}
 		v, err := schemaVersion(ctx, tx)
-		if err != nil || v >= m.version {
+		if err != nil || v >= mig.Version {
 			return err
 		}
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
+		if _, err := tx.Exec(ctx, mig.SQL); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name)
+		_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, mig.Version, mig.Name)
 		return err
 	})
 }
-
-var _ queryer = (*pgxpool.Pool)(nil)

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
@@ -14,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/localcases/localcases"
+	"github.com/localcases/localcases/store/internal/sqlstore"
 )
 
 var _ localcases.Store = (*Store)(nil)
@@ -74,7 +74,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if migFS == nil {
 		migFS, migDir = migrationFiles, "migrations"
 	}
-	ms, err := loadMigrations(migFS, migDir)
+	ms, err := sqlstore.LoadMigrations(migFS, migDir)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -154,8 +154,8 @@ func (s *Store) View(ctx context.Context, fn func(localcases.Tx) error) error {
 		return fmt.Errorf("postgres: begin read: %w", err)
 	}
 	defer ptx.Rollback(context.WithoutCancel(ctx))
-	t := &tx{ctx: ctx, tx: ptx, readOnly: true}
-	defer t.end()
+	t := newTx(ctx, ptx, true)
+	defer t.End()
 	return fn(t)
 }
 
@@ -182,19 +182,17 @@ func (s *Store) Update(ctx context.Context, fn func(localcases.Tx) error) (err e
 	if _, err := ptx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.lockKey); err != nil {
 		return fmt.Errorf("postgres: lock: %w", err)
 	}
-	t := &tx{ctx: ctx, tx: ptx}
+	t := newTx(ctx, ptx, false)
 	err = fn(t)
-	t.end()
+	t.End()
 	if err != nil {
 		return err
 	}
-	if t.broken != nil {
-		return t.broken
+	if err := t.Err(); err != nil {
+		return err
 	}
 	if err := ptx.Commit(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	return nil
 }
-
-var errTxDone = errors.New("postgres: transaction used after its function returned")

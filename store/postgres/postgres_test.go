@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 
 	"github.com/localcases/localcases"
+	"github.com/localcases/localcases/store/internal/sqlstore"
 	"github.com/localcases/localcases/store/storetest"
 )
 
@@ -141,7 +142,7 @@ func TestMigrations(t *testing.T) {
 	if err := s.Update(t.Context(), func(tx localcases.Tx) error { return tx.Put("c", "s", "x", rec{N: 1}) }); err != nil {
 		t.Fatal(err)
 	}
-	ms, _ := loadMigrations(migrationFiles, "migrations")
+	ms, _ := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	next := len(ms) + 1
 
 	// A failing migration leaves the previous version and none of its

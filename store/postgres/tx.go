@@ -2,157 +2,82 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/localcases/localcases"
+	"github.com/localcases/localcases/store/internal/sqlstore"
 )
 
-// listPage is how many rows List reads per query: pgx cannot run another
-// statement on a connection while a result is open, and fn may want to.
-const listPage = 128
-
-// tx implements localcases.Tx on one PostgreSQL transaction.
-type tx struct {
-	ctx      context.Context
-	tx       pgx.Tx
-	readOnly bool
-	done     bool
-	// sortOff: SET LOCAL enable_sort = off has run (see ScanIndex).
+// queries run the statements of one PostgreSQL transaction for a
+// sqlstore.Tx.
+type queries struct {
+	ctx context.Context
+	tx  pgx.Tx
+	// sortOff: SET LOCAL enable_sort = off has run (see ScanPage).
 	sortOff bool
-	// broken is the first database error. PostgreSQL refuses every later
-	// statement of the transaction anyway; failing early says why.
-	broken error
 }
 
-func (t *tx) end() { t.done = true }
+var _ sqlstore.Queries = (*queries)(nil)
 
-func (t *tx) check(write bool, c localcases.Collection) error {
-	switch {
-	case t.done:
-		return errTxDone
-	case t.broken != nil:
-		return t.broken
-	case write && t.readOnly:
-		return fmt.Errorf("postgres: write to %s in a read-only transaction", c)
-	}
-	return nil
+func newTx(ctx context.Context, ptx pgx.Tx, readOnly bool) *sqlstore.Tx {
+	return sqlstore.NewTx("postgres", &queries{ctx: ctx, tx: ptx}, readOnly)
 }
 
-func (t *tx) fail(err error) error {
-	t.broken = fmt.Errorf("postgres: %w", err)
-	return t.broken
-}
-
-func notFound(c localcases.Collection, id string) error {
-	return fmt.Errorf("%s %s: %w", c, id, localcases.ErrNotFound)
-}
-
-func (t *tx) Get(c localcases.Collection, scope, id string, dst any) error {
-	if err := t.check(false, c); err != nil {
-		return err
-	}
+func (q *queries) Get(c localcases.Collection, scope, id string) ([]byte, bool, error) {
 	var data []byte
-	err := t.tx.QueryRow(t.ctx, `SELECT data FROM records WHERE coll = $1 AND scope = $2 AND id = $3`, string(c), scope, id).Scan(&data)
+	err := q.tx.QueryRow(q.ctx, `SELECT data FROM records WHERE coll = $1 AND scope = $2 AND id = $3`, string(c), scope, id).Scan(&data)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return notFound(c, id)
+		return nil, false, nil
 	}
-	if err != nil {
-		return t.fail(err)
-	}
-	if err := json.Unmarshal(data, dst); err != nil {
-		return fmt.Errorf("decode %s %s: %w", c, id, err)
-	}
-	return nil
+	return data, err == nil, err
 }
 
-func (t *tx) Put(c localcases.Collection, scope, id string, v any) error {
-	if err := t.check(true, c); err != nil {
-		return err
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", c, err)
-	}
-	_, err = t.tx.Exec(t.ctx, `INSERT INTO records (coll, scope, id, data) VALUES ($1, $2, $3, $4)
+func (q *queries) Put(c localcases.Collection, scope, id string, data []byte) error {
+	_, err := q.tx.Exec(q.ctx, `INSERT INTO records (coll, scope, id, data) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (coll, scope, id) DO UPDATE SET data = excluded.data`, string(c), scope, id, string(data))
+	return err
+}
+
+func (q *queries) Delete(c localcases.Collection, scope, id string) (bool, error) {
+	tag, err := q.tx.Exec(q.ctx, `DELETE FROM records WHERE coll = $1 AND scope = $2 AND id = $3`, string(c), scope, id)
+	return tag.RowsAffected() > 0, err
+}
+
+func (q *queries) ListPage(c localcases.Collection, scope string, after int64, limit int, page []localcases.Raw) ([]localcases.Raw, error) {
+	rows, err := q.tx.Query(q.ctx, `SELECT seq, id, data FROM records
+		WHERE coll = $1 AND scope = $2 AND seq > $3 ORDER BY seq LIMIT $4`, string(c), scope, after, limit)
 	if err != nil {
-		return t.fail(err)
+		return nil, err
 	}
-	return nil
+	return readRows(rows, page, func(r *localcases.Raw) []any { return []any{&r.Seq, &r.ID, &r.Data} })
 }
 
-func (t *tx) Delete(c localcases.Collection, scope, id string) error {
-	if err := t.check(true, c); err != nil {
-		return err
+// readRows appends rows to page, each scanned into the fields dst gives,
+// and closes rows.
+func readRows[T any](rows pgx.Rows, page []T, dst func(*T) []any) ([]T, error) {
+	defer rows.Close()
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(dst(&v)...); err != nil {
+			return nil, err
+		}
+		page = append(page, v)
 	}
-	tag, err := t.tx.Exec(t.ctx, `DELETE FROM records WHERE coll = $1 AND scope = $2 AND id = $3`, string(c), scope, id)
-	if err != nil {
-		return t.fail(err)
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
-	if tag.RowsAffected() == 0 {
-		return notFound(c, id)
-	}
-	return nil
+	return page, nil
 }
 
-func (t *tx) List(c localcases.Collection, scope string, after int64, fn func(localcases.Raw) (bool, error)) error {
-	if err := t.check(false, c); err != nil {
-		return err
-	}
-	page := make([]localcases.Raw, 0, listPage)
-	for {
-		page = page[:0]
-		rows, err := t.tx.Query(t.ctx, `SELECT seq, id, data FROM records
-			WHERE coll = $1 AND scope = $2 AND seq > $3 ORDER BY seq LIMIT $4`, string(c), scope, after, listPage)
-		if err != nil {
-			return t.fail(err)
-		}
-		for rows.Next() {
-			var r localcases.Raw
-			if err := rows.Scan(&r.Seq, &r.ID, &r.Data); err != nil {
-				rows.Close()
-				return t.fail(err)
-			}
-			page = append(page, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return t.fail(err)
-		}
-		for _, r := range page {
-			more, err := fn(r)
-			if err != nil || !more {
-				return err
-			}
-		}
-		if len(page) < listPage {
-			return nil
-		}
-		after = page[len(page)-1].Seq
-	}
-}
-
-func (t *tx) Count(c localcases.Collection, scope string) (int, error) {
-	if err := t.check(false, c); err != nil {
-		return 0, err
-	}
+func (q *queries) Count(c localcases.Collection, scope string) (int, error) {
 	var n int
-	if err := t.tx.QueryRow(t.ctx, `SELECT count(*) FROM records WHERE coll = $1 AND scope = $2`, string(c), scope).Scan(&n); err != nil {
-		return 0, t.fail(err)
-	}
-	return n, nil
+	err := q.tx.QueryRow(q.ctx, `SELECT count(*) FROM records WHERE coll = $1 AND scope = $2`, string(c), scope).Scan(&n)
+	return n, err
 }
 
-func (t *tx) DeleteScope(c localcases.Collection, scope string) error {
-	if err := t.check(true, c); err != nil {
-		return err
-	}
-	if _, err := t.tx.Exec(t.ctx, `DELETE FROM records WHERE coll = $1 AND scope = $2`, string(c), scope); err != nil {
-		return t.fail(err)
-	}
-	return nil
+func (q *queries) DeleteScope(c localcases.Collection, scope string) error {
+	_, err := q.tx.Exec(q.ctx, `DELETE FROM records WHERE coll = $1 AND scope = $2`, string(c), scope)
+	return err
 }

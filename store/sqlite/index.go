@@ -2,42 +2,20 @@ package sqlite
 
 import (
 	"bytes"
-	"fmt"
 
-	"github.com/localcases/localcases"
-	"github.com/localcases/localcases/store/internal/idxsql"
+	"github.com/localcases/localcases/store/internal/sqlstore"
 )
 
-var _ localcases.IndexTx = (*tx)(nil)
-
-func (t *tx) checkIndex(write bool, name string) error {
-	switch {
-	case t.done:
-		return errTxDone
-	case t.broken != nil:
-		return t.broken
-	case write && t.readOnly:
-		return fmt.Errorf("sqlite: set index %s in a read-only transaction", name)
-	}
-	return nil
-}
-
-func (t *tx) SetIndex(name, owner string, keys [][]byte) error {
-	if err := t.checkIndex(true, name); err != nil {
+// SetIndex writes only the difference between owner's keys and want, so
+// an owner whose keys did not change costs one indexed read.
+func (q *queries) SetIndex(name, owner string, want [][]byte) error {
+	if len(want) == 0 {
+		_, err := q.stmt(stIdxDelOwner).ExecContext(q.ctx, name, owner)
 		return err
 	}
-	want := idxsql.Keys(keys)
-	if len(want) == 0 {
-		if _, err := t.stmt(stIdxDelOwner).ExecContext(t.ctx, name, owner); err != nil {
-			return t.fail(err)
-		}
-		return nil
-	}
-	// Only the difference is written, so an owner whose keys did not
-	// change costs one indexed read.
-	have, err := t.ownerKeys(name, owner)
+	have, err := q.ownerKeys(name, owner)
 	if err != nil {
-		return t.fail(err)
+		return err
 	}
 	i, j := 0, 0
 	for i < len(have) || j < len(want) {
@@ -52,13 +30,13 @@ func (t *tx) SetIndex(name, owner string, keys [][]byte) error {
 		}
 		switch {
 		case c < 0:
-			if _, err := t.stmt(stIdxDel).ExecContext(t.ctx, name, have[i], owner); err != nil {
-				return t.fail(err)
+			if _, err := q.stmt(stIdxDel).ExecContext(q.ctx, name, have[i], owner); err != nil {
+				return err
 			}
 			i++
 		case c > 0:
-			if _, err := t.stmt(stIdxAdd).ExecContext(t.ctx, name, want[j], owner); err != nil {
-				return t.fail(err)
+			if _, err := q.stmt(stIdxAdd).ExecContext(q.ctx, name, want[j], owner); err != nil {
+				return err
 			}
 			j++
 		default:
@@ -70,70 +48,28 @@ func (t *tx) SetIndex(name, owner string, keys [][]byte) error {
 }
 
 // ownerKeys returns the keys of owner in index name, sorted.
-func (t *tx) ownerKeys(name, owner string) ([][]byte, error) {
-	rows, err := t.stmt(stIdxOwner).QueryContext(t.ctx, name, owner)
+func (q *queries) ownerKeys(name, owner string) ([][]byte, error) {
+	rows, err := q.stmt(stIdxOwner).QueryContext(q.ctx, name, owner)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var keys [][]byte
-	for rows.Next() {
-		var k []byte
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
+	keys, err := readRows(rows, [][]byte(nil), func(k *[]byte) []any { return []any{k} })
+	if err != nil {
 		return nil, err
 	}
-	return idxsql.Keys(keys), nil
+	return sqlstore.Keys(keys), nil
 }
 
-func (t *tx) ScanIndex(name string, prefix, after []byte, desc bool, fn func(key []byte, owner string) (bool, error)) error {
-	return t.scanIndex(name, prefix, after, desc, nil, fn)
-}
-
-func (t *tx) ScanIndexAlso(name string, prefix, after []byte, desc bool, also string, alsoPrefix []byte, fn func(key []byte, owner string) (bool, error)) error {
-	return t.scanIndex(name, prefix, after, desc, &idxsql.Also{Index: also, Prefix: alsoPrefix}, fn)
-}
-
-func (t *tx) scanIndex(name string, prefix, after []byte, desc bool, also *idxsql.Also, fn func(key []byte, owner string) (bool, error)) error {
-	if err := t.checkIndex(false, name); err != nil {
-		return err
+func (q *queries) ScanPage(v int, args []any, page []sqlstore.Entry) ([]sqlstore.Entry, error) {
+	rows, err := q.stmt(stIdxScan+v).QueryContext(q.ctx, args...)
+	if err != nil {
+		return nil, err
 	}
-	return idxsql.Walk(name, prefix, after, desc, also, func(v int, args []any, page []idxsql.Entry) ([]idxsql.Entry, error) {
-		rows, err := t.stmt(stIdxScan+v).QueryContext(t.ctx, args...)
-		if err != nil {
-			return nil, t.fail(err)
-		}
-		for rows.Next() {
-			var e idxsql.Entry
-			if err := rows.Scan(&e.Key, &e.Owner); err != nil {
-				rows.Close()
-				return nil, t.fail(err)
-			}
-			page = append(page, e)
-		}
-		err = rows.Err()
-		if cerr := rows.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, t.fail(err)
-		}
-		return page, nil
-	}, fn)
+	return readRows(rows, page, func(e *sqlstore.Entry) []any { return []any{&e.Key, &e.Owner} })
 }
 
-func (t *tx) CountIndex(name string, prefix []byte) (int, error) {
-	if err := t.checkIndex(false, name); err != nil {
-		return 0, err
-	}
-	v, args := idxsql.Count(name, prefix)
+func (q *queries) CountIndex(v int, args []any) (int, error) {
 	var n int
-	if err := t.stmt(stIdxCount+v).QueryRowContext(t.ctx, args...).Scan(&n); err != nil {
-		return 0, t.fail(err)
-	}
-	return n, nil
+	err := q.stmt(stIdxCount+v).QueryRowContext(q.ctx, args...).Scan(&n)
+	return n, err
 }

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/localcases/localcases"
-	"github.com/localcases/localcases/store/internal/idxsql"
+	"github.com/localcases/localcases/store/internal/sqlstore"
 )
 
 func setIdx(tx localcases.Tx, name, owner string, keys ...string) error {
@@ -113,8 +113,8 @@ func TestIndexScansWalkThePrimaryKey(t *testing.T) {
 	// Every page and count query reads a range of the primary key in
 	// order: no full scan, no sort of the whole range before LIMIT.
 	s := MustOpen(t, Options{})
-	scans := idxsql.ScanQueries(alsoKeySQL)
-	for _, q := range append(scans[:], idxsql.Counts[:]...) {
+	scans := sqlstore.ScanQueries(alsoKeySQL)
+	for _, q := range append(scans[:], sqlstore.Counts[:]...) {
 		args := []any{"n"}
 		for range strings.Count(q, "?") - 1 {
 			args = append(args, []byte("a"))

@@ -4,44 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
-	"fmt"
-	"io/fs"
 	"time"
 
-	"github.com/localcases/localcases/store/schema"
+	"github.com/localcases/localcases/store/internal/sqlstore"
 )
 
 // ErrSchemaTooNew is returned by Open for a database written by a newer
-// localcases: its tables may mean something this binary does not know, so
-// it is left untouched rather than read wrongly or "repaired".
-var ErrSchemaTooNew = errors.New("database schema is newer than this localcases")
+// localcases, which is left untouched.
+var ErrSchemaTooNew = sqlstore.ErrSchemaTooNew
 
-// Migrations are append-only: a released file never changes, because data
-// directories already carry its effect. Fix a mistake with a new file.
+// The migrations, append-only (see sqlstore.Migration).
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads this engine's migration files (store/schema checks
-// their numbering).
-func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
-	loaded, err := schema.Load(fsys, dir)
-	if err != nil {
-		return nil, err
-	}
-	ms := make([]migration, len(loaded))
-	for i, m := range loaded {
-		ms[i] = migration{version: m.Version, name: m.Name, sql: m.SQL}
-	}
-	return ms, nil
-}
 
 // querier is a connection or a pool: the version is read on the writer's
 // connection at open, and on a plain pool by tests.
@@ -64,35 +39,17 @@ func schemaVersion(ctx context.Context, q querier) (int, error) {
 	return int(v.Int64), nil
 }
 
-// checkVersion refuses a database from a newer binary. It only reads, so a
-// refused database is left exactly as it was.
-func checkVersion(ctx context.Context, q querier, ms []migration) (int, error) {
-	v, err := schemaVersion(ctx, q)
-	if err != nil {
-		return 0, fmt.Errorf("read schema version: %w", err)
-	}
-	if latest := ms[len(ms)-1].version; v > latest {
-		return v, fmt.Errorf("%w: it is at version %d, this binary knows up to %d; upgrade localcases, or point --data at another directory",
-			ErrSchemaTooNew, v, latest)
-	}
-	return v, nil
-}
+// migrator migrates on the writer's connection. BEGIN IMMEDIATE takes the
+// write lock before the version is read again, so two processes opening
+// one new directory at once do not both apply a migration.
+type migrator struct{ conn *sql.Conn }
 
-// migrate applies the migrations the database lacks, each in its own
-// transaction together with its schema_migrations row, so a failed one
-// leaves the database at the previous version. BEGIN IMMEDIATE takes the
-// write lock before the version is read again, so two processes opening one
-// new directory at once do not both apply a migration.
-func migrate(ctx context.Context, conn *sql.Conn, ms []migration) error {
-	for _, m := range ms {
-		if err := applyMigration(ctx, conn, m); err != nil {
-			return fmt.Errorf("migrate %s: %w", m.name, err)
-		}
-	}
-	return nil
-}
+var _ sqlstore.Migrator = migrator{}
 
-func applyMigration(ctx context.Context, conn *sql.Conn, m migration) (err error) {
+func (m migrator) SchemaVersion(ctx context.Context) (int, error) { return schemaVersion(ctx, m.conn) }
+
+func (m migrator) ApplyMigration(ctx context.Context, mig sqlstore.Migration) (err error) {
+	conn := m.conn
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
@@ -105,7 +62,7 @@ func applyMigration(ctx context.Context, conn *sql.Conn, m migration) (err error
 	if err != nil {
 		return err
 	}
-	if v >= m.version {
+	if v >= mig.Version {
 		_, err = conn.ExecContext(ctx, "COMMIT")
 		return err
 	}
@@ -116,11 +73,11 @@ func applyMigration(ctx context.Context, conn *sql.Conn, m migration) (err error
 	) STRICT`); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, m.sql); err != nil {
+	if _, err := conn.ExecContext(ctx, mig.SQL); err != nil {
 		return err
 	}
 	if _, err := conn.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
+		mig.Version, mig.Name, time.Now().UTC().Format(time.RFC3339)); err != nil {
 		return err
 	}
 	_, err = conn.ExecContext(ctx, "COMMIT")

@@ -18,6 +18,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/localcases/localcases"
+	"github.com/localcases/localcases/store/internal/sqlstore"
 )
 
 var _ localcases.Store = (*Store)(nil)
@@ -93,7 +94,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 	if migFS == nil {
 		migFS, migDir = migrationFiles, "migrations"
 	}
-	ms, err := loadMigrations(migFS, migDir)
+	ms, err := sqlstore.LoadMigrations(migFS, migDir)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
@@ -142,7 +143,7 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-func (s *Store) open(ctx context.Context, ms []migration) error {
+func (s *Store) open(ctx context.Context, ms []sqlstore.Migration) error {
 	var err error
 	if s.wdb, err = sql.Open("sqlite", dsn(s.path, false)); err != nil {
 		return err
@@ -152,7 +153,9 @@ func (s *Store) open(ctx context.Context, ms []migration) error {
 		return err
 	}
 	// Refuse a newer schema before anything below can change the file.
-	if _, err := checkVersion(ctx, s.wconn, ms); err != nil {
+	mig := migrator{s.wconn}
+	v, err := sqlstore.CheckVersion(ctx, mig, ms, "it", "point --data at another directory")
+	if err != nil {
 		return err
 	}
 	// WAL lets readers run beside the writer, and its commit is one
@@ -164,7 +167,7 @@ func (s *Store) open(ctx context.Context, ms []migration) error {
 	if mode != "wal" {
 		return fmt.Errorf("journal mode is %q, not wal (is the directory on a file system without shared memory?)", mode)
 	}
-	if err := migrate(ctx, s.wconn, ms); err != nil {
+	if err := sqlstore.Migrate(ctx, mig, ms, v); err != nil {
 		return err
 	}
 	if s.wstmts, err = prepare(ctx, s.wconn); err != nil {
@@ -203,8 +206,8 @@ func (s *Store) View(ctx context.Context, fn func(localcases.Tx) error) error {
 		return fmt.Errorf("sqlite: begin read: %w", err)
 	}
 	defer sqlTx.Rollback()
-	t := &tx{ctx: ctx, st: s.rstmts, sqlTx: sqlTx, readOnly: true}
-	defer t.end()
+	t := newTx(ctx, s.rstmts, sqlTx, true)
+	defer t.End()
 	return fn(t)
 }
 
@@ -380,9 +383,9 @@ func (s *Store) commit(batch []*request) {
 // run calls one caller's function, turning a panic into a rollback of its
 // savepoint; Update re-raises it in the caller's goroutine.
 func (s *Store) run(ctx context.Context, r *request) {
-	t := &tx{ctx: ctx, st: s.wstmts}
+	t := newTx(ctx, s.wstmts, nil, false)
 	defer func() {
-		t.end()
+		t.End()
 		if v := recover(); v != nil {
 			r.panicked, r.panicVal = true, v
 			s.log.Error("update function panicked", "panic", v, "stack", string(debug.Stack()))
@@ -390,8 +393,8 @@ func (s *Store) run(ctx context.Context, r *request) {
 	}()
 	s.updates.Add(1)
 	r.err = r.fn(t)
-	if r.err == nil && t.broken != nil {
+	if r.err == nil && t.Err() != nil {
 		// fn swallowed a database error; its writes cannot be trusted.
-		r.err = t.broken
+		r.err = t.Err()
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/localcases/localcases"
+	"github.com/localcases/localcases/store/internal/sqlstore"
 )
 
 type rec struct {
@@ -276,7 +277,7 @@ func migrationsWith(t *testing.T, extra map[string]string) fstest.MapFS {
 }
 
 func latestVersion(t *testing.T) int {
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,11 +434,11 @@ func TestLoadMigrationsRejectsGaps(t *testing.T) {
 		"0001_a.sql": {Data: []byte("SELECT 1")},
 		"0003_c.sql": {Data: []byte("SELECT 1")},
 	}
-	if _, err := loadMigrations(fsys, "."); err == nil {
+	if _, err := sqlstore.LoadMigrations(fsys, "."); err == nil {
 		t.Error("a gap in the numbering was accepted")
 	}
 	fsys = fstest.MapFS{"1_a.sql": {Data: []byte("SELECT 1")}}
-	if _, err := loadMigrations(fsys, "."); err == nil {
+	if _, err := sqlstore.LoadMigrations(fsys, "."); err == nil {
 		t.Error("a badly named migration was accepted")
 	}
 }

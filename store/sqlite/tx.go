@@ -3,12 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/localcases/localcases"
-	"github.com/localcases/localcases/store/internal/idxsql"
+	"github.com/localcases/localcases/store/internal/sqlstore"
 )
 
 type preparer interface {
@@ -19,11 +18,6 @@ type preparer interface {
 // concatenates a BLOB and TEXT as text, keeping every byte (0x00 too), and
 // the cast makes the result a BLOB again, comparable with idx.key.
 const alsoKeySQL = "CAST(? || idx.owner AS BLOB)"
-
-// listPage is how many rows List reads per query. Reading in pages rather
-// than holding a cursor lets fn run other statements on the same
-// connection, and keeps an early stop cheap.
-const listPage = 128
 
 var statements = func() []string {
 	s := []string{
@@ -38,9 +32,9 @@ var statements = func() []string {
 		stIdxDel:      `DELETE FROM idx WHERE name = ? AND key = ? AND owner = ?`,
 		stIdxDelOwner: `DELETE FROM idx WHERE name = ? AND owner = ?`,
 	}
-	scans := idxsql.ScanQueries(alsoKeySQL)
+	scans := sqlstore.ScanQueries(alsoKeySQL)
 	s = append(s, scans[:]...)
-	return append(s, idxsql.Counts[:]...)
+	return append(s, sqlstore.Counts[:]...)
 }()
 
 const (
@@ -54,9 +48,9 @@ const (
 	stIdxAdd
 	stIdxDel
 	stIdxDelOwner
-	stIdxScan                                // the idxsql.ScanQueries, in order
-	stIdxCount = stIdxScan + idxsql.NumScans // the idxsql.Counts, in order
-	numStmts   = stIdxCount + idxsql.NumCounts
+	stIdxScan                                  // the sqlstore.ScanQueries, in order
+	stIdxCount = stIdxScan + sqlstore.NumScans // the sqlstore.Counts, in order
+	numStmts   = stIdxCount + sqlstore.NumCounts
 )
 
 // stmts are the prepared statements of a connection or pool, so the hot
@@ -84,165 +78,92 @@ func (st *stmts) close() {
 	}
 }
 
-// tx implements localcases.Tx on one SQLite transaction.
-type tx struct {
+// queries run the statements of one SQLite transaction for a sqlstore.Tx.
+type queries struct {
 	ctx context.Context
 	st  *stmts
 	// sqlTx is set in a View: pool statements are bound to it on first
 	// use, as most views run one or two kinds of statement.
-	sqlTx    *sql.Tx
-	bound    stmts
-	readOnly bool
-	done     bool
-	// broken is the first database error: after one, SQLite may have
-	// rolled back the whole transaction, and a later statement would then
-	// run (and commit) on its own. So every call after it fails.
-	broken error
+	sqlTx *sql.Tx
+	bound stmts
 }
 
-var errTxDone = errors.New("sqlite: transaction used after its function returned")
+var _ sqlstore.Queries = (*queries)(nil)
 
-// end stops a function that kept its Tx from writing into a later
-// caller's transaction.
-func (t *tx) end() { t.done = true }
+// newTx returns a transaction on st, bound to sqlTx if it is not nil.
+func newTx(ctx context.Context, st *stmts, sqlTx *sql.Tx, readOnly bool) *sqlstore.Tx {
+	return sqlstore.NewTx("sqlite", &queries{ctx: ctx, st: st, sqlTx: sqlTx}, readOnly)
+}
 
-func (t *tx) check(write bool, c localcases.Collection) error {
-	switch {
-	case t.done:
-		return errTxDone
-	case t.broken != nil:
-		return t.broken
-	case write && t.readOnly:
-		return fmt.Errorf("sqlite: write to %s in a read-only transaction", c)
+func (q *queries) stmt(i int) *sql.Stmt {
+	if q.sqlTx == nil {
+		return q.st[i]
 	}
-	return nil
-}
-
-func (t *tx) stmt(i int) *sql.Stmt {
-	if t.sqlTx == nil {
-		return t.st[i]
+	if q.bound[i] == nil {
+		q.bound[i] = q.sqlTx.StmtContext(q.ctx, q.st[i])
 	}
-	if t.bound[i] == nil {
-		t.bound[i] = t.sqlTx.StmtContext(t.ctx, t.st[i])
-	}
-	return t.bound[i]
+	return q.bound[i]
 }
 
-func (t *tx) fail(err error) error {
-	t.broken = fmt.Errorf("sqlite: %w", err)
-	return t.broken
-}
-
-func notFound(c localcases.Collection, id string) error {
-	return fmt.Errorf("%s %s: %w", c, id, localcases.ErrNotFound)
-}
-
-func (t *tx) Get(c localcases.Collection, scope, id string, dst any) error {
-	if err := t.check(false, c); err != nil {
-		return err
-	}
+func (q *queries) Get(c localcases.Collection, scope, id string) ([]byte, bool, error) {
 	var data []byte
-	err := t.stmt(stGet).QueryRowContext(t.ctx, string(c), scope, id).Scan(&data)
+	err := q.stmt(stGet).QueryRowContext(q.ctx, string(c), scope, id).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return notFound(c, id)
+		return nil, false, nil
 	}
-	if err != nil {
-		return t.fail(err)
-	}
-	if err := json.Unmarshal(data, dst); err != nil {
-		return fmt.Errorf("decode %s %s: %w", c, id, err)
-	}
-	return nil
+	return data, err == nil, err
 }
 
-func (t *tx) Put(c localcases.Collection, scope, id string, v any) error {
-	if err := t.check(true, c); err != nil {
-		return err
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", c, err)
-	}
-	if _, err := t.stmt(stPut).ExecContext(t.ctx, string(c), scope, id, string(data)); err != nil {
-		return t.fail(err)
-	}
-	return nil
+func (q *queries) Put(c localcases.Collection, scope, id string, data []byte) error {
+	_, err := q.stmt(stPut).ExecContext(q.ctx, string(c), scope, id, string(data))
+	return err
 }
 
-func (t *tx) Delete(c localcases.Collection, scope, id string) error {
-	if err := t.check(true, c); err != nil {
-		return err
-	}
-	res, err := t.stmt(stDelete).ExecContext(t.ctx, string(c), scope, id)
+func (q *queries) Delete(c localcases.Collection, scope, id string) (bool, error) {
+	res, err := q.stmt(stDelete).ExecContext(q.ctx, string(c), scope, id)
 	if err != nil {
-		return t.fail(err)
+		return false, err
 	}
 	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func (q *queries) ListPage(c localcases.Collection, scope string, after int64, limit int, page []localcases.Raw) ([]localcases.Raw, error) {
+	rows, err := q.stmt(stList).QueryContext(q.ctx, string(c), scope, after, limit)
 	if err != nil {
-		return t.fail(err)
+		return nil, err
 	}
-	if n == 0 {
-		return notFound(c, id)
-	}
-	return nil
+	return readRows(rows, page, func(r *localcases.Raw) []any { return []any{&r.Seq, &r.ID, &r.Data} })
 }
 
-func (t *tx) List(c localcases.Collection, scope string, after int64, fn func(localcases.Raw) (bool, error)) error {
-	if err := t.check(false, c); err != nil {
-		return err
+// readRows appends rows to page, each scanned into the fields dst gives,
+// and closes rows.
+func readRows[T any](rows *sql.Rows, page []T, dst func(*T) []any) ([]T, error) {
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(dst(&v)...); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		page = append(page, v)
 	}
-	page := make([]localcases.Raw, 0, listPage)
-	for {
-		page = page[:0]
-		rows, err := t.stmt(stList).QueryContext(t.ctx, string(c), scope, after, listPage)
-		if err != nil {
-			return t.fail(err)
-		}
-		for rows.Next() {
-			var r localcases.Raw
-			if err := rows.Scan(&r.Seq, &r.ID, &r.Data); err != nil {
-				rows.Close()
-				return t.fail(err)
-			}
-			page = append(page, r)
-		}
-		err = rows.Err()
-		if cerr := rows.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return t.fail(err)
-		}
-		for _, r := range page {
-			more, err := fn(r)
-			if err != nil || !more {
-				return err
-			}
-		}
-		if len(page) < listPage {
-			return nil
-		}
-		after = page[len(page)-1].Seq
+	err := rows.Err()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
 	}
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
 }
 
-func (t *tx) Count(c localcases.Collection, scope string) (int, error) {
-	if err := t.check(false, c); err != nil {
-		return 0, err
-	}
+func (q *queries) Count(c localcases.Collection, scope string) (int, error) {
 	var n int
-	if err := t.stmt(stCount).QueryRowContext(t.ctx, string(c), scope).Scan(&n); err != nil {
-		return 0, t.fail(err)
-	}
-	return n, nil
+	err := q.stmt(stCount).QueryRowContext(q.ctx, string(c), scope).Scan(&n)
+	return n, err
 }
 
-func (t *tx) DeleteScope(c localcases.Collection, scope string) error {
-	if err := t.check(true, c); err != nil {
-		return err
-	}
-	if _, err := t.stmt(stDelScope).ExecContext(t.ctx, string(c), scope); err != nil {
-		return t.fail(err)
-	}
-	return nil
+func (q *queries) DeleteScope(c localcases.Collection, scope string) error {
+	_, err := q.stmt(stDelScope).ExecContext(q.ctx, string(c), scope)
+	return err
 }

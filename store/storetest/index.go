@@ -43,15 +43,6 @@ type ientry struct {
 
 func (e ientry) String() string { return fmt.Sprintf("%x/%s", e.Key, e.Owner) }
 
-func ix(t *testing.T, tx localcases.Tx) localcases.IndexTx {
-	t.Helper()
-	itx, ok := tx.(localcases.IndexTx)
-	if !ok {
-		t.Fatalf("the engine's Tx (%T) does not implement localcases.IndexTx", tx)
-	}
-	return itx
-}
-
 func keys(ks ...string) [][]byte {
 	out := make([][]byte, len(ks))
 	for i, k := range ks {
@@ -62,14 +53,14 @@ func keys(ks ...string) [][]byte {
 
 func setIndex(t *testing.T, s localcases.Store, name, owner string, ks ...string) {
 	t.Helper()
-	update(t, s, func(tx localcases.Tx) error { return ix(t, tx).SetIndex(name, owner, keys(ks...)) })
+	update(t, s, func(tx localcases.Tx) error { return tx.SetIndex(name, owner, keys(ks...)) })
 }
 
 // scanTx collects a scan's entries, checking that the order is strict.
 func scanTx(t *testing.T, tx localcases.Tx, name string, prefix, after []byte, desc bool) []ientry {
 	t.Helper()
 	out := []ientry{}
-	err := ix(t, tx).ScanIndex(name, prefix, after, desc, func(key []byte, owner string) (bool, error) {
+	err := tx.ScanIndex(name, prefix, after, desc, func(key []byte, owner string) (bool, error) {
 		out = append(out, ientry{string(key), owner})
 		return true, nil
 	})
@@ -91,7 +82,7 @@ func scan(t *testing.T, s localcases.Store, name string, prefix, after []byte, d
 func countIndex(t *testing.T, s localcases.Store, name string, prefix []byte) (n int) {
 	t.Helper()
 	view(t, s, func(tx localcases.Tx) (err error) {
-		n, err = ix(t, tx).CountIndex(name, prefix)
+		n, err = tx.CountIndex(name, prefix)
 		return err
 	})
 	return n
@@ -147,11 +138,11 @@ func testIndexOrderAndRanges(t *testing.T, s localcases.Store) {
 			for _, k := range ks {
 				all = append(all, ientry{k, o})
 			}
-			if err := ix(t, tx).SetIndex("main", o, keys(ks...)); err != nil {
+			if err := tx.SetIndex("main", o, keys(ks...)); err != nil {
 				return err
 			}
 			// The same entries in another index, which must stay apart.
-			if err := ix(t, tx).SetIndex("other", o, keys(ks[:1]...)); err != nil {
+			if err := tx.SetIndex("other", o, keys(ks[:1]...)); err != nil {
 				return err
 			}
 		}
@@ -178,7 +169,7 @@ func testIndexOrderAndRanges(t *testing.T, s localcases.Store) {
 				prefix = nil
 			}
 			want := model(all, prefix, nil, false)
-			if n, err := ix(t, tx).CountIndex("main", prefix); err != nil || n != len(want) {
+			if n, err := tx.CountIndex("main", prefix); err != nil || n != len(want) {
 				t.Errorf("CountIndex(prefix %x) = %d %v, want %d", prefix, n, err, len(want))
 			}
 			for _, desc := range []bool{false, true} {
@@ -205,7 +196,7 @@ func testIndexOrderAndRanges(t *testing.T, s localcases.Store) {
 		for range len(all) + 1 {
 			var page []ientry
 			view(t, s, func(tx localcases.Tx) error {
-				return ix(t, tx).ScanIndex("main", nil, after, desc, func(key []byte, owner string) (bool, error) {
+				return tx.ScanIndex("main", nil, after, desc, func(key []byte, owner string) (bool, error) {
 					if page != nil && string(key) != page[0].Key {
 						return false, nil
 					}
@@ -242,7 +233,7 @@ func testIndexSetReplaces(t *testing.T, s localcases.Store) {
 	// nil and empty remove the owner.
 	setIndex(t, s, "i", "o1")
 	wantEntries(t, "after nil", scan(t, s, "i", nil, nil, false), []ientry{{"b", "o2"}, {"d", "o2"}})
-	update(t, s, func(tx localcases.Tx) error { return ix(t, tx).SetIndex("i", "o2", [][]byte{}) })
+	update(t, s, func(tx localcases.Tx) error { return tx.SetIndex("i", "o2", [][]byte{}) })
 	wantEntries(t, "after empty", scan(t, s, "i", nil, nil, false), nil)
 	if n := countIndex(t, s, "i", nil); n != 0 {
 		t.Errorf("count after removing all = %d", n)
@@ -253,7 +244,7 @@ func testIndexSetReplaces(t *testing.T, s localcases.Store) {
 	// Several sets of one owner in one transaction: the last wins.
 	update(t, s, func(tx localcases.Tx) error {
 		for _, ks := range [][]string{{"x"}, {"y", "z"}, nil, {"z", ""}} {
-			if err := ix(t, tx).SetIndex("i", "o", keys(ks...)); err != nil {
+			if err := tx.SetIndex("i", "o", keys(ks...)); err != nil {
 				return err
 			}
 		}
@@ -265,19 +256,19 @@ func testIndexSetReplaces(t *testing.T, s localcases.Store) {
 func testIndexKeysAreCopies(t *testing.T, s localcases.Store) {
 	ks := keys("abc", "abd")
 	update(t, s, func(tx localcases.Tx) error {
-		if err := ix(t, tx).SetIndex("i", "o", ks); err != nil {
+		if err := tx.SetIndex("i", "o", ks); err != nil {
 			return err
 		}
 		// Changing the caller's slices after SetIndex, even in the same
 		// transaction, does not reach the index.
 		ks[0][0], ks[1][2] = 'z', 'z'
-		return ix(t, tx).ScanIndex("i", nil, nil, false, func(key []byte, owner string) (bool, error) {
+		return tx.ScanIndex("i", nil, nil, false, func(key []byte, owner string) (bool, error) {
 			key[0] = 'q'
 			return true, nil
 		})
 	})
 	view(t, s, func(tx localcases.Tx) error {
-		return ix(t, tx).ScanIndex("i", nil, nil, false, func(key []byte, owner string) (bool, error) {
+		return tx.ScanIndex("i", nil, nil, false, func(key []byte, owner string) (bool, error) {
 			if len(key) > 0 {
 				key[0] = 'q'
 			}
@@ -290,7 +281,7 @@ func testIndexKeysAreCopies(t *testing.T, s localcases.Store) {
 func testIndexEarlyStop(t *testing.T, s localcases.Store) {
 	update(t, s, func(tx localcases.Tx) error {
 		for i := range 600 {
-			if err := ix(t, tx).SetIndex("i", fmt.Sprintf("o%03d", i), keys(fmt.Sprintf("k%03d", i))); err != nil {
+			if err := tx.SetIndex("i", fmt.Sprintf("o%03d", i), keys(fmt.Sprintf("k%03d", i))); err != nil {
 				return err
 			}
 		}
@@ -299,7 +290,7 @@ func testIndexEarlyStop(t *testing.T, s localcases.Store) {
 	view(t, s, func(tx localcases.Tx) error {
 		for _, desc := range []bool{false, true} {
 			var got []string
-			err := ix(t, tx).ScanIndex("i", nil, nil, desc, func(key []byte, owner string) (bool, error) {
+			err := tx.ScanIndex("i", nil, nil, desc, func(key []byte, owner string) (bool, error) {
 				got = append(got, string(key))
 				return len(got) < 3, nil
 			})
@@ -311,7 +302,7 @@ func testIndexEarlyStop(t *testing.T, s localcases.Store) {
 				t.Errorf("stop after 3, desc %v: %q %v, want %q", desc, got, err, want)
 			}
 			calls := 0
-			err = ix(t, tx).ScanIndex("i", nil, nil, desc, func(key []byte, owner string) (bool, error) {
+			err = tx.ScanIndex("i", nil, nil, desc, func(key []byte, owner string) (bool, error) {
 				calls++
 				if calls == 300 {
 					return true, errBoom
@@ -341,10 +332,10 @@ func testIndexManyPages(t *testing.T, s localcases.Store) {
 			for _, k := range ks {
 				all = append(all, ientry{k, owner})
 			}
-			if err := ix(t, tx).SetIndex("big", owner, keys(ks...)); err != nil {
+			if err := tx.SetIndex("big", owner, keys(ks...)); err != nil {
 				return err
 			}
-			if err := ix(t, tx).SetIndex("big2", owner, keys(ks[:7]...)); err != nil {
+			if err := tx.SetIndex("big2", owner, keys(ks[:7]...)); err != nil {
 				return err
 			}
 		}
@@ -395,7 +386,7 @@ func testIndexReadsDuringScan(t *testing.T, s localcases.Store) {
 			if err := tx.Put(cA, "s", id, item{N: i}); err != nil {
 				return err
 			}
-			if err := ix(t, tx).SetIndex("byn", id, keys(fmt.Sprintf("n%04d", i))); err != nil {
+			if err := tx.SetIndex("byn", id, keys(fmt.Sprintf("n%04d", i))); err != nil {
 				return err
 			}
 		}
@@ -403,17 +394,17 @@ func testIndexReadsDuringScan(t *testing.T, s localcases.Store) {
 	})
 	check := func(tx localcases.Tx) error {
 		sum, seen := 0, 0
-		err := ix(t, tx).ScanIndex("byn", nil, nil, false, func(key []byte, owner string) (bool, error) {
+		err := tx.ScanIndex("byn", nil, nil, false, func(key []byte, owner string) (bool, error) {
 			var v item
 			if err := tx.Get(cA, "s", owner, &v); err != nil {
 				return false, err
 			}
-			c, err := ix(t, tx).CountIndex("byn", key)
+			c, err := tx.CountIndex("byn", key)
 			if err != nil || c != 1 {
 				return false, fmt.Errorf("count of %q inside the scan = %d %v", key, c, err)
 			}
 			inner := 0
-			if err := ix(t, tx).ScanIndex("byn", nil, key, true, func([]byte, string) (bool, error) {
+			if err := tx.ScanIndex("byn", nil, key, true, func([]byte, string) (bool, error) {
 				inner++
 				return inner < 2, nil
 			}); err != nil {
@@ -435,8 +426,8 @@ func testIndexReadsDuringScan(t *testing.T, s localcases.Store) {
 	update(t, s, check)
 	// Writing another index from inside a scan.
 	update(t, s, func(tx localcases.Tx) error {
-		return ix(t, tx).ScanIndex("byn", nil, nil, true, func(key []byte, owner string) (bool, error) {
-			return true, ix(t, tx).SetIndex("copy", owner, [][]byte{append([]byte("c"), key...)})
+		return tx.ScanIndex("byn", nil, nil, true, func(key []byte, owner string) (bool, error) {
+			return true, tx.SetIndex("copy", owner, [][]byte{append([]byte("c"), key...)})
 		})
 	})
 	if c := countIndex(t, s, "copy", []byte("cn")); c != n {
@@ -447,17 +438,17 @@ func testIndexReadsDuringScan(t *testing.T, s localcases.Store) {
 func testIndexReadYourWrites(t *testing.T, s localcases.Store) {
 	setIndex(t, s, "i", "old", "k1")
 	update(t, s, func(tx localcases.Tx) error {
-		if err := ix(t, tx).SetIndex("i", "new", keys("k0", "k2")); err != nil {
+		if err := tx.SetIndex("i", "new", keys("k0", "k2")); err != nil {
 			return err
 		}
-		if err := ix(t, tx).SetIndex("i", "old", keys("k3")); err != nil {
+		if err := tx.SetIndex("i", "old", keys("k3")); err != nil {
 			return err
 		}
 		wantEntries(t, "scan in tx", scanTx(t, tx, "i", nil, nil, false), []ientry{{"k0", "new"}, {"k2", "new"}, {"k3", "old"}})
-		if n, err := ix(t, tx).CountIndex("i", []byte("k")); err != nil || n != 3 {
+		if n, err := tx.CountIndex("i", []byte("k")); err != nil || n != 3 {
 			return fmt.Errorf("count in tx = %d %v", n, err)
 		}
-		if err := ix(t, tx).SetIndex("i", "new", nil); err != nil {
+		if err := tx.SetIndex("i", "new", nil); err != nil {
 			return err
 		}
 		wantEntries(t, "scan after removal in tx", scanTx(t, tx, "i", nil, nil, false), []ientry{{"k3", "old"}})
@@ -472,11 +463,11 @@ func testIndexFailedUpdate(t *testing.T, s localcases.Store) {
 	before := scan(t, s, "i", nil, nil, false)
 	err := s.Update(ctx(t), func(tx localcases.Tx) error {
 		steps := []error{
-			ix(t, tx).SetIndex("i", "new", keys("a", "z")),
-			ix(t, tx).SetIndex("i", "replace", keys("c", "x")),
-			ix(t, tx).SetIndex("i", "replace", keys("y")),
-			ix(t, tx).SetIndex("i", "remove", nil),
-			ix(t, tx).SetIndex("fresh", "o", keys("f")),
+			tx.SetIndex("i", "new", keys("a", "z")),
+			tx.SetIndex("i", "replace", keys("c", "x")),
+			tx.SetIndex("i", "replace", keys("y")),
+			tx.SetIndex("i", "remove", nil),
+			tx.SetIndex("fresh", "o", keys("f")),
 			tx.Put(cA, "s", "x", item{}),
 		}
 		if err := errors.Join(steps...); err != nil {
@@ -510,10 +501,10 @@ func testIndexFailedUpdateAmongConcurrent(t *testing.T, s localcases.Store) {
 		wg.Go(func() {
 			<-start
 			errs[i] = s.Update(ctx(t), func(tx localcases.Tx) error {
-				if err := ix(t, tx).SetIndex("i", fmt.Sprintf("w%02d", i), keys(fmt.Sprintf("k%02d", i), "common")); err != nil {
+				if err := tx.SetIndex("i", fmt.Sprintf("w%02d", i), keys(fmt.Sprintf("k%02d", i), "common")); err != nil {
 					return err
 				}
-				if err := ix(t, tx).SetIndex("i", "shared", keys(fmt.Sprintf("s%02d", i))); err != nil {
+				if err := tx.SetIndex("i", "shared", keys(fmt.Sprintf("s%02d", i))); err != nil {
 					return err
 				}
 				if i%2 == 1 {
@@ -568,7 +559,7 @@ func testIndexConcurrentSets(t *testing.T, s localcases.Store) {
 				errs <- s.Update(ctx(t), func(tx localcases.Tx) error {
 					owner := fmt.Sprintf("g%d", g)
 					ks := keys(fmt.Sprintf("%s-%03d-a", owner, i), fmt.Sprintf("%s-%03d-b", owner, i), fmt.Sprintf("%s-%03d-c", owner, i))
-					if err := ix(t, tx).SetIndex("i", owner, ks); err != nil {
+					if err := tx.SetIndex("i", owner, ks); err != nil {
 						return err
 					}
 					var v item
@@ -579,7 +570,7 @@ func testIndexConcurrentSets(t *testing.T, s localcases.Store) {
 					if err := tx.Put(cA, "", "counter", v); err != nil {
 						return err
 					}
-					return ix(t, tx).SetIndex("counter", "c", keys(fmt.Sprintf("%06d", v.N)))
+					return tx.SetIndex("counter", "c", keys(fmt.Sprintf("%06d", v.N)))
 				})
 			}
 		})
@@ -596,7 +587,7 @@ func testIndexConcurrentSets(t *testing.T, s localcases.Store) {
 				}
 				err := s.View(ctx(t), func(tx localcases.Tx) error {
 					byOwner := map[string][]string{}
-					err := ix(t, tx).ScanIndex("i", nil, nil, false, func(key []byte, owner string) (bool, error) {
+					err := tx.ScanIndex("i", nil, nil, false, func(key []byte, owner string) (bool, error) {
 						byOwner[owner] = append(byOwner[owner], string(key))
 						return true, nil
 					})
@@ -608,7 +599,7 @@ func testIndexConcurrentSets(t *testing.T, s localcases.Store) {
 							return fmt.Errorf("reader saw owner %s with keys %q", o, ks)
 						}
 					}
-					n, err := ix(t, tx).CountIndex("counter", nil)
+					n, err := tx.CountIndex("counter", nil)
 					if err == nil && n > 1 {
 						err = fmt.Errorf("counter index has %d entries", n)
 					}
@@ -648,10 +639,10 @@ func testIndexViewIsSnapshot(t *testing.T, s localcases.Store) {
 		first = scanTx(t, tx, "i", nil, nil, false)
 		go func() {
 			updated <- s.Update(ctx(t), func(tx localcases.Tx) error {
-				if err := ix(t, tx).SetIndex("i", "o", keys("b")); err != nil {
+				if err := tx.SetIndex("i", "o", keys("b")); err != nil {
 					return err
 				}
-				return ix(t, tx).SetIndex("i", "p", keys("c"))
+				return tx.SetIndex("i", "p", keys("c"))
 			})
 		}()
 		select {
@@ -660,7 +651,7 @@ func testIndexViewIsSnapshot(t *testing.T, s localcases.Store) {
 		case <-time.After(200 * time.Millisecond):
 		}
 		second = scanTx(t, tx, "i", nil, nil, false)
-		if n, err := ix(t, tx).CountIndex("i", nil); err != nil || n != 1 {
+		if n, err := tx.CountIndex("i", nil); err != nil || n != 1 {
 			return fmt.Errorf("count inside the view changed to %d (%v)", n, err)
 		}
 		return nil
@@ -678,7 +669,7 @@ func testIndexSetInViewFails(t *testing.T, s localcases.Store) {
 	for _, ks := range [][][]byte{keys("b"), nil} {
 		var serr error
 		err := s.View(ctx(t), func(tx localcases.Tx) error {
-			serr = ix(t, tx).SetIndex("i", "o", ks)
+			serr = tx.SetIndex("i", "o", ks)
 			return nil
 		})
 		if serr == nil {
@@ -707,7 +698,7 @@ func testIndexLargeScanStopsEarly(t *testing.T, s localcases.Store) {
 					i := o*perOwner + k
 					ks[k] = []byte{'k', byte(i >> 16), byte(i >> 8), byte(i)}
 				}
-				if err := ix(t, tx).SetIndex("big", fmt.Sprintf("o%05d", o), ks); err != nil {
+				if err := tx.SetIndex("big", fmt.Sprintf("o%05d", o), ks); err != nil {
 					return err
 				}
 			}
@@ -720,7 +711,7 @@ func testIndexLargeScanStopsEarly(t *testing.T, s localcases.Store) {
 			got = got[:0]
 			start := time.Now()
 			view(t, s, func(tx localcases.Tx) error {
-				return ix(t, tx).ScanIndex("big", []byte("k"), nil, desc, func(key []byte, owner string) (bool, error) {
+				return tx.ScanIndex("big", []byte("k"), nil, desc, func(key []byte, owner string) (bool, error) {
 					got = append(got, int(key[1])<<16|int(key[2])<<8|int(key[3]))
 					return len(got) < 100, nil
 				})
@@ -732,7 +723,7 @@ func testIndexLargeScanStopsEarly(t *testing.T, s localcases.Store) {
 	var all int
 	start := time.Now()
 	view(t, s, func(tx localcases.Tx) error {
-		return ix(t, tx).ScanIndex("big", []byte("k"), nil, false, func([]byte, string) (bool, error) {
+		return tx.ScanIndex("big", []byte("k"), nil, false, func([]byte, string) (bool, error) {
 			all++
 			return true, nil
 		})
@@ -773,7 +764,7 @@ func testIndexScanAlso(t *testing.T, s localcases.Store) {
 			owner := fmt.Sprintf("o%03d", o)
 			k := fmt.Sprintf("k%02d", o%37)
 			all = append(all, ientry{k, owner})
-			if err := ix(t, tx).SetIndex("sorted", owner, keys(k)); err != nil {
+			if err := tx.SetIndex("sorted", owner, keys(k)); err != nil {
 				return err
 			}
 			var colours []string
@@ -791,7 +782,7 @@ func testIndexScanAlso(t *testing.T, s localcases.Store) {
 				colours = []string{"re" + owner}
 				member["re"][owner] = true
 			}
-			if err := ix(t, tx).SetIndex("colour", owner, keys(colours...)); err != nil {
+			if err := tx.SetIndex("colour", owner, keys(colours...)); err != nil {
 				return err
 			}
 		}
@@ -813,7 +804,7 @@ func testIndexScanAlso(t *testing.T, s localcases.Store) {
 				var got []ientry
 				view(t, s, func(tx localcases.Tx) error {
 					got = []ientry{}
-					return ix(t, tx).ScanIndexAlso("sorted", []byte("k"), after, desc, "colour", []byte(p), func(key []byte, owner string) (bool, error) {
+					return tx.ScanIndexAlso("sorted", []byte("k"), after, desc, "colour", []byte(p), func(key []byte, owner string) (bool, error) {
 						got = append(got, ientry{string(key), owner})
 						return true, nil
 					})
@@ -828,7 +819,7 @@ func testIndexScanAlso(t *testing.T, s localcases.Store) {
 	// Stopping early stops the walk; an unknown index keeps nothing.
 	view(t, s, func(tx localcases.Tx) error {
 		n := 0
-		err := ix(t, tx).ScanIndexAlso("sorted", nil, nil, false, "colour", []byte("red"), func([]byte, string) (bool, error) {
+		err := tx.ScanIndexAlso("sorted", nil, nil, false, "colour", []byte("red"), func([]byte, string) (bool, error) {
 			n++
 			return n < 3, nil
 		})
@@ -836,7 +827,7 @@ func testIndexScanAlso(t *testing.T, s localcases.Store) {
 			t.Errorf("early stop: %d calls, %v; want 3, nil", n, err)
 		}
 		n = 0
-		err = ix(t, tx).ScanIndexAlso("sorted", nil, nil, false, "no such index", nil, func([]byte, string) (bool, error) {
+		err = tx.ScanIndexAlso("sorted", nil, nil, false, "no such index", nil, func([]byte, string) (bool, error) {
 			n++
 			return true, nil
 		})

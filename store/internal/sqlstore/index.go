@@ -1,11 +1,12 @@
-// Package idxsql holds what the SQL engines share about secondary indexes
-// (localcases.IndexTx): the queries that page through an index table
+// The secondary indexes (localcases.IndexTx) live in one table
 //
 //	idx (name, key, owner) PRIMARY KEY (name, key, owner)
 //
-// in (key, owner) order with keyset conditions, and the bounds of a key
-// prefix. Queries use ? placeholders; Numbered rewrites them as $1, $2, ….
-package idxsql
+// paged through in (key, owner) order with keyset conditions and the
+// bounds of a key prefix. Queries use ? placeholders; Numbered rewrites
+// them as $1, $2, ….
+
+package sqlstore
 
 import (
 	"bytes"
