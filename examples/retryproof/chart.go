@@ -42,6 +42,15 @@ func (r *results) chart(path string) error {
 	cost.Y.Label.Text = "requests per call"
 	cost.Y.Min = 0
 
+	recovery := plot.New()
+	recovery.Title.Text = "100% outage: requests per call, and recovery"
+	recovery.X.Label.Text = "requests sent per call during the outage"
+	recovery.Y.Label.Text = "first success after its end (s)"
+	recovery.Y.Min = 0
+	recovery.X.Min = 0
+	recovery.Add(plotter.NewGrid())
+	recovery.Legend.Top = true
+
 	for _, p := range []*plot.Plot{success, cost} {
 		p.Add(plotter.NewGrid())
 		p.Legend.Top = p == cost
@@ -85,9 +94,30 @@ func (r *results) chart(path string) error {
 			set.p.Add(line, points, bars)
 			set.p.Legend.Add(name, line, points)
 		}
+		// One point per outage length: what the client cost the dead
+		// service against how soon it noticed the return (capped at the
+		// wait when it never did).
+		var out plotter.XYs
+		for _, o := range r.Outages {
+			c := o.Clients[name]
+			y := r.Settings.Tail.Seconds()
+			if c.RecoverySeconds != nil {
+				y = *c.RecoverySeconds
+			}
+			out = append(out, plotter.XY{X: c.PerCall, Y: y})
+		}
+		if len(out) > 0 {
+			sc, err := plotter.NewScatter(out)
+			if err != nil {
+				return err
+			}
+			sc.Color, sc.Shape, sc.Radius = st.color, st.shape, vg.Points(4)
+			recovery.Add(sc)
+			recovery.Legend.Add(name, sc)
+		}
 	}
 
-	const w, h = 12 * vg.Inch, 5 * vg.Inch
+	const w, h = 17 * vg.Inch, 5 * vg.Inch
 	img := vgimg.New(w, h)
 	dc := draw.New(img)
 	title := fmt.Sprintf("%s; %d calls per cell and seed, seeds %d–%d, %d concurrent; Retry-After: %d on every fault; %s",
@@ -101,10 +131,11 @@ func (r *results) chart(path string) error {
 	// bottom, top (a negative top moves it down).
 	top.Draw(draw.Crop(dc, 0, 0, h-vg.Points(band), 0))
 	head := draw.Crop(dc, 0, 0, 0, -vg.Points(band))
-	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(20), PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(12)}
-	canvases := plot.Align([][]*plot.Plot{{success, cost}}, tiles, head)
+	tiles := draw.Tiles{Rows: 1, Cols: 3, PadX: vg.Points(20), PadTop: vg.Points(6), PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(12)}
+	canvases := plot.Align([][]*plot.Plot{{success, cost, recovery}}, tiles, head)
 	success.Draw(canvases[0][0])
 	cost.Draw(canvases[0][1])
+	recovery.Draw(canvases[0][2])
 
 	f, err := os.Create(path)
 	if err != nil {

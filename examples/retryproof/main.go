@@ -76,6 +76,7 @@ func main() {
 	quick := flag.Bool("quick", false, "a shorter run: 1 seed, 100 calls per cell, one 5 s outage, 50 creates, 5 s of throttling")
 	asJSON := flag.Bool("json", false, "print the results as JSON on stdout (the table goes to stderr)")
 	chart := flag.String("chart", "", "write the chart to this PNG file")
+	replot := flag.String("replot", "", "draw -chart from this earlier -json output instead of measuring")
 	flag.Int64Var(&s.Seed, "seed", 1, "first server fault seed")
 	flag.IntVar(&s.Seeds, "seeds", 2, "fault-rate cells are repeated with seeds seed, seed+1, …")
 	flag.IntVar(&s.Calls, "calls", 300, "logical calls per client in each fault-rate cell")
@@ -100,6 +101,12 @@ func main() {
 	log.SetFlags(0)
 	log.SetPrefix("retryproof: ")
 
+	if *replot != "" {
+		if err := redraw(*replot, *chart); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	var err error
 	if s.Outages, err = parseDurations(*outages); err != nil {
 		log.Fatal(err)
@@ -206,6 +213,23 @@ func main() {
 			log.Fatal(err)
 		}
 	}
+}
+
+// redraw draws the chart of an earlier run from its JSON.
+func redraw(from, to string) error {
+	if to == "" {
+		return fmt.Errorf("-replot needs -chart")
+	}
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	var res results
+	if err := json.Unmarshal(b, &res); err != nil {
+		return fmt.Errorf("%s: %w", from, err)
+	}
+	clientNames = append(clientNames, res.Settings.Variants...)
+	return res.chart(to)
 }
 
 func flagSet(name string) bool {
