@@ -537,52 +537,55 @@ func (p *proof) countCases(ctx context.Context, out map[string]createCell) error
 	return nil
 }
 
-// overhead measures the kit's cost per call with no faults: rounds of
-// sequential GetCase calls, alternating the bare SDK client and the kit,
-// and the ratio of their median latencies in each round.
+// overhead measures the kit's cost per call with no faults: sequential
+// GetCase calls, a bare SDK call and a kit call in turn (which goes first
+// alternates), so that the machine's drift falls on both alike; each
+// round's ratio is of the two medians.
 func (p *proof) overhead(ctx context.Context) ([]float64, error) {
 	if err := p.admin.Reset(ctx); err != nil {
 		return nil, err
 	}
 	bare := newClient(sdkName, p.url, "BARE")
 	kit := newClient(kitName, p.url, "KIT", p.kitOpts...)
-	median := func(c *connectcases.Client, name string) (time.Duration, error) {
-		l := make([]time.Duration, p.s.OverheadCalls)
-		for i := range l {
-			t := time.Now()
-			if err := p.getCase(ctx, name, c); err != nil {
-				return 0, err
+	timed := func(c *connectcases.Client, name string) (time.Duration, error) {
+		t := time.Now()
+		err := p.getCase(ctx, name, c)
+		return time.Since(t), err
+	}
+	round := func() (float64, error) {
+		lb := make([]time.Duration, 0, p.s.OverheadCalls)
+		lk := make([]time.Duration, 0, p.s.OverheadCalls)
+		for i := range p.s.OverheadCalls {
+			for j := range 2 {
+				if (i+j)%2 == 0 {
+					d, err := timed(bare, sdkName)
+					if err != nil {
+						return 0, err
+					}
+					lb = append(lb, d)
+				} else {
+					d, err := timed(kit, kitName)
+					if err != nil {
+						return 0, err
+					}
+					lk = append(lk, d)
+				}
 			}
-			l[i] = time.Since(t)
 		}
-		slices.Sort(l)
-		return l[len(l)/2], nil
+		slices.Sort(lb)
+		slices.Sort(lk)
+		return float64(lk[len(lk)/2]) / float64(lb[len(lb)/2]), nil
 	}
-	// Warm both up (connections, first-call allocations).
-	if _, err := median(bare, sdkName); err != nil {
-		return nil, err
-	}
-	if _, err := median(kit, kitName); err != nil {
+	if _, err := round(); err != nil { // warm up connections and first-call paths
 		return nil, err
 	}
 	var ratios []float64
-	for round := range p.s.OverheadRounds {
-		first, second := bare, kit
-		if round%2 == 1 { // alternate who goes first, against drift
-			first, second = kit, bare
-		}
-		a, err := median(first, sdkName)
+	for range p.s.OverheadRounds {
+		r, err := round()
 		if err != nil {
 			return nil, err
 		}
-		b, err := median(second, kitName)
-		if err != nil {
-			return nil, err
-		}
-		if round%2 == 1 {
-			a, b = b, a
-		}
-		ratios = append(ratios, float64(b)/float64(a))
+		ratios = append(ratios, r)
 	}
 	sort.Float64s(ratios)
 	return ratios, nil
