@@ -53,7 +53,7 @@ func RegisterState(h *Handler, st State) {
 	}))
 }
 
-// Reset wipes the server's state.
+// ResetState wipes the server's state.
 func (c *Client) ResetState(ctx context.Context) error {
 	return c.doWith(ctx, c.untimed(), http.MethodPost, "reset", nil, nil)
 }

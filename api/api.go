@@ -272,8 +272,11 @@ func ToString(p *string) string {
 }
 
 // clip keeps error messages bounded however large the offending value.
-func clip(s string) string {
-	const max = 128
+func clip(s string) string { return ClipTo(s, 128) }
+
+// ClipTo cuts s to at most max bytes of valid UTF-8 plus "...", so an error
+// message quoting a client's value stays bounded and stays valid JSON text.
+func ClipTo(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}

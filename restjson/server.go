@@ -18,7 +18,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/localcases/localcases/api"
-	"github.com/localcases/localcases/fault"
 )
 
 // DefaultMaxBodyBytes bounds a request body. The largest legitimate body is
@@ -59,9 +58,37 @@ type Call struct {
 	// Injected is set by middleware that made the outcome up (fault
 	// injection), so records and logs can say so.
 	Injected string
-	// Decision is the fault decision applied to the call, if any.
-	Decision *fault.Decision
+	// Rule names the fault rule behind Injected, if one did.
+	Rule string
+
+	limit    int64
+	body     []byte
+	bodyErr  error
+	bodyRead bool
 	query    url.Values
+}
+
+// Body reads the request body once, up to the handler's MaxBodyBytes, and
+// returns the same bytes to every later caller: the signature check and the
+// decoder see one body and one size rule.
+func (c *Call) Body() ([]byte, error) {
+	if c.bodyRead {
+		return c.body, c.bodyErr
+	}
+	c.bodyRead = true
+	if c.Request.Body == nil {
+		return nil, nil
+	}
+	c.body, c.bodyErr = io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, c.limit))
+	if c.bodyErr != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(c.bodyErr, &tooBig) {
+			c.bodyErr = api.Errorf(api.CodeRequestEntityTooLarge, "The request body exceeds %d bytes.", tooBig.Limit)
+		} else {
+			c.bodyErr = api.Errorf(api.CodeSerializationException, "The request body could not be read.")
+		}
+	}
+	return c.body, c.bodyErr
 }
 
 // Outcome is what the client was sent.
@@ -197,7 +224,7 @@ func literalDots(p string) (string, bool) {
 
 func (h *Handler) operation(op *api.Operation) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := &Call{Op: op, RequestID: h.opts.RequestID(), Request: r, Writer: w, Start: h.opts.Now()}
+		c := &Call{Op: op, RequestID: h.opts.RequestID(), Request: r, Writer: w, Start: h.opts.Now(), limit: h.opts.MaxBodyBytes}
 		w.Header().Set("x-amzn-RequestId", c.RequestID)
 		out, err := h.safeInvoke(c)
 		o := Outcome{Status: http.StatusOK, RetryAfter: -1}
@@ -260,22 +287,16 @@ func (h *Handler) call(c *Call) (any, error) {
 	return c.Op.Call(c.Request.Context(), h.svc, in)
 }
 
-// Decode builds the validated input of c's operation from the request. It is
-// exported for middleware that needs the input before the call (fault rules
-// matching on a member).
+// decode builds the validated input of c's operation from the request,
+// unless middleware already set it.
 func (h *Handler) decode(c *Call) (api.Input, error) {
 	if c.Input != nil {
 		return c.Input, nil
 	}
 	in := c.Op.NewInput()
-	r := c.Request
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, h.opts.MaxBodyBytes))
+	body, err := c.Body()
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, api.Errorf(api.CodeRequestEntityTooLarge, "The request body exceeds %d bytes.", tooBig.Limit)
-		}
-		return nil, api.Errorf(api.CodeSerializationException, "The request body could not be read.")
+		return nil, err
 	}
 	if c.Op.HasBody {
 		if err := decodeJSON(body, in); err != nil {
@@ -502,9 +523,4 @@ func (h *Handler) log(c *Call, o Outcome, err error) {
 	h.opts.Logger.Debug("request", attrs...)
 }
 
-func clip(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
-	}
-	return s
-}
+func clip(s string) string { return api.ClipTo(s, 200) }

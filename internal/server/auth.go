@@ -1,10 +1,8 @@
 package server
 
 import (
-	"errors"
 	"sync/atomic"
 
-	"github.com/localcases/localcases/api"
 	"github.com/localcases/localcases/auth"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
@@ -34,17 +32,9 @@ func (s *Server) authenticate(next restjson.Invoker) restjson.Invoker {
 		v := s.verifier.p.Load()
 		var body []byte
 		if v.NeedsBody(c.Request) {
-			limit := s.cfg.MaxBodyBytes
-			if limit <= 0 {
-				limit = restjson.DefaultMaxBodyBytes
-			}
 			var err error
-			body, err = auth.ReadBody(c.Request, limit)
-			if errors.Is(err, auth.ErrTooLarge) {
-				return nil, api.Errorf(api.CodeRequestEntityTooLarge, "The request body exceeds %d bytes.", limit)
-			}
-			if err != nil {
-				return nil, api.Errorf(api.CodeSerializationException, "The request body could not be read.")
+			if body, err = c.Body(); err != nil {
+				return nil, err
 			}
 		}
 		id, err := v.Verify(c.Request, body, s.cfg.Clock.Now())

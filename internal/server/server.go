@@ -149,7 +149,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		// Shedding comes first so an overloaded server spends nothing on a
 		// call it refuses; authentication before faults, as at AWS's front
 		// door.
-		Middleware: []restjson.Middleware{newShedder(cfg.MaxInFlight).middleware, s.authenticate, restjson.Faults(s.faults)},
+		Middleware: []restjson.Middleware{newShedder(cfg.MaxInFlight).middleware, s.authenticate, injectFaults(s.faults)},
 		Observe:    s.observe,
 	})
 	s.admin = admin.NewHandler(admin.Options{
