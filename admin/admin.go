@@ -114,6 +114,11 @@ func (h *Handler) readiness(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]bool{"ready": true})
 }
 
+// WriteError sends the admin namespace's error shape, {"error": msg}.
+func WriteError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	data, _ := json.MarshalIndent(v, "", "  ")
 	data = append(data, '\n')

@@ -491,6 +491,13 @@ func (h *Handler) writeError(w http.ResponseWriter, c *Call, err error) (status 
 	return status, ae.Code, retryAfter
 }
 
+// WriteError answers r with err in the service's error shape, for a request
+// refused before it reached an operation (by a guard in front of the
+// handler).
+func (h *Handler) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	h.fail(w, r, nil, err)
+}
+
 // fail writes an error for a request that matched no operation.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, c *Call, err error) {
 	id := h.opts.RequestID()

@@ -65,6 +65,12 @@ type Config struct {
 	// ImportFile is a snapshot (localcases export) loaded at start,
 	// replacing the state: a team's fixture.
 	ImportFile string `yaml:"import" json:"import"`
+	// AllowedHosts are host names, besides this machine's, that clients may
+	// reach the server by when only the network protects it (permissive
+	// auth, or the admin namespace without a token): a browser page served
+	// from any other name is refused (DNS rebinding). "*.example.com"
+	// allows subdomains; "*" turns the check off. Default none.
+	AllowedHosts []string `yaml:"allowedHosts" json:"allowedHosts"`
 	// MaxInFlight bounds concurrent API calls; past it calls are shed with
 	// ThrottlingException. Default DefaultMaxInFlight.
 	MaxInFlight int `yaml:"maxInFlight" json:"maxInFlight"`
@@ -103,6 +109,7 @@ type Server struct {
 	verifier verifierBox
 	records  *fault.Recorder
 	admin    *admin.Handler
+	guard    *guard
 	ln       net.Listener
 	http     *http.Server
 	serveCh  chan error
@@ -134,7 +141,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: store, svc: svc}
+	s := &Server{cfg: cfg, store: store, svc: svc, guard: newGuard(cfg.AllowedHosts, cfg.Addr)}
 	if err := s.SetAuth(cfg.Auth); err != nil {
 		store.Close()
 		return nil, err
@@ -173,17 +180,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // It splits on the prefix by hand rather than with a ServeMux: a mux would
 // clean API paths (redirecting a caseId of "..") before restjson sees them.
 func (s *Server) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.guarded(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, admin.Prefix) {
 			if err := admin.Allow(r, s.cfg.AdminToken); err != nil {
-				http.Error(w, err.Error(), http.StatusForbidden)
+				admin.WriteError(w, http.StatusForbidden, err.Error())
 				return
 			}
 			s.admin.ServeHTTP(w, r)
 			return
 		}
 		s.api.ServeHTTP(w, r)
-	})
+	}))
 }
 
 // Open starts listening and serving.

@@ -1,0 +1,167 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/connectcases"
+
+	"github.com/localcases/localcases/admin"
+	"github.com/localcases/localcases/auth"
+	"github.com/localcases/localcases/internal/server"
+	"github.com/localcases/localcases/internal/servertest"
+)
+
+type browserCase struct {
+	name                    string
+	method, path, body      string
+	host, origin, fetchSite string
+	contentType             string
+	want                    int
+}
+
+func doBrowser(t *testing.T, base string, c browserCase) (*http.Response, string) {
+	t.Helper()
+	var rd io.Reader
+	if c.body != "" {
+		rd = strings.NewReader(c.body)
+	}
+	req, err := http.NewRequest(c.method, base+c.path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.host != "" {
+		req.Host = c.host
+	}
+	for k, v := range map[string]string{"Origin": c.origin, "Sec-Fetch-Site": c.fetchSite, "Content-Type": c.contentType} {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := servertest.RawClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp, string(data)
+}
+
+// TestIssue14WebPagesCannotDriveLocalcases: what a web page in the
+// developer's browser can send (cross-site simple requests, DNS-rebound
+// reads) is refused on the admin namespace and on the permissive API, and
+// changes nothing; what the SDKs, the CLI and same-origin pages send passes.
+func TestIssue14WebPagesCannotDriveLocalcases(t *testing.T) {
+	srv := servertest.MustOpen(t, servertest.WithConfig(func(c *server.Config) { c.AllowedHosts = []string{"cases.test", "*.ci.test"} }))
+	ctx := context.Background()
+	cc := servertest.Client(srv.URL())
+	if _, err := cc.CreateDomain(ctx, &connectcases.CreateDomainInput{Name: aws.String("kept")}); err != nil {
+		t.Fatal(err)
+	}
+	port := srv.Addr().String()[strings.LastIndexByte(srv.Addr().String(), ':'):]
+	rule := `[{"operation":"GetCase","error":{"code":"InternalServerException"}}]`
+	cases := []browserCase{
+		{name: "cross-site reset, text/plain", method: "POST", path: "/_localcases/reset", origin: "http://evil.example", contentType: "text/plain", body: "x", want: 403},
+		{name: "cross-site reset, no body", method: "POST", path: "/_localcases/reset", origin: "http://evil.example", want: 403},
+		{name: "cross-site reset, Sec-Fetch-Site only", method: "POST", path: "/_localcases/reset", fetchSite: "cross-site", want: 403},
+		{name: "same-site reset from another port", method: "POST", path: "/_localcases/reset", origin: "http://localhost:3000", fetchSite: "same-site", want: 403},
+		{name: "cross-site faults, JSON", method: "POST", path: "/_localcases/faults", origin: "http://evil.example", contentType: "application/json", body: rule, want: 403},
+		{name: "faults as text/plain", method: "POST", path: "/_localcases/faults", contentType: "text/plain;charset=UTF-8", body: rule, want: 403},
+		{name: "faults as a form", method: "PATCH", path: "/_localcases/faults", contentType: "application/x-www-form-urlencoded", body: rule, want: 403},
+		{name: "faults with no type", method: "POST", path: "/_localcases/faults", body: rule, want: 403},
+		{name: "rebound export", method: "GET", path: "/_localcases/export", host: "rebind.evil.example" + port, want: 403},
+		{name: "rebound health", method: "GET", path: "/_localcases/health", host: "rebind.evil.example", want: 403},
+		{name: "rebound metrics", method: "GET", path: "/metrics", host: "rebind.evil.example" + port, want: 403},
+		{name: "rebound API read", method: "POST", path: "/domains-list", host: "rebind.evil.example" + port, want: 403},
+		{name: "cross-site CreateDomain, text/plain", method: "POST", path: "/domains", origin: "http://evil.example", contentType: "text/plain", body: `{"name":"evil"}`, want: 403},
+		{name: "CreateDomain as text/plain", method: "POST", path: "/domains", contentType: "text/plain", body: `{"name":"evil"}`, want: 403},
+		{name: "CreateDomain as multipart", method: "POST", path: "/domains", contentType: "multipart/form-data; boundary=x", body: `{"name":"evil"}`, want: 403},
+		{name: "origin null", method: "POST", path: "/domains", origin: "null", contentType: "application/json", body: `{"name":"evil"}`, want: 403},
+
+		{name: "CLI-style health by localhost", method: "GET", path: "/_localcases/health", host: "localhost" + port, want: 200},
+		{name: "health by a .localhost name", method: "GET", path: "/_localcases/health", host: "app.localhost" + port, want: 200},
+		{name: "health by IPv6 loopback", method: "GET", path: "/_localcases/health", host: "[::1]" + port, want: 200},
+		{name: "health by a configured name", method: "GET", path: "/_localcases/health", host: "cases.test" + port, want: 200},
+		{name: "health by a configured wildcard", method: "GET", path: "/_localcases/health", host: "runner-7.ci.test", want: 200},
+		{name: "same-origin page", method: "POST", path: "/_localcases/faults", origin: srv.URL(), fetchSite: "same-origin", contentType: "application/json", body: "[]", want: 200},
+		{name: "JSON with no Origin (SDK, CLI)", method: "POST", path: "/domains-list", contentType: "application/json", body: "{}", want: 200},
+		{name: "no body, no type (SDK)", method: "POST", path: "/domains-list", want: 200},
+		{name: "awsJson1_1 passes the guard", method: "POST", path: "/", contentType: "application/x-amz-json-1.1", body: "{}", want: 404},
+		{name: "a preflight is not granted", method: "OPTIONS", path: "/domains", origin: "http://evil.example", want: 405},
+	}
+	for _, c := range cases {
+		resp, body := doBrowser(t, srv.URL(), c)
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: %d %s, want %d", c.name, resp.StatusCode, body, c.want)
+		}
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
+			t.Errorf("%s: Access-Control-Allow-Origin %q", c.name, got)
+		}
+		if resp.StatusCode == 403 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("%s: refusal is %s, not JSON", c.name, resp.Header.Get("Content-Type"))
+		}
+		if resp.StatusCode == 403 && !strings.HasPrefix(c.path, admin.Prefix) && c.path != "/metrics" && resp.Header.Get("X-Amzn-ErrorType") != "AccessDeniedException" {
+			t.Errorf("%s: API refusal is %q", c.name, resp.Header.Get("X-Amzn-ErrorType"))
+		}
+	}
+	out, err := cc.ListDomains(ctx, &connectcases.ListDomainsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Domains) != 1 || aws.ToString(out.Domains[0].Name) != "kept" {
+		t.Errorf("state changed by refused requests: %d domains", len(out.Domains))
+	}
+	rules, err := admin.NewClient(srv.URL()).Rules(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) != 0 {
+		t.Errorf("a refused request set fault rules: %+v", rules)
+	}
+}
+
+// TestGuardWhereCredentialsProtect: with an admin token, the admin
+// namespace answers any Host (the token is what protects it) but still
+// refuses cross-site state changes; in strict mode the API answers any Host
+// (a browser cannot sign).
+func TestGuardWhereCredentialsProtect(t *testing.T) {
+	srv := servertest.MustOpen(t, servertest.WithConfig(func(c *server.Config) {
+		c.AdminToken = "s3cret"
+		c.Auth = auth.Config{Mode: auth.Strict, Credentials: []auth.Credential{{AccessKeyID: "AKID", SecretAccessKey: "s",
+			Policy: []auth.Statement{{Effect: "Allow", Action: auth.Strings{"cases:*"}, Resource: auth.Strings{"*"}}}}}}
+	}))
+	bearer := func(c browserCase) int {
+		req, _ := http.NewRequest(c.method, srv.URL()+c.path, strings.NewReader(c.body))
+		req.Host = c.host
+		req.Header.Set("Authorization", "Bearer s3cret")
+		if c.origin != "" {
+			req.Header.Set("Origin", c.origin)
+		}
+		if c.contentType != "" {
+			req.Header.Set("Content-Type", c.contentType)
+		}
+		resp, err := servertest.RawClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := bearer(browserCase{method: "GET", path: "/_localcases/health", host: "cases.internal.example"}); got != 200 {
+		t.Errorf("admin by name with the token: %d", got)
+	}
+	if got := bearer(browserCase{method: "POST", path: "/_localcases/reset", host: "cases.internal.example", origin: "http://evil.example"}); got != 403 {
+		t.Errorf("cross-site admin call with the token: %d", got)
+	}
+	resp, body := doBrowser(t, srv.URL(), browserCase{method: "POST", path: "/domains-list", host: "cases.internal.example"})
+	var e struct{ Type string `json:"__type"` }
+	json.Unmarshal([]byte(body), &e)
+	if resp.StatusCode != 403 || e.Type != string(auth.CodeMissingToken) {
+		t.Errorf("strict API by name, unsigned: %d %s; want the signature check to answer", resp.StatusCode, body)
+	}
+}
