@@ -66,6 +66,10 @@ type Call struct {
 	bodyErr  error
 	bodyRead bool
 	query    url.Values
+	// badMember and badRule record the first bound value that breaks the
+	// text rules; asked is every query key the binder read.
+	badMember, badRule string
+	asked              []string
 }
 
 // Body reads the request body once, up to the handler's MaxBodyBytes, and
@@ -303,8 +307,20 @@ func (h *Handler) decode(c *Call) (api.Input, error) {
 			return nil, err
 		}
 	}
+	if c.query, err = url.ParseQuery(c.Request.URL.RawQuery); err != nil {
+		return nil, api.Errorf(api.CodeSerializationException, "The query string is malformed: %s.", err.Error())
+	}
 	if err := in.BindHTTP(binding{c}); err != nil {
 		return nil, err
+	}
+	if c.badRule != "" {
+		return nil, textError(c.badMember, c.badRule)
+	}
+	if err := c.checkQuery(in); err != nil {
+		return nil, err
+	}
+	if m, r := badText(reflect.ValueOf(in), ""); r != "" {
+		return nil, textError(m, r)
 	}
 	if err := in.Validate(); err != nil {
 		return nil, err
@@ -312,11 +328,44 @@ func (h *Handler) decode(c *Call) (api.Input, error) {
 	return in, nil
 }
 
+// checkQuery applies the text rules to the query values the binder read,
+// naming list members by index as validation does, and refuses a key given
+// more than once for a member that is not a list: the binder would keep one
+// value and drop the rest unseen. Query members' Go names are their wire
+// names with the first letter upper.
+func (c *Call) checkQuery(in api.Input) error {
+	v := reflect.ValueOf(in)
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	for _, name := range c.asked {
+		vals := c.query[name]
+		f := v.FieldByName(strings.ToUpper(name[:1]) + name[1:])
+		list := f.IsValid() && f.Kind() == reflect.Slice
+		if len(vals) > 1 && !list {
+			return api.Errorf(api.CodeSerializationException, "The query parameter %s is given %d times; it takes one value.", name, len(vals))
+		}
+		for i, val := range vals {
+			if r := textRule(val); r != "" {
+				member := name
+				if list {
+					member += "[" + strconv.Itoa(i) + "]"
+				}
+				return textError(member, r)
+			}
+		}
+	}
+	return nil
+}
+
 // decodeJSON fills in from a JSON object body. An empty body is an empty
 // object: the SDKs send none when every body member is absent.
 func decodeJSON(body []byte, in any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
+	}
+	if err := checkBodyText(body); err != nil {
+		return err
 	}
 	if d := jsonDepth(body); d > MaxJSONDepth {
 		return api.Errorf(api.CodeSerializationException, "The request body nests JSON %d levels deep; at most %d are accepted.", d, MaxJSONDepth)
@@ -328,6 +377,9 @@ func decodeJSON(body []byte, in any) error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return api.Errorf(api.CodeSerializationException, "The request body has data after the JSON object.")
+	}
+	if k, dup := duplicateKey(body); dup {
+		return api.Errorf(api.CodeSerializationException, "The request body gives the key %s twice in one object.", strconv.Quote(api.ClipTo(k, 128)))
 	}
 	return nil
 }
@@ -415,14 +467,35 @@ func jsonKind(t reflect.Type) string {
 
 type binding struct{ c *Call }
 
-func (b binding) PathValue(name string) string { return b.c.Request.PathValue(name) }
+func (b binding) PathValue(name string) string {
+	v := b.c.Request.PathValue(name)
+	b.check(name, v)
+	return v
+}
+
 func (b binding) Query(name string) []string {
-	if b.c.query == nil {
-		b.c.query = b.c.Request.URL.Query()
-	}
+	b.c.asked = append(b.c.asked, name)
 	return b.c.query[name]
 }
-func (b binding) Header(name string) []string { return b.c.Request.Header.Values(name) }
+
+func (b binding) Header(name string) []string {
+	vs := b.c.Request.Header.Values(name)
+	for _, v := range vs {
+		b.check(name, v)
+	}
+	return vs
+}
+
+// check records the first bound value that breaks the text rules; the
+// generated binders have no way to return it themselves.
+func (b binding) check(name, v string) {
+	if b.c.badRule != "" {
+		return
+	}
+	if r := textRule(v); r != "" {
+		b.c.badMember, b.c.badRule = name, r
+	}
+}
 
 func (h *Handler) writeOutput(w http.ResponseWriter, out any) error {
 	body := []byte("{}")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connectcases"
+	"github.com/aws/aws-sdk-go-v2/service/connectcases/types"
 
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/auth"
@@ -159,9 +160,96 @@ func TestGuardWhereCredentialsProtect(t *testing.T) {
 		t.Errorf("cross-site admin call with the token: %d", got)
 	}
 	resp, body := doBrowser(t, srv.URL(), browserCase{method: "POST", path: "/domains-list", host: "cases.internal.example"})
-	var e struct{ Type string `json:"__type"` }
+	var e struct {
+		Type string `json:"__type"`
+	}
 	json.Unmarshal([]byte(body), &e)
 	if resp.StatusCode != 403 || e.Type != string(auth.CodeMissingToken) {
 		t.Errorf("strict API by name, unsigned: %d %s; want the signature check to answer", resp.StatusCode, body)
+	}
+}
+
+// TestIssue14BadTextNeverReachesTheStore: the requests that made
+// PostgreSQL answer 500 (NUL or bytes that are not UTF-8 in an ID, a token
+// or a value), a body that is not UTF-8, and a body giving a key twice get
+// the same 400 on every engine (LOCALCASES_TEST_STORE), and store nothing.
+func TestIssue14BadTextNeverReachesTheStore(t *testing.T) {
+	srv := servertest.MustOpen(t)
+	ctx := context.Background()
+	cc := servertest.Client(srv.URL())
+	dom, err := cc.CreateDomain(ctx, &connectcases.CreateDomainInput{Name: aws.String("text")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := aws.ToString(dom.DomainId)
+	fld, err := cc.CreateField(ctx, &connectcases.CreateFieldInput{DomainId: &d, Name: aws.String("sel"), Type: types.FieldTypeSingleSelect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := aws.ToString(fld.FieldId)
+	tpl, err := cc.CreateTemplate(ctx, &connectcases.CreateTemplateInput{DomainId: &d, Name: aws.String("t"), Status: types.TemplateStatusActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := aws.ToString(tpl.TemplateId)
+	cs, err := cc.CreateCase(ctx, &connectcases.CreateCaseInput{DomainId: &d, TemplateId: &tp, Fields: []types.FieldValue{
+		{Id: aws.String("title"), Value: &types.FieldValueUnionMemberStringValue{Value: "t"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := aws.ToString(cs.CaseId)
+	createCase := func(token, template, value string) string {
+		b, _ := json.Marshal(map[string]any{"clientToken": token, "templateId": template,
+			"fields": []any{map[string]any{"id": f, "value": map[string]any{"stringValue": value}}}})
+		return string(b)
+	}
+	tests := []struct {
+		name, method, path, body string
+		code, member             string
+	}{
+		{"NUL in a domain ID", "POST", "/domains/abc%00def", "", "ValidationException", "domainId"},
+		{"bytes that are not UTF-8 in a domain ID", "POST", "/domains/%FF%FE", "", "ValidationException", "domainId"},
+		{"NUL in a case ID", "POST", "/domains/" + d + "/cases/a%00b", `{"fields":[]}`, "ValidationException", "caseId"},
+		{"NUL in a clientToken", "POST", "/domains/" + d + "/cases", createCase("tok\x00en", tp, "v"), "ValidationException", "clientToken"},
+		{"NUL in a templateId", "POST", "/domains/" + d + "/cases", createCase("tok", tp+"\x00", "v"), "ValidationException", "templateId"},
+		{"NUL in a SingleSelect value", "POST", "/domains/" + d + "/cases", createCase("tok", tp, "v\x00"), "ValidationException", "fields[0].value.stringValue"},
+		{"NUL in field options", "PUT", "/domains/" + d + "/fields/" + f + "/options", `{"options":[{"name":"n\u0000","value":"v","active":true}]}`, "ValidationException", "options[0].name"},
+		{"NUL in a contactArn to relate", "POST", "/domains/" + d + "/cases/" + c + "/related-items/", `{"type":"Contact","content":{"contact":{"contactArn":"arn:aws:connect:us-east-1:1:instance/i/contact/c\u0000"}}}`, "ValidationException", "content.contact.contactArn"},
+		{"NUL in a contactArn to list by", "POST", "/domains/" + d + "/list-cases-for-contact", `{"contactArn":"arn:aws:connect:us-east-1:1:instance/i/contact/\u0000"}`, "ValidationException", "contactArn"},
+		{"NUL in a search term", "POST", "/domains/" + d + "/cases-search", `{"searchTerm":"\u0000"}`, "ValidationException", "searchTerm"},
+		{"NUL in a nextToken", "POST", "/domains/" + d + "/fields-list?nextToken=%00", "", "ValidationException", "nextToken"},
+		{"body that is not UTF-8", "POST", "/domains", "{\"name\":\"bad\xff\xfe\"}", "SerializationException", ""},
+		{"body giving a key twice", "POST", "/domains", `{"name":"one","name":"two"}`, "SerializationException", ""},
+	}
+	for _, tc := range tests {
+		var rd io.Reader
+		if tc.body != "" {
+			rd = strings.NewReader(tc.body)
+		}
+		req, _ := http.NewRequest(tc.method, srv.URL()+tc.path, rd)
+		if tc.body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := servertest.RawClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || resp.Header.Get("X-Amzn-ErrorType") != tc.code || (tc.member != "" && !strings.Contains(string(body), "'"+tc.member+"'")) {
+			t.Errorf("%s: %d %s %s, want 400 %s naming %q", tc.name, resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"), body, tc.code, tc.member)
+		}
+	}
+	doms, err := cc.ListDomains(ctx, &connectcases.ListDomainsInput{})
+	if err != nil || len(doms.Domains) != 1 {
+		t.Errorf("domains after refused writes: %v %v", doms, err)
+	}
+	found, err := cc.SearchCases(ctx, &connectcases.SearchCasesInput{DomainId: &d})
+	if err != nil || len(found.Cases) != 1 {
+		t.Errorf("cases after refused writes: %v %v", found, err)
+	}
+	opts, err := cc.ListFieldOptions(ctx, &connectcases.ListFieldOptionsInput{DomainId: &d, FieldId: &f})
+	if err != nil || len(opts.Options) != 0 {
+		t.Errorf("field options after refused writes: %v %v", opts, err)
 	}
 }

@@ -1,0 +1,223 @@
+package restjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/localcases/localcases/api"
+)
+
+// Text rules. Every string a client sends, in a path label, a query value, a
+// header or the JSON body, must be valid UTF-8 without U+0000, because
+// that is what every store can hold: PostgreSQL refuses both, and storing
+// U+FFFD in place of a bad byte would keep something other than what the
+// client sent. The answers:
+//
+//   - a body that is not UTF-8, or that escapes half a surrogate pair
+//     (\ud800 alone), is not JSON text (RFC 8259 section 8): 400
+//     SerializationException, and nothing is decoded;
+//   - a member whose value, path label or query value holds U+0000 or bytes
+//     that are not UTF-8: 400 ValidationException naming the member;
+//   - a malformed query string (%zz), or a query key the operation reads
+//     once given more than once: 400 SerializationException;
+//   - a JSON object that gives a key twice: 400 SerializationException,
+//     rather than letting the last one win, so no two readers of one body
+//     can disagree about it.
+
+// textRule names the rule a string breaks, or "".
+func textRule(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "Member must be valid UTF-8"
+	case strings.IndexByte(s, 0) >= 0:
+		return "Member must not contain the NUL character (U+0000)"
+	}
+	return ""
+}
+
+func textError(member, rule string) error {
+	return api.Validation("1 validation error detected: Value at '%s' failed to satisfy constraint: %s", member, rule)
+}
+
+// checkBodyText refuses a body that is not UTF-8 JSON text.
+func checkBodyText(body []byte) error {
+	if !utf8.Valid(body) {
+		off := 0
+		for off < len(body) {
+			r, n := utf8.DecodeRune(body[off:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			off += n
+		}
+		return api.Errorf(api.CodeSerializationException, "The request body is not valid JSON: it is not UTF-8 at offset %d.", off)
+	}
+	if off := loneSurrogate(body); off >= 0 {
+		return api.Errorf(api.CodeSerializationException, "The request body is not valid JSON: the escape at offset %d is half a UTF-16 surrogate pair.", off)
+	}
+	return nil
+}
+
+// loneSurrogate returns the offset of a \u escape inside a string that is a
+// surrogate without its other half, or -1. encoding/json would turn it into
+// U+FFFD without a word.
+func loneSurrogate(body []byte) int {
+	inString := false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !inString {
+			inString = c == '"'
+			continue
+		}
+		switch c {
+		case '"':
+			inString = false
+		case '\\':
+			if i+1 >= len(body) {
+				return -1
+			}
+			if body[i+1] != 'u' {
+				i++
+				continue
+			}
+			u, ok := hex4(body, i+2)
+			if !ok {
+				return -1 // not JSON; the decoder says so
+			}
+			switch {
+			case u >= 0xDC00 && u <= 0xDFFF:
+				return i
+			case u >= 0xD800 && u <= 0xDBFF:
+				if i+7 >= len(body) || body[i+6] != '\\' || body[i+7] != 'u' {
+					return i
+				}
+				lo, ok := hex4(body, i+8)
+				if !ok || lo < 0xDC00 || lo > 0xDFFF {
+					return i
+				}
+				i += 11
+			default:
+				i += 5
+			}
+		}
+	}
+	return -1
+}
+
+func hex4(b []byte, at int) (rune, bool) {
+	if at+4 > len(b) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[at:at+4]), 16, 32)
+	return rune(n), err == nil
+}
+
+// duplicateKey returns a key that one object of body gives twice. body has
+// already decoded without error.
+func duplicateKey(body []byte) (string, bool) {
+	type level struct {
+		keys    map[string]bool
+		object  bool
+		wantKey bool
+	}
+	var stack []*level
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].wantKey = true
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		if n := len(stack); n > 0 && stack[n-1].wantKey {
+			top := stack[n-1]
+			if k, ok := tok.(string); ok {
+				if top.keys[k] {
+					return k, true
+				}
+				top.keys[k] = true
+				top.wantKey = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &level{keys: map[string]bool{}, object: true, wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, &level{})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			valueDone()
+		default:
+			valueDone()
+		}
+	}
+}
+
+// badText finds a string in v, the decoded input, that breaks the text
+// rules, and names its member the way validation messages do.
+func badText(v reflect.Value, path string) (member, rule string) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return "", ""
+		}
+		return badText(v.Elem(), path)
+	case reflect.String:
+		if r := textRule(v.String()); r != "" {
+			return path, r
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return "", ""
+		}
+		for i := 0; i < v.Len(); i++ {
+			if m, r := badText(v.Index(i), path+"["+strconv.Itoa(i)+"]"); r != "" {
+				return m, r
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			k := iter.Key()
+			if k.Kind() == reflect.String {
+				if r := textRule(k.String()); r != "" {
+					return path, "Map keys: " + r
+				}
+			}
+			if m, r := badText(iter.Value(), path+"["+strconv.Quote(api.ClipTo(strings.ToValidUTF8(k.String(), ""), 128))+"]"); r != "" {
+				return m, r
+			}
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue // bound outside the body; the binding checks it
+			}
+			if name == "" {
+				name = f.Name
+			}
+			p := name
+			if path != "" {
+				p = path + "." + name
+			}
+			if m, r := badText(v.Field(i), p); r != "" {
+				return m, r
+			}
+		}
+	}
+	return "", ""
+}
