@@ -315,18 +315,3 @@ func Scope(r *http.Request) (accessKey, region string, ok bool) {
 	}
 	return h.accessKey, h.region, true
 }
-
-// NeedsBody reports whether Verify will check r's signature, which covers
-// the body: in Strict mode always, in Permissive mode only for configured
-// keys (an unknown key passes unchecked, so its body need not be hashed).
-func (v *Verifier) NeedsBody(r *http.Request) bool {
-	if v.mode == Strict {
-		return true
-	}
-	h, err := parseAuthorization(r.Header.Get("Authorization"))
-	if err != nil {
-		return false
-	}
-	_, known := v.keys[h.accessKey]
-	return known
-}

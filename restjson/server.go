@@ -237,10 +237,10 @@ func (h *Handler) operation(op *api.Operation) http.Handler {
 			o.Dropped = errors.Is(err, ErrDropped)
 			o.Status = handledStatus(err)
 		case err != nil:
-			o.Status, o.Code, o.RetryAfter = h.writeError(w, c, err)
+			o.Status, o.Code, o.RetryAfter = h.writeError(w, c.Request, c, err)
 		default:
 			if err := h.writeOutput(w, out); err != nil {
-				o.Status, o.Code, o.RetryAfter = h.writeError(w, c, err)
+				o.Status, o.Code, o.RetryAfter = h.writeError(w, c.Request, c, err)
 			}
 		}
 		o.Latency = h.opts.Now().Sub(c.Start)
@@ -526,7 +526,7 @@ type errorBody struct {
 // writeError sends err the way the service sends errors. Anything that is not
 // an *api.Error is a bug or a failure below the service: the client gets a
 // generic InternalServerException and the cause goes to the log.
-func (h *Handler) writeError(w http.ResponseWriter, c *Call, err error) (status int, code api.ErrorCode, retryAfter int) {
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, c *Call, err error) (status int, code api.ErrorCode, retryAfter int) {
 	var ae *api.Error
 	if !errors.As(err, &ae) {
 		if errors.Is(err, context.Canceled) && c != nil && c.Request.Context().Err() != nil {
@@ -558,6 +558,12 @@ func (h *Handler) writeError(w http.ResponseWriter, c *Call, err error) (status 
 		retryAfter = *ae.RetryAfterSeconds
 		hdr.Set("Retry-After", strconv.Itoa(retryAfter))
 	}
+	if (c == nil || !c.bodyRead) && r.ContentLength != 0 {
+		// Refused before the body was read: without this, net/http would
+		// read up to 256 KiB of it before sending the answer, at the
+		// client's pace, to keep the connection.
+		hdr.Set("Connection", "close")
+	}
 	status = ae.Status()
 	w.WriteHeader(status)
 	w.Write(data)
@@ -575,7 +581,7 @@ func (h *Handler) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, c *Call, err error) {
 	id := h.opts.RequestID()
 	w.Header().Set("x-amzn-RequestId", id)
-	status, code, _ := h.writeError(w, c, err)
+	status, code, _ := h.writeError(w, r, c, err)
 	h.opts.Logger.Debug("request", "request_id", id, "method", r.Method, "path", clip(r.URL.EscapedPath()), "status", status, "code", code)
 }
 

@@ -127,6 +127,9 @@ func (s *Server) guarded(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if controlPlane(r.URL.Path) {
 			if err := s.guard.check(r, s.cfg.AdminToken == ""); err != nil {
+				if r.ContentLength != 0 {
+					w.Header().Set("Connection", "close") // answer without reading the body
+				}
 				admin.WriteError(w, http.StatusForbidden, "localcases refused this request: "+err.Error()+". See docs/SECURITY.md.")
 				return
 			}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/localcases/localcases"
@@ -110,9 +111,15 @@ type Server struct {
 	records  *fault.Recorder
 	admin    *admin.Handler
 	guard    *guard
+	shed     *shedder
 	ln       net.Listener
 	http     *http.Server
 	serveCh  chan error
+
+	// requests counts the HTTP requests being served, and handlers lets
+	// Close wait for them to return before the store closes.
+	requests atomic.Int64
+	handlers sync.WaitGroup
 
 	closeOnce sync.Once
 	closeErr  error
@@ -150,13 +157,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	s.shed = newShedder(cfg.MaxInFlight)
 	s.api = restjson.NewHandler(svc, restjson.Options{
 		Logger:       cfg.Logger.With("subsystem", "api"),
 		MaxBodyBytes: cfg.MaxBodyBytes,
-		// Shedding comes first so an overloaded server spends nothing on a
-		// call it refuses; authentication before faults, as at AWS's front
-		// door.
-		Middleware: []restjson.Middleware{newShedder(cfg.MaxInFlight).middleware, s.authenticate, injectFaults(s.faults)},
+		// The checks that need no body come first, so an unsigned request
+		// costs no upload; then the body is received before the call takes
+		// a slot, so slow uploaders cannot starve fast calls; shedding
+		// before the signature check, so an overloaded server spends
+		// nothing on a call it refuses; authentication before faults, as
+		// at AWS's front door.
+		Middleware: []restjson.Middleware{s.precheck, s.shed.readFirst, s.shed.middleware, s.authenticate, injectFaults(s.faults)},
 		Observe:    s.observe,
 	})
 	s.admin = admin.NewHandler(admin.Options{
@@ -201,7 +212,7 @@ func (s *Server) Open() error {
 	}
 	s.ln = ln
 	s.http = &http.Server{
-		Handler: s.Handler(),
+		Handler: s.tracked(s.Handler()),
 		// Slow clients cannot hold connections: headers must arrive within
 		// 10 s and a whole request within 2 min; idle keep-alives close
 		// after 2 min. No write timeout, so an injected hang can outlast
@@ -262,8 +273,30 @@ func (s *Server) Store() localcases.Store { return s.store }
 // Config returns the configuration the server runs with.
 func (s *Server) Config() Config { return s.cfg }
 
+// tracked counts the requests being served, for Close.
+func (s *Server) tracked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.handlers.Add(1)
+		s.requests.Add(1)
+		defer func() {
+			s.requests.Add(-1)
+			s.handlers.Done()
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// handlerGrace is how long Close waits, once it has closed the connections
+// left after the drain deadline, for their handlers to notice and return
+// before it closes the store under them.
+const handlerGrace = 5 * time.Second
+
 // Close stops accepting connections, lets in-flight requests finish (up to
-// ctx's deadline), then closes the store.
+// ctx's deadline), then closes the store. Requests still running at the
+// deadline (a stalled upload, an injected hang) are cut off: their
+// connections are closed and the count is logged. That is a stop that did
+// what it could, not a failure: Close returns an error only when the store
+// or the listener fails.
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
 	return s.closeErr
@@ -274,11 +307,23 @@ func (s *Server) close(ctx context.Context) error {
 	if s.http != nil {
 		s.admin.SetReady(false)
 		if err := s.http.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
+			s.cfg.Logger.Warn("shutdown: the drain deadline passed; closing the connections still open",
+				"requests_cut_off", s.requests.Load(), "err", err)
+			s.http.Close()
 		}
 		if err := <-s.serveCh; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+		done := make(chan struct{})
+		go func() { s.handlers.Wait(); close(done) }()
+		t := time.NewTimer(handlerGrace)
+		select {
+		case <-done:
+		case <-t.C:
+			s.cfg.Logger.Warn("shutdown: requests still running after their connections closed; closing the store anyway",
+				"requests", s.requests.Load())
+		}
+		t.Stop()
 	}
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, err)
