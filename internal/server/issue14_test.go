@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -251,5 +253,48 @@ func TestIssue14BadTextNeverReachesTheStore(t *testing.T) {
 	opts, err := cc.ListFieldOptions(ctx, &connectcases.ListFieldOptionsInput{DomainId: &d, FieldId: &f})
 	if err != nil || len(opts.Options) != 0 {
 		t.Errorf("field options after refused writes: %v %v", opts, err)
+	}
+}
+
+// TestIssue14GoOwnAnswersAreAWSShaped: what net/http answers before any
+// handler runs (a request line or headers over the limit, a request it
+// cannot parse) carries the service's error shape, so an SDK can type it.
+func TestIssue14GoOwnAnswersAreAWSShaped(t *testing.T) {
+	srv := servertest.MustOpen(t)
+	tests := []struct {
+		name, raw string
+		status    int
+		code      string
+	}{
+		{"100 KB URL", "POST /domains/" + strings.Repeat("x", 100<<10) + " HTTP/1.1\r\nHost: localhost\r\n\r\n", 431, "RequestHeaderFieldsTooLargeException"},
+		{"1 MiB header", "POST /domains-list HTTP/1.1\r\nHost: localhost\r\nX-Big: " + strings.Repeat("x", 1<<20) + "\r\n\r\n", 431, "RequestHeaderFieldsTooLargeException"},
+		{"raw NUL in the request line", "POST /domains/a\x00b HTTP/1.1\r\nHost: localhost\r\n\r\n", 400, "SerializationException"},
+		{"no Host", "POST /domains-list HTTP/1.1\r\n\r\n", 400, "SerializationException"},
+		{"bad header name", "POST /domains-list HTTP/1.1\r\nHost: localhost\r\nBad Name: x\r\n\r\n", 400, "SerializationException"},
+		{"unknown transfer encoding", "POST /domains-list HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip, chunked2\r\n\r\n", 501, "NotImplementedException"},
+	}
+	for _, tc := range tests {
+		conn, err := net.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		go conn.Write([]byte(tc.raw)) // the answer may come before the request has all gone
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			conn.Close()
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		conn.Close()
+		var e struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}
+		if resp.StatusCode != tc.status || resp.Header.Get("X-Amzn-ErrorType") != tc.code || resp.Header.Get("Content-Type") != "application/json" ||
+			resp.Header.Get("x-amzn-RequestId") == "" || json.Unmarshal(body, &e) != nil || e.Type != tc.code || e.Message == "" {
+			t.Errorf("%s: %d %v %s", tc.name, resp.StatusCode, resp.Header, body)
+		}
 	}
 }

@@ -210,7 +210,7 @@ func (s *Server) Open() error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	s.ln = ln
+	s.ln = restjson.Listener(ln, nil)
 	s.http = &http.Server{
 		Handler: s.tracked(s.Handler()),
 		// Slow clients cannot hold connections: headers must arrive within
@@ -224,7 +224,7 @@ func (s *Server) Open() error {
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	s.serveCh = make(chan error, 1)
-	go func() { s.serveCh <- s.http.Serve(ln) }()
+	go func() { s.serveCh <- s.http.Serve(s.ln) }()
 	s.admin.SetReady(true)
 	return nil
 }
