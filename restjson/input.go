@@ -28,6 +28,10 @@ import (
 //     rather than letting the last one win, so no two readers of one body
 //     can disagree about it.
 
+// TextRule names the text rule s breaks, or "": for other ways in (a
+// snapshot import) that must hold stored text to the same rules.
+func TextRule(s string) string { return textRule(s) }
+
 // textRule names the rule a string breaks, or "".
 func textRule(s string) string {
 	switch {

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connectcases"
 	"github.com/aws/aws-sdk-go-v2/service/connectcases/types"
 
+	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/auth"
 	"github.com/localcases/localcases/internal/server"
@@ -296,5 +298,51 @@ func TestIssue14GoOwnAnswersAreAWSShaped(t *testing.T) {
 			resp.Header.Get("x-amzn-RequestId") == "" || json.Unmarshal(body, &e) != nil || e.Type != tc.code || e.Message == "" {
 			t.Errorf("%s: %d %v %s", tc.name, resp.StatusCode, resp.Header, body)
 		}
+	}
+}
+
+// TestIssue14ImportHoldsToTheTextRules: a snapshot carrying NUL or bytes
+// that are not UTF-8 is refused whole by every engine, as the API would
+// refuse the same text.
+func TestIssue14ImportHoldsToTheTextRules(t *testing.T) {
+	srv := servertest.MustOpen(t)
+	ctx := context.Background()
+	ac := admin.NewClient(srv.URL())
+	cc := servertest.Client(srv.URL())
+	if _, err := cc.CreateDomain(ctx, &connectcases.CreateDomainInput{Name: aws.String("before")}); err != nil {
+		t.Fatal(err)
+	}
+	good, err := ac.Export(ctx)
+	if err != nil || len(good.Records) == 0 {
+		t.Fatalf("export: %v %v", good, err)
+	}
+	for name, spoil := range map[string]func(*localcases.SnapshotRecord){
+		"NUL in data":       func(r *localcases.SnapshotRecord) { r.Data = []byte(`{"name":"a\u0000b"}`) },
+		"NUL in a data key": func(r *localcases.SnapshotRecord) { r.Data = []byte(`{"a\u0000":"b"}`) },
+		"NUL in an ID":      func(r *localcases.SnapshotRecord) { r.ID = "x\x00" },
+		"data not UTF-8":    func(r *localcases.SnapshotRecord) { r.Data = []byte("{\"name\":\"\xff\"}") },
+	} {
+		snap := *good
+		snap.Records = append([]localcases.SnapshotRecord(nil), good.Records...)
+		spoil(&snap.Records[0])
+		if err := ac.Import(ctx, &snap); err == nil {
+			t.Errorf("%s: imported", name)
+		}
+	}
+	// Bytes that are not UTF-8 in an ID: a JSON encoder would not send
+	// them, so they go raw.
+	raw, _ := json.Marshal(good)
+	raw = bytes.Replace(raw, []byte(`"id":"`), []byte("\"id\":\"\xff"), 1)
+	resp, err := http.Post(srv.URL()+"/_localcases/import", "application/json", bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Errorf("snapshot with an ID not UTF-8: %d", resp.StatusCode)
+	}
+	out, err := cc.ListDomains(ctx, &connectcases.ListDomainsInput{})
+	if err != nil || len(out.Domains) != 1 || aws.ToString(out.Domains[0].Name) != "before" {
+		t.Errorf("state after refused imports: %+v %v", out, err)
 	}
 }

@@ -176,7 +176,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	(&admin.Faults{Engine: s.faults, Recorder: s.records}).Register(s.admin)
 	admin.RegisterProfiling(s.admin)
-	admin.RegisterState(s.admin, svc)
+	admin.RegisterState(s.admin, checkedState{svc})
 	if cfg.ImportFile != "" {
 		if err := s.importFile(ctx, cfg.ImportFile); err != nil {
 			store.Close()
@@ -252,7 +252,7 @@ func (s *Server) importFile(ctx context.Context, path string) error {
 	if err := json.Unmarshal(data, &snap); err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
-	if err := s.svc.Import(ctx, &snap); err != nil {
+	if err := (checkedState{s.svc}).Import(ctx, &snap); err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
 	return nil
