@@ -26,7 +26,8 @@ import (
 //     once given more than once: 400 SerializationException;
 //   - a JSON object that gives a key twice: 400 SerializationException,
 //     rather than letting the last one win, so no two readers of one body
-//     can disagree about it.
+//     can disagree about it; a member name in another case ("Name" for
+//     name) is an unknown member, as it is to the SDKs.
 
 // TextRule names the text rule s breaks, or "": for other ways in (a
 // snapshot import) that must hold stored text to the same rules.
@@ -120,15 +121,34 @@ func hex4(b []byte, at int) (rune, bool) {
 	return rune(n), err == nil
 }
 
-// duplicateKey returns a key that one object of body gives twice. body has
-// already decoded without error.
-func duplicateKey(body []byte) (string, bool) {
-	type level struct {
-		keys    map[string]bool
+// checkKeys walks body, which has already decoded into a value of type t
+// without error, beside t, and refuses what encoding/json lets through: a
+// key given twice in one object (it keeps the last), and a member name
+// spelt in another case (it matches names case-insensitively, so "NAME"
+// would fill name and {"name":"a","Name":"b"} would be a duplicate by
+// another route). Map keys are data and stay case-sensitive.
+func checkKeys(body []byte, t reflect.Type) error {
+	type frame struct {
+		t       reflect.Type // the container's type, pointers removed; nil if unknown
 		object  bool
+		keys    map[string]bool
 		wantKey bool
+		next    reflect.Type // the type of the value after the current key
 	}
-	var stack []*level
+	var stack []*frame
+	valueType := func() reflect.Type {
+		if len(stack) == 0 {
+			return t
+		}
+		top := stack[len(stack)-1]
+		if top.object {
+			return top.next
+		}
+		if top.t != nil && (top.t.Kind() == reflect.Slice || top.t.Kind() == reflect.Array) {
+			return top.t.Elem()
+		}
+		return nil
+	}
 	valueDone := func() {
 		if n := len(stack); n > 0 && stack[n-1].object {
 			stack[n-1].wantKey = true
@@ -138,24 +158,43 @@ func duplicateKey(body []byte) (string, bool) {
 	for {
 		tok, err := dec.Token()
 		if err != nil {
-			return "", false
+			return nil
 		}
 		if n := len(stack); n > 0 && stack[n-1].wantKey {
-			top := stack[n-1]
 			if k, ok := tok.(string); ok {
+				top := stack[n-1]
 				if top.keys[k] {
-					return k, true
+					return api.Errorf(api.CodeSerializationException, "The request body gives the key %s twice in one object.", strconv.Quote(api.ClipTo(k, 128)))
 				}
 				top.keys[k] = true
 				top.wantKey = false
+				top.next = nil
+				if top.t != nil {
+					switch top.t.Kind() {
+					case reflect.Map:
+						top.next = top.t.Elem()
+					case reflect.Struct:
+						ft, exact := structMember(top.t, k)
+						if !exact {
+							return api.Errorf(api.CodeSerializationException, "Unknown member %s in the request body.", strconv.Quote(api.ClipTo(k, 128)))
+						}
+						top.next = ft
+					}
+				}
 				continue
 			}
 		}
 		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, &level{keys: map[string]bool{}, object: true, wantKey: true})
-		case json.Delim('['):
-			stack = append(stack, &level{})
+		case json.Delim('{'), json.Delim('['):
+			vt := valueType()
+			for vt != nil && vt.Kind() == reflect.Pointer {
+				vt = vt.Elem()
+			}
+			f := &frame{t: vt, object: tok == json.Delim('{')}
+			if f.object {
+				f.keys, f.wantKey = map[string]bool{}, true
+			}
+			stack = append(stack, f)
 		case json.Delim('}'), json.Delim(']'):
 			stack = stack[:len(stack)-1]
 			valueDone()
@@ -163,6 +202,28 @@ func duplicateKey(body []byte) (string, bool) {
 			valueDone()
 		}
 	}
+}
+
+// structMember returns the type of the member of struct t whose JSON name
+// is exactly name, and whether there is one.
+func structMember(t reflect.Type, name string) (reflect.Type, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" {
+			continue
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		if tag == name {
+			return f.Type, true
+		}
+	}
+	return nil, false
 }
 
 // badText finds a string in v, the decoded input, that breaks the text

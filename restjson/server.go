@@ -378,10 +378,7 @@ func decodeJSON(body []byte, in any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return api.Errorf(api.CodeSerializationException, "The request body has data after the JSON object.")
 	}
-	if k, dup := duplicateKey(body); dup {
-		return api.Errorf(api.CodeSerializationException, "The request body gives the key %s twice in one object.", strconv.Quote(api.ClipTo(k, 128)))
-	}
-	return nil
+	return checkKeys(body, reflect.TypeOf(in))
 }
 
 // MaxJSONDepth bounds how deeply a request body may nest. The deepest
