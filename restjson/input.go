@@ -208,22 +208,27 @@ func checkKeys(body []byte, t reflect.Type) error {
 // is exactly name, and whether there is one.
 func structMember(t reflect.Type, name string) (reflect.Type, bool) {
 	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if tag == "-" {
-			continue
-		}
-		if tag == "" {
-			tag = f.Name
-		}
-		if tag == name {
-			return f.Type, true
+		if tag, ok := bodyName(t.Field(i)); ok && tag == name {
+			return t.Field(i).Type, true
 		}
 	}
 	return nil, false
+}
+
+// bodyName is the JSON name of a struct field that travels in the body;
+// false for unexported fields and members bound outside the body.
+func bodyName(f reflect.StructField) (string, bool) {
+	if !f.IsExported() {
+		return "", false
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	switch name {
+	case "-":
+		return "", false
+	case "":
+		return f.Name, true
+	}
+	return name, true
 }
 
 // badText finds a string in v, the decoded input, that breaks the text
@@ -264,16 +269,9 @@ func badText(v reflect.Value, path string) (member, rule string) {
 	case reflect.Struct:
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "-" {
-				continue // bound outside the body; the binding checks it
-			}
-			if name == "" {
-				name = f.Name
+			name, ok := bodyName(t.Field(i))
+			if !ok {
+				continue // members bound outside the body are the binding's to check
 			}
 			p := name
 			if path != "" {
