@@ -352,3 +352,21 @@ func TestIssue14ImportHoldsToTheTextRules(t *testing.T) {
 		t.Errorf("state after refused imports: %+v %v", out, err)
 	}
 }
+
+// TestIssue14AdminQueryIsStrict: the admin namespace parses query strings
+// as the API does: a bad escape or a repeated key is a 400.
+func TestIssue14AdminQueryIsStrict(t *testing.T) {
+	srv := servertest.MustOpen(t)
+	for target, want := range map[string]int{
+		"/_localcases/requests?limit=5":         200,
+		"/_localcases/requests?limit=%zz":       400,
+		"/_localcases/requests?x=%zz":           400,
+		"/_localcases/requests?limit=1&limit=2": 400,
+		"/_localcases/requests?limit=-1":        400,
+	} {
+		resp, body := doBrowser(t, srv.URL(), browserCase{method: "GET", path: target})
+		if resp.StatusCode != want || !json.Valid([]byte(body)) {
+			t.Errorf("%s: %d %s, want %d", target, resp.StatusCode, body, want)
+		}
+	}
+}
