@@ -50,6 +50,16 @@ type errorConn struct {
 	requestID func() string
 }
 
+// CloseWrite passes through to the TCP connection: after a 431, net/http
+// half-closes and waits so that a client still sending its huge headers
+// reads the answer instead of a reset.
+func (c *errorConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 func (c *errorConn) Write(p []byte) (int, error) {
 	if out, ok := c.rewrite(p); ok {
 		if _, err := c.Conn.Write(out); err != nil {
