@@ -50,6 +50,9 @@ type errorConn struct {
 	requestID func() string
 }
 
+// net/http half-closes a connection through this interface.
+var _ interface{ CloseWrite() error } = (*errorConn)(nil)
+
 // CloseWrite passes through to the TCP connection: after a 431, net/http
 // half-closes and waits so that a client still sending its huge headers
 // reads the answer instead of a reset.
