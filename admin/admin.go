@@ -7,7 +7,9 @@ package admin
 import (
 	"encoding/json"
 	"net/http"
+	"path"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -62,7 +64,21 @@ func (h *Handler) Handle(pattern string, handler http.Handler) { h.mux.Handle(pa
 // SetReady marks the server ready (or not) to serve API calls.
 func (h *Handler) SetReady(v bool) { h.ready.Store(v) }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// ServeHTTP answers a path that is not clean ("." or ".." segments, "//")
+// with the namespace's 404 rather than ServeMux's redirect to the cleaned
+// path: an admin call names its endpoint exactly, and every answer is JSON.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	if clean != p {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no admin endpoint " + r.Method + " " + r.URL.EscapedPath()})
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
 
 // Health is the body of GET /_localcases/health: a service-health page for
 // the emulated service (per operation operational, degraded or outage, with
@@ -112,6 +128,11 @@ func (h *Handler) readiness(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"ready": true})
+}
+
+// WriteError sends the admin namespace's error shape, {"error": msg}.
+func WriteError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

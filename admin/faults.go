@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -215,7 +216,18 @@ func (f *Faults) report(w http.ResponseWriter, r *http.Request) {
 
 func (f *Faults) requests(w http.ResponseWriter, r *http.Request) {
 	limit := 100
-	if v := r.URL.Query().Get("limit"); v != "" {
+	// Parsed strictly, as the API parses its query strings: a bad escape
+	// or a second limit is an error, not something to guess past.
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		badRequest(w, fmt.Errorf("the query string is malformed: %w", err))
+		return
+	}
+	if n := len(q["limit"]); n > 1 {
+		badRequest(w, fmt.Errorf("limit is given %d times; it takes one value", n))
+		return
+	}
+	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			badRequest(w, fmt.Errorf("limit %q must be a non-negative integer (0: all kept)", v))

@@ -3,7 +3,11 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/localcases/localcases"
 )
@@ -41,7 +45,7 @@ func RegisterState(h *Handler, st State) {
 	}))
 	h.Handle("POST "+Prefix+"import", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var snap localcases.Snapshot
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSnapshotBody)).Decode(&snap); err != nil {
+		if err := json.NewDecoder(&utf8Reader{r: http.MaxBytesReader(w, r.Body, maxSnapshotBody)}).Decode(&snap); err != nil {
 			badRequest(w, err)
 			return
 		}
@@ -53,7 +57,7 @@ func RegisterState(h *Handler, st State) {
 	}))
 }
 
-// Reset wipes the server's state.
+// ResetState wipes the server's state.
 func (c *Client) ResetState(ctx context.Context) error {
 	return c.doWith(ctx, c.untimed(), http.MethodPost, "reset", nil, nil)
 }
@@ -67,4 +71,38 @@ func (c *Client) Export(ctx context.Context) (*localcases.Snapshot, error) {
 // Import replaces the server's state with a snapshot.
 func (c *Client) Import(ctx context.Context, snap *localcases.Snapshot) error {
 	return c.doWith(ctx, c.untimed(), http.MethodPost, "import", snap, nil)
+}
+
+// utf8Reader fails a read that would pass bytes that are not UTF-8, which
+// encoding/json would otherwise turn into U+FFFD without a word: a snapshot
+// is stored as sent or not at all.
+type utf8Reader struct {
+	r     io.Reader
+	carry []byte // an incomplete sequence at the end of the last read
+	off   int64
+}
+
+var errNotUTF8 = errors.New("the snapshot is not UTF-8")
+
+func (u *utf8Reader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	buf := append(u.carry, p[:n]...)
+	i := 0
+	for i < len(buf) {
+		if buf[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(buf[i:])
+		if r == utf8.RuneError && size <= 1 {
+			if !utf8.FullRune(buf[i:]) && err == nil {
+				break // the rest of the sequence is in the next read
+			}
+			return 0, fmt.Errorf("%w (offset %d)", errNotUTF8, u.off+int64(i))
+		}
+		i += size
+	}
+	u.off += int64(i)
+	u.carry = append(u.carry[:0:0], buf[i:]...)
+	return n, err
 }

@@ -119,6 +119,7 @@ const (
 	CodeNotImplementedException    ErrorCode = "NotImplementedException"
 	CodeMethodNotAllowedException  ErrorCode = "MethodNotAllowedException"
 	CodeUnsupportedMediaTypeExcept ErrorCode = "UnsupportedMediaTypeException"
+	CodeRequestHeadersTooLarge     ErrorCode = "RequestHeaderFieldsTooLargeException"
 )
 
 var protocolErrors = map[ErrorCode]errorInfo{
@@ -128,6 +129,7 @@ var protocolErrors = map[ErrorCode]errorInfo{
 	CodeNotImplementedException:    {status: 501, message: "This operation is not implemented by localcases yet."},
 	CodeMethodNotAllowedException:  {status: 405, message: "The HTTP method is not allowed for this resource."},
 	CodeUnsupportedMediaTypeExcept: {status: 415, message: "The request content type is not supported."},
+	CodeRequestHeadersTooLarge:     {status: 431, message: "The request line and headers are too large."},
 }
 
 type errorInfo struct {
@@ -272,8 +274,11 @@ func ToString(p *string) string {
 }
 
 // clip keeps error messages bounded however large the offending value.
-func clip(s string) string {
-	const max = 128
+func clip(s string) string { return ClipTo(s, 128) }
+
+// ClipTo cuts s to at most max bytes of valid UTF-8 plus "...", so an error
+// message quoting a client's value stays bounded and stays valid JSON text.
+func ClipTo(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}

@@ -9,13 +9,11 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -152,50 +150,80 @@ const amzDateFormat = "20060102T150405Z"
 // read; now is the server's clock. In Permissive mode an unsigned request or
 // an unknown key passes with an identity from what the request claims.
 func (v *Verifier) Verify(r *http.Request, body []byte, now time.Time) (*Identity, error) {
-	authz := r.Header.Get("Authorization")
-	if authz == "" {
-		if v.mode == Permissive {
-			return &Identity{Principal: "arn:aws:iam::" + v.account + ":root"}, nil
-		}
-		return nil, authError(CodeMissingToken, http.StatusForbidden, "Missing Authentication Token")
+	pre, err := v.precheck(r, now)
+	if err != nil || pre.id != nil {
+		return pre.id, err
 	}
-	h, err := parseAuthorization(authz)
+	want, err := v.sign(r, body, pre.h, pre.cred, pre.signed)
 	if err != nil {
 		return nil, authError(CodeIncomplete, http.StatusBadRequest, "%s", err.Error())
 	}
+	if !hmac.Equal([]byte(want), []byte(pre.h.signature)) {
+		return nil, authError(CodeInvalidSignature, http.StatusForbidden, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+	}
+	return &Identity{AccessKeyID: pre.h.accessKey, Principal: pre.cred.Principal, Region: pre.h.region, policy: pre.cred.Policy}, nil
+}
+
+// Precheck runs every check of Verify that needs no body: a request that is
+// unsigned, signed with an unknown key, out of scope or expired is refused
+// before its body is read, so an anonymous client cannot make the server
+// read megabytes only to refuse them.
+func (v *Verifier) Precheck(r *http.Request, now time.Time) error {
+	_, err := v.precheck(r, now)
+	return err
+}
+
+// prechecked is what precheck learned: either a final identity (the request
+// passes without a signature check) or what the signature check needs.
+type prechecked struct {
+	id     *Identity
+	h      authHeader
+	cred   Credential
+	signed time.Time
+}
+
+func (v *Verifier) precheck(r *http.Request, now time.Time) (prechecked, error) {
+	var p prechecked
+	authz := r.Header.Get("Authorization")
+	if authz == "" {
+		if v.mode == Permissive {
+			p.id = &Identity{Principal: "arn:aws:iam::" + v.account + ":root"}
+			return p, nil
+		}
+		return p, authError(CodeMissingToken, http.StatusForbidden, "Missing Authentication Token")
+	}
+	h, err := parseAuthorization(authz)
+	if err != nil {
+		return p, authError(CodeIncomplete, http.StatusBadRequest, "%s", err.Error())
+	}
 	cred, known := v.keys[h.accessKey]
 	if v.mode == Permissive && !known {
-		return &Identity{AccessKeyID: h.accessKey, Principal: "arn:aws:iam::" + v.account + ":user/" + h.accessKey, Region: h.region}, nil
+		p.id = &Identity{AccessKeyID: h.accessKey, Principal: "arn:aws:iam::" + v.account + ":user/" + h.accessKey, Region: h.region}
+		return p, nil
 	}
 	if !known {
-		return nil, authError(CodeUnrecognized, http.StatusForbidden, "The security token included in the request is invalid.")
+		return p, authError(CodeUnrecognized, http.StatusForbidden, "The security token included in the request is invalid.")
 	}
 	if h.service != "cases" {
-		return nil, authError(CodeInvalidSignature, http.StatusForbidden, "Credential should be scoped to correct service: 'cases'. ")
+		return p, authError(CodeInvalidSignature, http.StatusForbidden, "Credential should be scoped to correct service: 'cases'. ")
 	}
 	if h.region != v.region {
-		return nil, authError(CodeInvalidSignature, http.StatusForbidden, "Credential should be scoped to a valid region, not '%s'. ", h.region)
+		return p, authError(CodeInvalidSignature, http.StatusForbidden, "Credential should be scoped to a valid region, not '%s'. ", h.region)
 	}
 	dateText := r.Header.Get("X-Amz-Date")
 	signed, err := time.Parse(amzDateFormat, dateText)
 	if err != nil {
-		return nil, authError(CodeIncomplete, http.StatusBadRequest, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+		return p, authError(CodeIncomplete, http.StatusBadRequest, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
 	}
 	if !strings.HasPrefix(dateText, h.date) {
-		return nil, authError(CodeInvalidSignature, http.StatusForbidden, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", h.date, dateText[:min(8, len(dateText))], dateText)
+		return p, authError(CodeInvalidSignature, http.StatusForbidden, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", h.date, dateText[:min(8, len(dateText))], dateText)
 	}
 	if d := now.Sub(signed); d > v.maxSkew || d < -v.maxSkew {
-		return nil, authError(CodeInvalidSignature, http.StatusForbidden, "Signature expired: %s is now earlier than %s (%s - %s.)",
+		return p, authError(CodeInvalidSignature, http.StatusForbidden, "Signature expired: %s is now earlier than %s (%s - %s.)",
 			signed.UTC().Format(amzDateFormat), now.Add(-v.maxSkew).UTC().Format(amzDateFormat), now.UTC().Format(amzDateFormat), v.maxSkew)
 	}
-	want, err := v.sign(r, body, h, cred, signed)
-	if err != nil {
-		return nil, authError(CodeIncomplete, http.StatusBadRequest, "%s", err.Error())
-	}
-	if !hmac.Equal([]byte(want), []byte(h.signature)) {
-		return nil, authError(CodeInvalidSignature, http.StatusForbidden, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
-	}
-	return &Identity{AccessKeyID: h.accessKey, Principal: cred.Principal, Region: h.region, policy: cred.Policy}, nil
+	p.h, p.cred, p.signed = h, cred, signed
+	return p, nil
 }
 
 // sign recomputes the signature over exactly the headers the client signed.
@@ -264,7 +292,7 @@ func parseAuthorization(s string) (authHeader, error) {
 	}
 	for _, k := range []string{"Credential", "SignedHeaders", "Signature"} {
 		if params[k] == "" {
-			return h, fmt.Errorf("Authorization header requires '%s' parameter. Authorization=%s", k, clip(s))
+			return h, fmt.Errorf("Authorization header requires '%s' parameter. Authorization=%s", k, api.ClipTo(s, 200))
 		}
 	}
 	scope := strings.Split(params["Credential"], "/")
@@ -277,45 +305,13 @@ func parseAuthorization(s string) (authHeader, error) {
 	return h, nil
 }
 
-func clip(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
-	}
-	return s
-}
-
-// ReadBody reads a request body up to limit bytes and puts an equal reader
-// back, so the signature check and the decoder see the same bytes.
-func ReadBody(r *http.Request, limit int64) ([]byte, error) {
-	if r.Body == nil {
-		return nil, nil
-	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	r.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	r.Body = io.NopCloser(bytes.NewReader(data))
-	if int64(len(data)) > limit {
-		return data, ErrTooLarge
-	}
-	return data, nil
-}
-
-// ErrTooLarge is returned by ReadBody for a body over the limit.
-var ErrTooLarge = fmt.Errorf("body too large")
-
-// NeedsBody reports whether Verify will check r's signature, which covers
-// the body: in Strict mode always, in Permissive mode only for configured
-// keys (an unknown key passes unchecked, so its body need not be hashed).
-func (v *Verifier) NeedsBody(r *http.Request) bool {
-	if v.mode == Strict {
-		return true
-	}
+// Scope returns the access key and Region of the request's SigV4
+// credential, whatever the mode and whether or not the key is known: traffic
+// reports and fault rules name callers by it.
+func Scope(r *http.Request) (accessKey, region string, ok bool) {
 	h, err := parseAuthorization(r.Header.Get("Authorization"))
 	if err != nil {
-		return false
+		return "", "", false
 	}
-	_, known := v.keys[h.accessKey]
-	return known
+	return h.accessKey, h.region, true
 }

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -191,19 +190,56 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestReadBody(t *testing.T) {
-	r, _ := http.NewRequest("POST", "http://x/", bytes.NewReader([]byte("hello")))
-	b, err := ReadBody(r, 5)
-	if err != nil || string(b) != "hello" {
-		t.Fatalf("%q %v", b, err)
+func TestScope(t *testing.T) {
+	r, _ := http.NewRequest("POST", "http://x/", nil)
+	if _, _, ok := Scope(r); ok {
+		t.Error("unsigned request has a scope")
 	}
-	again, _ := ReadBody(r, 5)
-	if string(again) != "hello" {
-		t.Errorf("body not restored: %q", again)
+	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20261125/eu-west-2/cases/aws4_request, SignedHeaders=host, Signature=ab")
+	if key, region, ok := Scope(r); !ok || key != "AKID" || region != "eu-west-2" {
+		t.Errorf("Scope = %q %q %v", key, region, ok)
 	}
-	r, _ = http.NewRequest("POST", "http://x/", bytes.NewReader([]byte("hello!")))
-	if _, err := ReadBody(r, 5); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("err = %v, want ErrTooLarge", err)
+	r.Header.Set("Authorization", "Credential=AKID/x")
+	if _, _, ok := Scope(r); ok {
+		t.Error("malformed header has a scope")
+	}
+}
+
+// TestPrecheckNeedsNoBody: the refusals that need no body come from
+// Precheck, which sees only the headers, and a request that passes it is
+// then judged on its signature.
+func TestPrecheckNeedsNoBody(t *testing.T) {
+	v, err := NewVerifier(Config{Mode: Strict, Credentials: []Credential{{AccessKeyID: "AKID", SecretAccessKey: "s"}}}, "us-east-1", "000000000000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name, authz, date string
+		want              api.ErrorCode
+	}{
+		{name: "unsigned", want: CodeMissingToken},
+		{name: "malformed", authz: "AWS4-HMAC-SHA256 Credential=AKID", want: CodeIncomplete},
+		{name: "unknown key", authz: "AWS4-HMAC-SHA256 Credential=NOPE/20261125/us-east-1/cases/aws4_request, SignedHeaders=host, Signature=ab", want: CodeUnrecognized},
+		{name: "expired", authz: "AWS4-HMAC-SHA256 Credential=AKID/20261124/us-east-1/cases/aws4_request, SignedHeaders=host, Signature=ab", date: "20261124T110000Z", want: CodeInvalidSignature},
+		{name: "passes to the signature", authz: "AWS4-HMAC-SHA256 Credential=AKID/20261125/us-east-1/cases/aws4_request, SignedHeaders=host, Signature=ab", date: "20261125T120000Z"},
+	}
+	for _, c := range cases {
+		r, _ := http.NewRequest("POST", "http://x/domains", nil)
+		if c.authz != "" {
+			r.Header.Set("Authorization", c.authz)
+		}
+		if c.date != "" {
+			r.Header.Set("X-Amz-Date", c.date)
+		}
+		err := v.Precheck(r, now)
+		var ae *api.Error
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: Precheck = %v", c.name, err)
+		case c.want != "" && (!errors.As(err, &ae) || ae.Code != c.want):
+			t.Errorf("%s: Precheck = %v, want %s", c.name, err, c.want)
+		}
 	}
 }
 

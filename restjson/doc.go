@@ -15,8 +15,13 @@
 //     body {"__type", "message", ...modelled members}; InternalServerException
 //     may carry Retry-After in plain decimal seconds, which is how the Go SDK
 //     fills RetryAfterSeconds.
-//   - A body that is not JSON, a member of the wrong JSON type, or an unknown
-//     member is refused with a 400 before the service sees it; unknown routes
+//   - A body that is not JSON (including one that is not UTF-8, escapes half
+//     a surrogate pair or gives a key twice in one object), a member of the
+//     wrong JSON type, or an unknown member is refused with a 400
+//     SerializationException before the service sees it, as is a malformed
+//     query string or a scalar query key given twice. NUL or bytes that are
+//     not UTF-8 in any member, bound from the URL or the body, are a 400
+//     ValidationException naming the member (input.go). Unknown routes
 //     get 404 UnknownOperationException and known paths with the wrong method
 //     405. Nothing a client sends produces a 500 or a panic.
 package restjson

@@ -47,6 +47,9 @@ var bodySeeds = []string{
 	`[]`,
 	`"string"`,
 	`{"name":"\ud800"}`,
+	`{"name":"\ud83d\ude00","name":"x"}`,
+	"{\"name\":\"bad\xff\xfe\"}",
+	`{"name":"a\u0000b"}`,
 	`{"name":"` + strings.Repeat("é", 101) + `"}`,
 	`{"filter":` + strings.Repeat(`{"not":`, 200) + `{}` + strings.Repeat(`}`, 200) + `}`,
 }
@@ -163,6 +166,10 @@ func FuzzRoute(f *testing.F) {
 		{"POST", "/domains/d%00x/cases-search", `{"filter":{}}`},
 		{"POST", "/domains/" + strings.Repeat("x", 600), ""},
 		{"GET", "http://example.com/domains/x?x=%zz", ""},
+		{"POST", "/domains/%FF%FE", ""},
+		{"POST", "/domains-list?maxResults=1&maxResults=2", ""},
+		{"DELETE", "/tags/arn%3Ax?tagKeys=a%00&tagKeys=b", ""},
+		{"POST", "/domains", "{\"name\":\"\xc3\"}"},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.target, []byte(s.body))

@@ -18,7 +18,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/localcases/localcases/api"
-	"github.com/localcases/localcases/fault"
 )
 
 // DefaultMaxBodyBytes bounds a request body. The largest legitimate body is
@@ -59,9 +58,41 @@ type Call struct {
 	// Injected is set by middleware that made the outcome up (fault
 	// injection), so records and logs can say so.
 	Injected string
-	// Decision is the fault decision applied to the call, if any.
-	Decision *fault.Decision
+	// Rule names the fault rule behind Injected, if one did.
+	Rule string
+
+	limit    int64
+	body     []byte
+	bodyErr  error
+	bodyRead bool
 	query    url.Values
+	// badMember and badRule record the first bound value that breaks the
+	// text rules; asked is every query key the binder read.
+	badMember, badRule string
+	asked              []string
+}
+
+// Body reads the request body once, up to the handler's MaxBodyBytes, and
+// returns the same bytes to every later caller: the signature check and the
+// decoder see one body and one size rule.
+func (c *Call) Body() ([]byte, error) {
+	if c.bodyRead {
+		return c.body, c.bodyErr
+	}
+	c.bodyRead = true
+	if c.Request.Body == nil {
+		return nil, nil
+	}
+	c.body, c.bodyErr = io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, c.limit))
+	if c.bodyErr != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(c.bodyErr, &tooBig) {
+			c.bodyErr = api.Errorf(api.CodeRequestEntityTooLarge, "The request body exceeds %d bytes.", tooBig.Limit)
+		} else {
+			c.bodyErr = api.Errorf(api.CodeSerializationException, "The request body could not be read.")
+		}
+	}
+	return c.body, c.bodyErr
 }
 
 // Outcome is what the client was sent.
@@ -197,7 +228,7 @@ func literalDots(p string) (string, bool) {
 
 func (h *Handler) operation(op *api.Operation) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := &Call{Op: op, RequestID: h.opts.RequestID(), Request: r, Writer: w, Start: h.opts.Now()}
+		c := &Call{Op: op, RequestID: h.opts.RequestID(), Request: r, Writer: w, Start: h.opts.Now(), limit: h.opts.MaxBodyBytes}
 		w.Header().Set("x-amzn-RequestId", c.RequestID)
 		out, err := h.safeInvoke(c)
 		o := Outcome{Status: http.StatusOK, RetryAfter: -1}
@@ -206,10 +237,10 @@ func (h *Handler) operation(op *api.Operation) http.Handler {
 			o.Dropped = errors.Is(err, ErrDropped)
 			o.Status = handledStatus(err)
 		case err != nil:
-			o.Status, o.Code, o.RetryAfter = h.writeError(w, c, err)
+			o.Status, o.Code, o.RetryAfter = h.writeError(w, c.Request, c, err)
 		default:
 			if err := h.writeOutput(w, out); err != nil {
-				o.Status, o.Code, o.RetryAfter = h.writeError(w, c, err)
+				o.Status, o.Code, o.RetryAfter = h.writeError(w, c.Request, c, err)
 			}
 		}
 		o.Latency = h.opts.Now().Sub(c.Start)
@@ -260,30 +291,36 @@ func (h *Handler) call(c *Call) (any, error) {
 	return c.Op.Call(c.Request.Context(), h.svc, in)
 }
 
-// Decode builds the validated input of c's operation from the request. It is
-// exported for middleware that needs the input before the call (fault rules
-// matching on a member).
+// decode builds the validated input of c's operation from the request,
+// unless middleware already set it.
 func (h *Handler) decode(c *Call) (api.Input, error) {
 	if c.Input != nil {
 		return c.Input, nil
 	}
 	in := c.Op.NewInput()
-	r := c.Request
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, h.opts.MaxBodyBytes))
+	body, err := c.Body()
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, api.Errorf(api.CodeRequestEntityTooLarge, "The request body exceeds %d bytes.", tooBig.Limit)
-		}
-		return nil, api.Errorf(api.CodeSerializationException, "The request body could not be read.")
+		return nil, err
 	}
 	if c.Op.HasBody {
 		if err := decodeJSON(body, in); err != nil {
 			return nil, err
 		}
 	}
+	if c.query, err = url.ParseQuery(c.Request.URL.RawQuery); err != nil {
+		return nil, api.Errorf(api.CodeSerializationException, "The query string is malformed: %s.", err.Error())
+	}
 	if err := in.BindHTTP(binding{c}); err != nil {
 		return nil, err
+	}
+	if c.badRule != "" {
+		return nil, textError(c.badMember, c.badRule)
+	}
+	if err := c.checkQuery(in); err != nil {
+		return nil, err
+	}
+	if m, r := badText(reflect.ValueOf(in), ""); r != "" {
+		return nil, textError(m, r)
 	}
 	if err := in.Validate(); err != nil {
 		return nil, err
@@ -291,11 +328,44 @@ func (h *Handler) decode(c *Call) (api.Input, error) {
 	return in, nil
 }
 
+// checkQuery applies the text rules to the query values the binder read,
+// naming list members by index as validation does, and refuses a key given
+// more than once for a member that is not a list: the binder would keep one
+// value and drop the rest unseen. Query members' Go names are their wire
+// names with the first letter upper.
+func (c *Call) checkQuery(in api.Input) error {
+	v := reflect.ValueOf(in)
+	for v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	for _, name := range c.asked {
+		vals := c.query[name]
+		f := v.FieldByName(strings.ToUpper(name[:1]) + name[1:])
+		list := f.IsValid() && f.Kind() == reflect.Slice
+		if len(vals) > 1 && !list {
+			return api.Errorf(api.CodeSerializationException, "The query parameter %s is given %d times; it takes one value.", name, len(vals))
+		}
+		for i, val := range vals {
+			if r := textRule(val); r != "" {
+				member := name
+				if list {
+					member += "[" + strconv.Itoa(i) + "]"
+				}
+				return textError(member, r)
+			}
+		}
+	}
+	return nil
+}
+
 // decodeJSON fills in from a JSON object body. An empty body is an empty
 // object: the SDKs send none when every body member is absent.
 func decodeJSON(body []byte, in any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
+	}
+	if err := checkBodyText(body); err != nil {
+		return err
 	}
 	if d := jsonDepth(body); d > MaxJSONDepth {
 		return api.Errorf(api.CodeSerializationException, "The request body nests JSON %d levels deep; at most %d are accepted.", d, MaxJSONDepth)
@@ -308,7 +378,7 @@ func decodeJSON(body []byte, in any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return api.Errorf(api.CodeSerializationException, "The request body has data after the JSON object.")
 	}
-	return nil
+	return checkKeys(body, reflect.TypeOf(in))
 }
 
 // MaxJSONDepth bounds how deeply a request body may nest. The deepest
@@ -394,14 +464,35 @@ func jsonKind(t reflect.Type) string {
 
 type binding struct{ c *Call }
 
-func (b binding) PathValue(name string) string { return b.c.Request.PathValue(name) }
+func (b binding) PathValue(name string) string {
+	v := b.c.Request.PathValue(name)
+	b.check(name, v)
+	return v
+}
+
 func (b binding) Query(name string) []string {
-	if b.c.query == nil {
-		b.c.query = b.c.Request.URL.Query()
-	}
+	b.c.asked = append(b.c.asked, name)
 	return b.c.query[name]
 }
-func (b binding) Header(name string) []string { return b.c.Request.Header.Values(name) }
+
+func (b binding) Header(name string) []string {
+	vs := b.c.Request.Header.Values(name)
+	for _, v := range vs {
+		b.check(name, v)
+	}
+	return vs
+}
+
+// check records the first bound value that breaks the text rules; the
+// generated binders have no way to return it themselves.
+func (b binding) check(name, v string) {
+	if b.c.badRule != "" {
+		return
+	}
+	if r := textRule(v); r != "" {
+		b.c.badMember, b.c.badRule = name, r
+	}
+}
 
 func (h *Handler) writeOutput(w http.ResponseWriter, out any) error {
 	body := []byte("{}")
@@ -432,7 +523,7 @@ type errorBody struct {
 // writeError sends err the way the service sends errors. Anything that is not
 // an *api.Error is a bug or a failure below the service: the client gets a
 // generic InternalServerException and the cause goes to the log.
-func (h *Handler) writeError(w http.ResponseWriter, c *Call, err error) (status int, code api.ErrorCode, retryAfter int) {
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, c *Call, err error) (status int, code api.ErrorCode, retryAfter int) {
 	var ae *api.Error
 	if !errors.As(err, &ae) {
 		if errors.Is(err, context.Canceled) && c != nil && c.Request.Context().Err() != nil {
@@ -464,17 +555,30 @@ func (h *Handler) writeError(w http.ResponseWriter, c *Call, err error) (status 
 		retryAfter = *ae.RetryAfterSeconds
 		hdr.Set("Retry-After", strconv.Itoa(retryAfter))
 	}
+	if (c == nil || !c.bodyRead) && r.ContentLength != 0 {
+		// Refused before the body was read: without this, net/http would
+		// read up to 256 KiB of it before sending the answer, at the
+		// client's pace, to keep the connection.
+		hdr.Set("Connection", "close")
+	}
 	status = ae.Status()
 	w.WriteHeader(status)
 	w.Write(data)
 	return status, ae.Code, retryAfter
 }
 
+// WriteError answers r with err in the service's error shape, for a request
+// refused before it reached an operation (by a guard in front of the
+// handler).
+func (h *Handler) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	h.fail(w, r, nil, err)
+}
+
 // fail writes an error for a request that matched no operation.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, c *Call, err error) {
 	id := h.opts.RequestID()
 	w.Header().Set("x-amzn-RequestId", id)
-	status, code, _ := h.writeError(w, c, err)
+	status, code, _ := h.writeError(w, r, c, err)
 	h.opts.Logger.Debug("request", "request_id", id, "method", r.Method, "path", clip(r.URL.EscapedPath()), "status", status, "code", code)
 }
 
@@ -502,9 +606,4 @@ func (h *Handler) log(c *Call, o Outcome, err error) {
 	h.opts.Logger.Debug("request", attrs...)
 }
 
-func clip(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
-	}
-	return s
-}
+func clip(s string) string { return api.ClipTo(s, 200) }

@@ -103,6 +103,38 @@ func TestServeReadsEnvironment(t *testing.T) {
 	}
 }
 
+// TestServeAllowHost: names from --allow-host, its variable or the config
+// file's allowedHosts pass the DNS-rebinding guard; others do not.
+func TestServeAllowHost(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := dir + "/localcases.yaml"
+	os.WriteFile(cfgPath, []byte("allowedHosts: [from-file.test]\n"), 0o644)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		host string
+	}{
+		{"flag", nil, []string{"--allow-host", "cases.test,*.ci.test"}, "runner.ci.test"},
+		{"environment", map[string]string{"LOCALCASES_ALLOW_HOST": "cases.test"}, nil, "cases.test"},
+		{"config file", nil, []string{"--config", cfgPath}, "from-file.test"},
+	} {
+		srv, _ := MustRunMain(t, tc.env, append([]string{"--addr", "127.0.0.1:0", "--memory"}, tc.args...)...)
+		for host, want := range map[string]int{tc.host: 200, "rebind.evil.example": 403} {
+			req, _ := http.NewRequest("GET", srv.URL()+"/_localcases/health", nil)
+			req.Host = host
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != want {
+				t.Errorf("%s: Host %s: %d, want %d", tc.name, host, resp.StatusCode, want)
+			}
+		}
+	}
+}
+
 func TestServeFlagBeatsEnvironmentAndConfigFile(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := dir + "/localcases.yaml"

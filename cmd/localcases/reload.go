@@ -60,5 +60,5 @@ func exposureWarning(addr net.Addr, cfg server.Config) string {
 	if cfg.Auth.Mode == auth.Strict {
 		return ""
 	}
-	return fmt.Sprintf("WARNING: listening on %s beyond loopback with --auth permissive: anyone who can reach it can read and change all state. Use --auth strict with credentials in --config.", tcp)
+	return fmt.Sprintf("WARNING: listening on %s beyond loopback with --auth permissive: anyone who can reach it can read and change all state. Use --auth strict with credentials in --config. Clients that reach it by a host name (not an IP address or localhost) need that name in --allow-host.", tcp)
 }

@@ -25,6 +25,7 @@ type serveFlags struct {
 	authMode, adminToken          string
 	maxInFlight                   int
 	importFile                    string
+	allowHosts                    []string
 }
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -68,6 +69,7 @@ default.`,
 	fs.StringVar(&f.authMode, "auth", "permissive", "permissive (any request) or strict (SigV4 with the credentials of the --config file); SIGHUP reloads them")
 	fs.StringVar(&f.adminToken, "admin-token", "", "require this bearer token on /_localcases/ (default: loopback clients only)")
 	fs.StringVar(&f.importFile, "import", "", "load a snapshot from localcases export at start, replacing the state (a fixture)")
+	fs.StringSliceVar(&f.allowHosts, "allow-host", nil, "host names besides this machine's that browsers and clients may use to reach a server protected only by the network (DNS-rebinding guard; *.example.com for subdomains)")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "concurrent API calls before shedding with ThrottlingException (default 1024)")
 	return cmd
 }
@@ -102,6 +104,7 @@ func (f *serveFlags) resolve(cmd *cobra.Command, logOut io.Writer) (server.Confi
 	set("admin-token", func() { cfg.AdminToken = f.adminToken })
 	set("max-in-flight", func() { cfg.MaxInFlight = f.maxInFlight })
 	set("import", func() { cfg.ImportFile = f.importFile })
+	set("allow-host", func() { cfg.AllowedHosts = f.allowHosts })
 	logger, err := newLogger(logOut, f.logFormat, f.logLevel)
 	if err != nil {
 		return cfg, err
@@ -141,6 +144,8 @@ func cfgUnset(name string, cfg server.Config) bool {
 		return cfg.MaxInFlight == 0
 	case "import":
 		return cfg.ImportFile == ""
+	case "allow-host":
+		return len(cfg.AllowedHosts) == 0
 	}
 	return true
 }

@@ -1,10 +1,8 @@
 package server
 
 import (
-	"errors"
 	"sync/atomic"
 
-	"github.com/localcases/localcases/api"
 	"github.com/localcases/localcases/auth"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
@@ -26,26 +24,28 @@ func (s *Server) SetAuth(cfg auth.Config) error {
 	return nil
 }
 
-// authenticate runs before anything else touches a request: it verifies the
-// signature, applies the caller's policy to the operation and its target
-// resource, and names the caller for audit history.
+// precheck refuses, from the headers alone, a request that the signature
+// check would refuse anyway (unsigned in strict mode, an unknown key, a
+// wrong scope, an expired date), before its body is received.
+func (s *Server) precheck(next restjson.Invoker) restjson.Invoker {
+	return func(c *restjson.Call) (any, error) {
+		if err := s.verifier.p.Load().Precheck(c.Request, s.cfg.Clock.Now()); err != nil {
+			return nil, err
+		}
+		return next(c)
+	}
+}
+
+// authenticate runs before the operation and its faults: it verifies the
+// signature over the body already received, applies the caller's policy to
+// the operation and its target resource, and names the caller for audit
+// history.
 func (s *Server) authenticate(next restjson.Invoker) restjson.Invoker {
 	return func(c *restjson.Call) (any, error) {
 		v := s.verifier.p.Load()
-		var body []byte
-		if v.NeedsBody(c.Request) {
-			limit := s.cfg.MaxBodyBytes
-			if limit <= 0 {
-				limit = restjson.DefaultMaxBodyBytes
-			}
-			var err error
-			body, err = auth.ReadBody(c.Request, limit)
-			if errors.Is(err, auth.ErrTooLarge) {
-				return nil, api.Errorf(api.CodeRequestEntityTooLarge, "The request body exceeds %d bytes.", limit)
-			}
-			if err != nil {
-				return nil, api.Errorf(api.CodeSerializationException, "The request body could not be read.")
-			}
+		body, err := c.Body()
+		if err != nil {
+			return nil, err
 		}
 		id, err := v.Verify(c.Request, body, s.cfg.Clock.Now())
 		if err != nil {

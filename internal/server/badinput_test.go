@@ -229,7 +229,23 @@ func (m *catModel) walkAt(op string, root map[string]any, set func(any), get fun
 	if depth > 5 {
 		return
 	}
-	for _, br := range m.breakers(name) {
+	brs := m.breakers(name)
+	if m.Shapes[name].Type == "string" {
+		// The text rules (restjson/input.go) hold for every string, enum or
+		// not; bytes that are not UTF-8 can only travel in a URL, since a
+		// body with them is not JSON.
+		brs = append(brs, struct {
+			rule string
+			v    any
+		}{"NUL", "x\x00y"})
+		if bound {
+			brs = append(brs, struct {
+				rule string
+				v    any
+			}{"invalid UTF-8", notUTF8})
+		}
+	}
+	for _, br := range brs {
 		if bound && (br.rule == "min length" || br.rule == "min size") {
 			continue
 		}
@@ -299,6 +315,11 @@ func (m *catModel) walkAt(op string, root map[string]any, set func(any), get fun
 	}
 }
 
+// notUTF8 stands for the bytes FF FE in a catalogue input until request()
+// puts them in the URL: deepCopy's JSON round trip would turn real ones into
+// U+FFFD.
+const notUTF8 = "\x00not-utf-8\x00"
+
 func deepCopy(v map[string]any) map[string]any {
 	data, _ := json.Marshal(v)
 	var out map[string]any
@@ -333,14 +354,14 @@ func (m *catModel) request(base, op string, input map[string]any) (*http.Request
 		ref := in.Members[k]
 		switch ref.Location {
 		case "uri":
-			path = strings.Replace(path, "{"+ref.LocationName+"}", url.PathEscape(fmt.Sprint(v)), 1)
+			path = strings.Replace(path, "{"+ref.LocationName+"}", url.PathEscape(strings.ReplaceAll(fmt.Sprint(v), notUTF8, "\xff\xfe")), 1)
 		case "querystring":
 			if l, ok := v.([]any); ok {
 				for _, e := range l {
-					q.Add(ref.LocationName, fmt.Sprint(e))
+					q.Add(ref.LocationName, strings.ReplaceAll(fmt.Sprint(e), notUTF8, "\xff\xfe"))
 				}
 			} else {
-				q.Set(ref.LocationName, fmt.Sprint(v))
+				q.Set(ref.LocationName, strings.ReplaceAll(fmt.Sprint(v), notUTF8, "\xff\xfe"))
 			}
 		default:
 			body[k] = v

@@ -42,15 +42,12 @@ func (s *Server) openFaults() error {
 // observe feeds every answered request to the traffic recorder and to the
 // health report.
 func (s *Server) observe(c *restjson.Call, o restjson.Outcome) {
-	req := restjson.FaultRequest(c)
+	req := faultRequest(c)
 	rec := fault.Record{
 		Time: c.Start, RequestID: c.RequestID, Operation: c.Op.Name,
 		ClientID: req.ClientID, InvocationID: req.InvocationID, Attempt: req.Attempt,
 		Status: o.Status, ErrorCode: string(o.Code), Injected: c.Injected != "",
-		Dropped: o.Dropped, Latency: o.Latency,
-	}
-	if c.Decision != nil {
-		rec.RuleID = c.Decision.RuleID
+		Dropped: o.Dropped, Latency: o.Latency, RuleID: c.Rule,
 	}
 	if o.RetryAfter > 0 {
 		rec.RetryAfter = timeSeconds(o.RetryAfter)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/localcases/localcases"
@@ -65,6 +66,12 @@ type Config struct {
 	// ImportFile is a snapshot (localcases export) loaded at start,
 	// replacing the state: a team's fixture.
 	ImportFile string `yaml:"import" json:"import"`
+	// AllowedHosts are host names, besides this machine's, that clients may
+	// reach the server by when only the network protects it (permissive
+	// auth, or the admin namespace without a token): a browser page served
+	// from any other name is refused (DNS rebinding). "*.example.com"
+	// allows subdomains; "*" turns the check off. Default none.
+	AllowedHosts []string `yaml:"allowedHosts" json:"allowedHosts"`
 	// MaxInFlight bounds concurrent API calls; past it calls are shed with
 	// ThrottlingException. Default DefaultMaxInFlight.
 	MaxInFlight int `yaml:"maxInFlight" json:"maxInFlight"`
@@ -103,9 +110,16 @@ type Server struct {
 	verifier verifierBox
 	records  *fault.Recorder
 	admin    *admin.Handler
+	guard    *guard
+	shed     *shedder
 	ln       net.Listener
 	http     *http.Server
 	serveCh  chan error
+
+	// requests counts the HTTP requests being served, and handlers lets
+	// Close wait for them to return before the store closes.
+	requests atomic.Int64
+	handlers sync.WaitGroup
 
 	closeOnce sync.Once
 	closeErr  error
@@ -134,7 +148,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: store, svc: svc}
+	s := &Server{cfg: cfg, store: store, svc: svc, guard: newGuard(cfg.AllowedHosts, cfg.Addr)}
 	if err := s.SetAuth(cfg.Auth); err != nil {
 		store.Close()
 		return nil, err
@@ -143,13 +157,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	s.shed = newShedder(cfg.MaxInFlight)
 	s.api = restjson.NewHandler(svc, restjson.Options{
 		Logger:       cfg.Logger.With("subsystem", "api"),
 		MaxBodyBytes: cfg.MaxBodyBytes,
-		// Shedding comes first so an overloaded server spends nothing on a
-		// call it refuses; authentication before faults, as at AWS's front
-		// door.
-		Middleware: []restjson.Middleware{newShedder(cfg.MaxInFlight).middleware, s.authenticate, restjson.Faults(s.faults)},
+		// The checks that need no body come first, so an unsigned request
+		// costs no upload; then the body is received before the call takes
+		// a slot, so slow uploaders cannot starve fast calls; shedding
+		// before the signature check, so an overloaded server spends
+		// nothing on a call it refuses; authentication before faults, as
+		// at AWS's front door.
+		Middleware: []restjson.Middleware{s.precheck, s.shed.readFirst, s.shed.middleware, s.authenticate, injectFaults(s.faults)},
 		Observe:    s.observe,
 	})
 	s.admin = admin.NewHandler(admin.Options{
@@ -158,7 +176,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	(&admin.Faults{Engine: s.faults, Recorder: s.records}).Register(s.admin)
 	admin.RegisterProfiling(s.admin)
-	admin.RegisterState(s.admin, svc)
+	admin.RegisterState(s.admin, checkedState{svc})
 	if cfg.ImportFile != "" {
 		if err := s.importFile(ctx, cfg.ImportFile); err != nil {
 			store.Close()
@@ -173,17 +191,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // It splits on the prefix by hand rather than with a ServeMux: a mux would
 // clean API paths (redirecting a caseId of "..") before restjson sees them.
 func (s *Server) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.guarded(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, admin.Prefix) {
 			if err := admin.Allow(r, s.cfg.AdminToken); err != nil {
-				http.Error(w, err.Error(), http.StatusForbidden)
+				admin.WriteError(w, http.StatusForbidden, err.Error())
 				return
 			}
 			s.admin.ServeHTTP(w, r)
 			return
 		}
 		s.api.ServeHTTP(w, r)
-	})
+	}))
 }
 
 // Open starts listening and serving.
@@ -192,9 +210,9 @@ func (s *Server) Open() error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	s.ln = ln
+	s.ln = restjson.Listener(ln, nil)
 	s.http = &http.Server{
-		Handler: s.Handler(),
+		Handler: s.tracked(s.Handler()),
 		// Slow clients cannot hold connections: headers must arrive within
 		// 10 s and a whole request within 2 min; idle keep-alives close
 		// after 2 min. No write timeout, so an injected hang can outlast
@@ -206,7 +224,7 @@ func (s *Server) Open() error {
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	s.serveCh = make(chan error, 1)
-	go func() { s.serveCh <- s.http.Serve(ln) }()
+	go func() { s.serveCh <- s.http.Serve(s.ln) }()
 	s.admin.SetReady(true)
 	return nil
 }
@@ -234,7 +252,7 @@ func (s *Server) importFile(ctx context.Context, path string) error {
 	if err := json.Unmarshal(data, &snap); err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
-	if err := s.svc.Import(ctx, &snap); err != nil {
+	if err := (checkedState{s.svc}).Import(ctx, &snap); err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
 	return nil
@@ -255,8 +273,30 @@ func (s *Server) Store() localcases.Store { return s.store }
 // Config returns the configuration the server runs with.
 func (s *Server) Config() Config { return s.cfg }
 
+// tracked counts the requests being served, for Close.
+func (s *Server) tracked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.handlers.Add(1)
+		s.requests.Add(1)
+		defer func() {
+			s.requests.Add(-1)
+			s.handlers.Done()
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// handlerGrace is how long Close waits, once it has closed the connections
+// left after the drain deadline, for their handlers to notice and return
+// before it closes the store under them.
+const handlerGrace = 5 * time.Second
+
 // Close stops accepting connections, lets in-flight requests finish (up to
-// ctx's deadline), then closes the store.
+// ctx's deadline), then closes the store. Requests still running at the
+// deadline (a stalled upload, an injected hang) are cut off: their
+// connections are closed and the count is logged. That is a stop that did
+// what it could, not a failure: Close returns an error only when the store
+// or the listener fails.
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() { s.closeErr = s.close(ctx) })
 	return s.closeErr
@@ -267,11 +307,23 @@ func (s *Server) close(ctx context.Context) error {
 	if s.http != nil {
 		s.admin.SetReady(false)
 		if err := s.http.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
+			s.cfg.Logger.Warn("shutdown: the drain deadline passed; closing the connections still open",
+				"requests_cut_off", s.requests.Load(), "err", err)
+			s.http.Close()
 		}
 		if err := <-s.serveCh; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
+		done := make(chan struct{})
+		go func() { s.handlers.Wait(); close(done) }()
+		t := time.NewTimer(handlerGrace)
+		select {
+		case <-done:
+		case <-t.C:
+			s.cfg.Logger.Warn("shutdown: requests still running after their connections closed; closing the store anyway",
+				"requests", s.requests.Load())
+		}
+		t.Stop()
 	}
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, err)

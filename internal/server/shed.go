@@ -1,6 +1,7 @@
 package server
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/localcases/localcases/api"
@@ -17,13 +18,34 @@ const DefaultMaxInFlight = 1024
 const shedWait = 100 * time.Millisecond
 
 // shedder is a counting semaphore over API calls.
-type shedder struct{ slots chan struct{} }
+type shedder struct {
+	slots chan struct{}
+	// reading counts calls still receiving their bodies, which hold no
+	// slot.
+	reading atomic.Int64
+}
 
 func newShedder(n int) *shedder {
 	if n <= 0 {
 		n = DefaultMaxInFlight
 	}
 	return &shedder{slots: make(chan struct{}, n)}
+}
+
+// readFirst receives the whole body before the call asks for a slot, so a
+// client that uploads slowly (or stalls) holds a goroutine and its
+// connection, bounded by the server's read timeout, but never a slot that a
+// fast call needs. The body's size is bounded by MaxBodyBytes either way.
+func (sh *shedder) readFirst(next restjson.Invoker) restjson.Invoker {
+	return func(c *restjson.Call) (any, error) {
+		sh.reading.Add(1)
+		_, err := c.Body()
+		sh.reading.Add(-1)
+		if err != nil {
+			return nil, err
+		}
+		return next(c)
+	}
 }
 
 func (sh *shedder) middleware(next restjson.Invoker) restjson.Invoker {

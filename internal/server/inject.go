@@ -1,4 +1,4 @@
-package restjson
+package server
 
 import (
 	"context"
@@ -8,27 +8,30 @@ import (
 	"time"
 
 	"github.com/localcases/localcases/api"
+	"github.com/localcases/localcases/auth"
 	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/restjson"
 )
 
-// Faults returns the middleware that carries out the fault engine's
+// injectFaults returns the middleware that carries out the fault engine's
 // decisions. The engine decides (pure logic, seeded); this middleware acts,
 // and an injected error leaves through the same error writer as a real one,
-// so a client cannot tell them apart.
-func Faults(e *fault.Engine) Middleware {
-	return func(next Invoker) Invoker {
-		return func(c *Call) (any, error) {
+// so a client cannot tell them apart. It lives where the server is
+// assembled so that the wire package speaks only the protocol.
+func injectFaults(e *fault.Engine) restjson.Middleware {
+	return func(next restjson.Invoker) restjson.Invoker {
+		return func(c *restjson.Call) (any, error) {
 			r := c.Request
-			d, ok := e.Decide(FaultRequest(c))
+			d, ok := e.Decide(faultRequest(c))
 			if !ok {
 				return next(c)
 			}
 			c.Injected = injectedLabel(d)
-			c.Decision = &d
+			c.Rule = d.RuleID
 			ctx := r.Context()
 			if d.Latency > 0 {
 				if err := sleep(ctx, d.Latency); err != nil {
-					return nil, ErrDropped // the client gave up while we waited
+					return nil, restjson.ErrDropped // the client gave up while we waited
 				}
 			}
 			switch d.Action {
@@ -45,7 +48,7 @@ func Faults(e *fault.Engine) Middleware {
 				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 				w.WriteHeader(d.HTTPStatus)
 				w.Write([]byte(body))
-				return nil, &StatusError{Status: d.HTTPStatus}
+				return nil, &restjson.StatusError{Status: d.HTTPStatus}
 			case fault.ActionDrop:
 				return nil, drop(c)
 			case fault.ActionHang:
@@ -70,17 +73,18 @@ func Faults(e *fault.Engine) Middleware {
 	}
 }
 
-// FaultRequest describes a call to the fault engine: the operation, the
+// faultRequest describes a call to the fault engine: the operation, the
 // domain in its path, and what the SDK says about the attempt.
-func FaultRequest(c *Call) fault.Request {
+func faultRequest(c *restjson.Call) fault.Request {
 	r := c.Request
+	_, region, _ := auth.Scope(r)
 	return fault.Request{
 		Operation:    c.Op.Name,
 		DomainID:     r.PathValue("domainId"),
 		InvocationID: r.Header.Get("amz-sdk-invocation-id"),
-		ClientID:     ClientID(r),
-		Attempt:      Attempt(r),
-		Region:       SigningRegion(r),
+		ClientID:     clientID(r),
+		Attempt:      attempt(r),
+		Region:       region,
 		Header:       r.Header.Get,
 		Time:         c.Start,
 	}
@@ -114,14 +118,14 @@ func decisionError(d fault.Decision) error {
 }
 
 // drop closes the client's connection without a response.
-func drop(c *Call) error {
+func drop(c *restjson.Call) error {
 	conn, _, err := http.NewResponseController(c.Writer).Hijack()
 	if err != nil {
 		// HTTP/2 cannot hijack; aborting the handler resets the stream.
 		panic(http.ErrAbortHandler)
 	}
 	conn.Close()
-	return ErrDropped
+	return restjson.ErrDropped
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -135,9 +139,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Attempt returns the SDK attempt number from amz-sdk-request
+// attempt returns the SDK attempt number from amz-sdk-request
 // ("attempt=2; max=3"), or 0 when the client does not send it.
-func Attempt(r *http.Request) int {
+func attempt(r *http.Request) int {
 	for _, part := range strings.Split(r.Header.Get("amz-sdk-request"), ";") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "attempt="); ok {
 			n, _ := strconv.Atoi(v)
@@ -147,10 +151,10 @@ func Attempt(r *http.Request) int {
 	return 0
 }
 
-// ClientID identifies the caller for traffic reports: the access key of the
+// clientID identifies the caller for traffic reports: the access key of the
 // SigV4 credential, or the remote host when the request is unsigned.
-func ClientID(r *http.Request) string {
-	if key, _, ok := credentialScope(r); ok {
+func clientID(r *http.Request) string {
+	if key, _, ok := auth.Scope(r); ok {
 		return key
 	}
 	host := r.RemoteAddr
@@ -158,39 +162,4 @@ func ClientID(r *http.Request) string {
 		host = host[:i]
 	}
 	return host
-}
-
-// AccessKeyID is the access key of the request's SigV4 credential.
-func AccessKeyID(r *http.Request) (string, bool) {
-	key, _, ok := credentialScope(r)
-	return key, ok
-}
-
-// SigningRegion is the Region of the SigV4 credential scope, or "".
-func SigningRegion(r *http.Request) string {
-	_, scope, ok := credentialScope(r)
-	if !ok {
-		return ""
-	}
-	parts := strings.Split(scope, "/")
-	if len(parts) >= 2 {
-		return parts[1]
-	}
-	return ""
-}
-
-// credentialScope reads "Credential=AKID/20240101/us-east-1/cases/aws4_request"
-// from the Authorization header.
-func credentialScope(r *http.Request) (key, scope string, ok bool) {
-	auth := r.Header.Get("Authorization")
-	i := strings.Index(auth, "Credential=")
-	if i < 0 {
-		return "", "", false
-	}
-	cred := auth[i+len("Credential="):]
-	if j := strings.IndexAny(cred, ", "); j >= 0 {
-		cred = cred[:j]
-	}
-	key, scope, ok = strings.Cut(cred, "/")
-	return key, scope, ok && key != ""
 }
