@@ -2,6 +2,8 @@ module github.com/localcases/localcases/resilience
 
 go 1.25.0
 
+toolchain go1.26.10
+
 require (
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/service/connectcases v1.42.2
