@@ -160,12 +160,13 @@ func ruleMap(r fault.Rule) map[string]any {
 
 // matchesTemplate compares the members a template sets, recursively, so
 // {"error": {"code": "X"}} matches whatever status the rule resolved. An
-// operation given as a string matches a rule listing exactly that operation.
+// operation may be a string or a list on either side (a rule with one
+// operation is stored as a string): "X" and ["X"] are the same.
 func matchesTemplate(rule, tmpl map[string]any) bool {
 	for k, want := range tmpl {
 		got := rule[k]
-		if s, ok := want.(string); ok && k == "operation" {
-			want = []any{s}
+		if k == "operation" {
+			got, want = asList(got), asList(want)
 		}
 		if sub, ok := want.(map[string]any); ok {
 			g, ok := got.(map[string]any)
@@ -179,6 +180,13 @@ func matchesTemplate(rule, tmpl map[string]any) bool {
 		}
 	}
 	return true
+}
+
+func asList(v any) any {
+	if s, ok := v.(string); ok {
+		return []any{s}
+	}
+	return v
 }
 
 func (f *Faults) ruleStatus(w http.ResponseWriter, r *http.Request) {

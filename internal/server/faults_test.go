@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -320,5 +321,56 @@ func TestAuditNamesTheSigningKey(t *testing.T) {
 	ev := must[*connectcases.GetCaseAuditEventsOutput](t)(c.GetCaseAuditEvents(ctx, &connectcases.GetCaseAuditEventsInput{DomainId: domain, CaseId: cs.CaseId}))
 	if len(ev.AuditEvents) != 1 || aws.ToString(ev.AuditEvents[0].PerformedBy.IamPrincipalArn) != "arn:aws:iam::000000000000:user/AKIDLOCALCASES" {
 		t.Fatalf("audit = %+v", ev.AuditEvents)
+	}
+}
+
+// DELETE /_localcases/faults removes the rules a body describes, as
+// LocalStack's chaos API does: a member the template sets must match, and
+// an operation matches whether either side writes it as a string or a list.
+func TestFaultDeleteByTemplate(t *testing.T) {
+	srv := servertest.MustOpen(t)
+	add := `[
+		{"service": "connectcases", "region": "us-east-1", "operation": "CreateCase", "probability": 0.5,
+		 "error": {"statusCode": 500, "code": "InternalServerException"}},
+		{"operation": ["GetCase", "SearchCases"], "error": {"code": "ThrottlingException"}},
+		{"operation": "UpdateCase", "latency": {"min": "10ms", "max": "10ms"}}
+	]`
+	tests := []struct {
+		name, remove string
+		left         int
+	}{
+		{"operation as a string", `[{"operation": "CreateCase"}]`, 2},
+		{"LocalStack's whole rule", `[{"service": "connectcases", "region": "us-east-1", "operation": "CreateCase",
+			"probability": 0.5, "error": {"statusCode": 500, "code": "InternalServerException"}}]`, 2},
+		{"operation list", `[{"operation": ["GetCase", "SearchCases"]}]`, 2},
+		{"a nested member", `[{"error": {"code": "ThrottlingException"}}]`, 2},
+		{"two templates", `[{"operation": "CreateCase"}, {"operation": "UpdateCase"}]`, 1},
+		{"no match", `[{"operation": "CreateCase", "probability": 0.9}]`, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			do := func(method, body string) []fault.Rule {
+				t.Helper()
+				req, _ := http.NewRequest(method, srv.URL()+admin.Prefix+"faults", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := servertest.RawClient().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("%s: HTTP %d", method, resp.StatusCode)
+				}
+				var rules []fault.Rule
+				if err := json.NewDecoder(resp.Body).Decode(&rules); err != nil {
+					t.Fatal(err)
+				}
+				return rules
+			}
+			do(http.MethodPost, add)
+			if left := do(http.MethodDelete, tt.remove); len(left) != tt.left {
+				t.Fatalf("%d rules left, want %d: %+v", len(left), tt.left, left)
+			}
+		})
 	}
 }
