@@ -21,6 +21,9 @@ type Client struct {
 	// URL is the server's endpoint, e.g. http://127.0.0.1:4599.
 	URL  string
 	HTTP *http.Client
+	// Token is the server's admin token (serve --admin-token), sent as
+	// Authorization: Bearer; empty for a server without one.
+	Token string
 }
 
 // NewClient returns a Client for the server at url.
@@ -56,6 +59,9 @@ func (c *Client) doWith(ctx context.Context, hc *http.Client, method, path strin
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return err
@@ -66,11 +72,15 @@ func (c *Client) doWith(ctx context.Context, hc *http.Client, method, path strin
 		if err != nil {
 			return err
 		}
+		msg := fmt.Sprintf("HTTP %d", resp.StatusCode)
 		var e struct{ Error string }
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s %s: %s", method, path, e.Error)
+			msg = e.Error
 		}
-		return fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
+		if resp.StatusCode == http.StatusForbidden {
+			msg += forbiddenHint(c.Token != "")
+		}
+		return fmt.Errorf("%s %s: %s", method, path, msg)
 	}
 	if out == nil {
 		return nil
@@ -85,6 +95,15 @@ func (c *Client) doWith(ctx context.Context, hc *http.Client, method, path strin
 		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
 	}
 	return nil
+}
+
+// forbiddenHint says what to do about a refused admin call.
+func forbiddenHint(sentToken bool) string {
+	if sentToken {
+		return " (the admin token sent is not the server's --admin-token)"
+	}
+	return " (the server admits admin calls from loopback only, or with its admin token: " +
+		"pass the server's --admin-token with --admin-token or LOCALCASES_ADMIN_TOKEN, or set admin.Client.Token)"
 }
 
 // untimed is c.HTTP without its overall timeout, for the state tools: an

@@ -15,9 +15,11 @@ import (
 	"github.com/localcases/localcases/fault"
 )
 
-// urlFlag adds --url (env LOCALCASES_URL) naming the running server.
+// urlFlag adds --url (env LOCALCASES_URL) naming the running server, and
+// --admin-token (env LOCALCASES_ADMIN_TOKEN) for a server started with one.
 func (m *Main) urlFlag(cmd *cobra.Command) *string {
 	u := cmd.PersistentFlags().String("url", "http://127.0.0.1:4599", "endpoint of the running localcases server")
+	cmd.PersistentFlags().String("admin-token", "", "the server's --admin-token, if it was started with one")
 	return u
 }
 
@@ -28,7 +30,11 @@ func (m *Main) client(cmd *cobra.Command, url string) (*admin.Client, error) {
 	if f := cmd.Flags().Lookup("url"); f != nil {
 		url = f.Value.String()
 	}
-	return admin.NewClient(url), nil
+	c := admin.NewClient(url)
+	if f := cmd.Flags().Lookup("admin-token"); f != nil {
+		c.Token = f.Value.String()
+	}
+	return c, nil
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -358,3 +358,32 @@ func TestExportImportReset(t *testing.T) {
 		t.Fatalf("after import into the running server: %v", err)
 	}
 }
+
+// A server started with --admin-token refuses the CLI without it, with a
+// message that says what to pass, and serves it with the flag or the
+// environment variable.
+func TestCLIAdminToken(t *testing.T) {
+	srv, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory", "--admin-token", "s3cret")
+	run := func(env map[string]string, args ...string) (string, error) {
+		var out bytes.Buffer
+		m := &Main{Stdout: &out, Stderr: &out, Getenv: func(k string) string { return env[k] }}
+		err := m.Run(context.Background(), append(args, "--url", srv.URL()))
+		return out.String(), err
+	}
+	_, err := run(nil, "faults", "list")
+	if err == nil || !strings.Contains(err.Error(), "--admin-token or LOCALCASES_ADMIN_TOKEN") {
+		t.Fatalf("without the token: %v", err)
+	}
+	if _, err := run(nil, "faults", "list", "--admin-token", "wrong"); err == nil || !strings.Contains(err.Error(), "not the server's --admin-token") {
+		t.Fatalf("with a wrong token: %v", err)
+	}
+	if _, err := run(nil, "faults", "list", "--admin-token", "s3cret"); err != nil {
+		t.Fatalf("with --admin-token: %v", err)
+	}
+	if _, err := run(map[string]string{"LOCALCASES_ADMIN_TOKEN": "s3cret"}, "faults", "list"); err != nil {
+		t.Fatalf("with LOCALCASES_ADMIN_TOKEN: %v", err)
+	}
+	if _, err := run(map[string]string{"LOCALCASES_ADMIN_TOKEN": "s3cret"}, "export", "--out", t.TempDir()+"/x.json"); err != nil {
+		t.Fatalf("export with LOCALCASES_ADMIN_TOKEN: %v", err)
+	}
+}
