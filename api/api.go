@@ -13,8 +13,9 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/localcases/localcases/internal/modelcheck"
 )
 
 // Input is implemented by every operation input shape.
@@ -130,29 +131,6 @@ var protocolErrors = map[ErrorCode]errorInfo{
 	CodeUnsupportedMediaTypeExcept: {status: 415, message: "The request content type is not supported."},
 }
 
-type errorInfo struct {
-	status                       int
-	message                      string
-	fault, retryable, throttling bool
-}
-
-func (c ErrorCode) info() (errorInfo, bool) {
-	if i, ok := modelErrors[c]; ok {
-		return i, true
-	}
-	i, ok := protocolErrors[c]
-	return i, ok
-}
-
-// Status is the HTTP status the code is sent with: the model's
-// httpStatusCode for modelled errors, 500 for anything unknown.
-func (c ErrorCode) Status() int {
-	if i, ok := c.info(); ok {
-		return i.status
-	}
-	return 500
-}
-
 // DefaultMessage is the model's documentation sentence for the error.
 func (c ErrorCode) DefaultMessage() string {
 	if i, ok := c.info(); ok {
@@ -246,7 +224,7 @@ func QuotaExceeded(format string, args ...any) *Error {
 func parseInt32(member, s string) (int32, error) {
 	n, err := strconv.ParseInt(s, 10, 32)
 	if err != nil {
-		return 0, Validation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be an integer", clip(s), member)
+		return 0, Validation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be an integer", modelcheck.Clip(s), member)
 	}
 	return int32(n), nil
 }
@@ -269,15 +247,6 @@ func ToString(p *string) string {
 		return ""
 	}
 	return *p
-}
-
-// clip keeps error messages bounded however large the offending value.
-func clip(s string) string {
-	const max = 128
-	if len(s) <= max {
-		return s
-	}
-	return strings.ToValidUTF8(s[:max], "") + "..."
 }
 
 func notImplemented(op string) error {
