@@ -6,14 +6,14 @@ package healthapi
 type EventActionability string
 
 const (
-	EventActionabilityACTIONREQUIRED      EventActionability = "ACTION_REQUIRED"
-	EventActionabilityACTIONMAYBEREQUIRED EventActionability = "ACTION_MAY_BE_REQUIRED"
-	EventActionabilityINFORMATIONAL       EventActionability = "INFORMATIONAL"
+	EventActionabilityActionRequired      EventActionability = "ACTION_REQUIRED"
+	EventActionabilityActionMayBeRequired EventActionability = "ACTION_MAY_BE_REQUIRED"
+	EventActionabilityInformational       EventActionability = "INFORMATIONAL"
 )
 
 // Values lists the values of EventActionability in model order.
 func (EventActionability) Values() []EventActionability {
-	return []EventActionability{EventActionabilityACTIONREQUIRED, EventActionabilityACTIONMAYBEREQUIRED, EventActionabilityINFORMATIONAL}
+	return []EventActionability{EventActionabilityActionRequired, EventActionabilityActionMayBeRequired, EventActionabilityInformational}
 }
 
 var enumValuesEventActionability = []string{"ACTION_REQUIRED", "ACTION_MAY_BE_REQUIRED", "INFORMATIONAL"}
@@ -22,14 +22,14 @@ var enumValuesEventActionability = []string{"ACTION_REQUIRED", "ACTION_MAY_BE_RE
 type EventPersona string
 
 const (
-	EventPersonaOPERATIONS EventPersona = "OPERATIONS"
-	EventPersonaSECURITY   EventPersona = "SECURITY"
-	EventPersonaBILLING    EventPersona = "BILLING"
+	EventPersonaOperations EventPersona = "OPERATIONS"
+	EventPersonaSecurity   EventPersona = "SECURITY"
+	EventPersonaBilling    EventPersona = "BILLING"
 )
 
 // Values lists the values of EventPersona in model order.
 func (EventPersona) Values() []EventPersona {
-	return []EventPersona{EventPersonaOPERATIONS, EventPersonaSECURITY, EventPersonaBILLING}
+	return []EventPersona{EventPersonaOperations, EventPersonaSecurity, EventPersonaBilling}
 }
 
 var enumValuesEventPersona = []string{"OPERATIONS", "SECURITY", "BILLING"}
@@ -38,14 +38,14 @@ var enumValuesEventPersona = []string{"OPERATIONS", "SECURITY", "BILLING"}
 type EventTypeActionability string
 
 const (
-	EventTypeActionabilityACTIONREQUIRED      EventTypeActionability = "ACTION_REQUIRED"
-	EventTypeActionabilityACTIONMAYBEREQUIRED EventTypeActionability = "ACTION_MAY_BE_REQUIRED"
-	EventTypeActionabilityINFORMATIONAL       EventTypeActionability = "INFORMATIONAL"
+	EventTypeActionabilityActionRequired      EventTypeActionability = "ACTION_REQUIRED"
+	EventTypeActionabilityActionMayBeRequired EventTypeActionability = "ACTION_MAY_BE_REQUIRED"
+	EventTypeActionabilityInformational       EventTypeActionability = "INFORMATIONAL"
 )
 
 // Values lists the values of EventTypeActionability in model order.
 func (EventTypeActionability) Values() []EventTypeActionability {
-	return []EventTypeActionability{EventTypeActionabilityACTIONREQUIRED, EventTypeActionabilityACTIONMAYBEREQUIRED, EventTypeActionabilityINFORMATIONAL}
+	return []EventTypeActionability{EventTypeActionabilityActionRequired, EventTypeActionabilityActionMayBeRequired, EventTypeActionabilityInformational}
 }
 
 var enumValuesEventTypeActionability = []string{"ACTION_REQUIRED", "ACTION_MAY_BE_REQUIRED", "INFORMATIONAL"}
@@ -54,14 +54,14 @@ var enumValuesEventTypeActionability = []string{"ACTION_REQUIRED", "ACTION_MAY_B
 type EventTypePersona string
 
 const (
-	EventTypePersonaOPERATIONS EventTypePersona = "OPERATIONS"
-	EventTypePersonaSECURITY   EventTypePersona = "SECURITY"
-	EventTypePersonaBILLING    EventTypePersona = "BILLING"
+	EventTypePersonaOperations EventTypePersona = "OPERATIONS"
+	EventTypePersonaSecurity   EventTypePersona = "SECURITY"
+	EventTypePersonaBilling    EventTypePersona = "BILLING"
 )
 
 // Values lists the values of EventTypePersona in model order.
 func (EventTypePersona) Values() []EventTypePersona {
-	return []EventTypePersona{EventTypePersonaOPERATIONS, EventTypePersonaSECURITY, EventTypePersonaBILLING}
+	return []EventTypePersona{EventTypePersonaOperations, EventTypePersonaSecurity, EventTypePersonaBilling}
 }
 
 var enumValuesEventTypePersona = []string{"OPERATIONS", "SECURITY", "BILLING"}
@@ -70,16 +70,16 @@ var enumValuesEventTypePersona = []string{"OPERATIONS", "SECURITY", "BILLING"}
 type EntityStatusCode string
 
 const (
-	EntityStatusCodeIMPAIRED   EntityStatusCode = "IMPAIRED"
-	EntityStatusCodeUNIMPAIRED EntityStatusCode = "UNIMPAIRED"
-	EntityStatusCodeUNKNOWN    EntityStatusCode = "UNKNOWN"
-	EntityStatusCodePENDING    EntityStatusCode = "PENDING"
-	EntityStatusCodeRESOLVED   EntityStatusCode = "RESOLVED"
+	EntityStatusCodeImpaired   EntityStatusCode = "IMPAIRED"
+	EntityStatusCodeUnimpaired EntityStatusCode = "UNIMPAIRED"
+	EntityStatusCodeUnknown    EntityStatusCode = "UNKNOWN"
+	EntityStatusCodePending    EntityStatusCode = "PENDING"
+	EntityStatusCodeResolved   EntityStatusCode = "RESOLVED"
 )
 
 // Values lists the values of EntityStatusCode in model order.
 func (EntityStatusCode) Values() []EntityStatusCode {
-	return []EntityStatusCode{EntityStatusCodeIMPAIRED, EntityStatusCodeUNIMPAIRED, EntityStatusCodeUNKNOWN, EntityStatusCodePENDING, EntityStatusCodeRESOLVED}
+	return []EntityStatusCode{EntityStatusCodeImpaired, EntityStatusCodeUnimpaired, EntityStatusCodeUnknown, EntityStatusCodePending, EntityStatusCodeResolved}
 }
 
 var enumValuesEntityStatusCode = []string{"IMPAIRED", "UNIMPAIRED", "UNKNOWN", "PENDING", "RESOLVED"}
@@ -102,14 +102,14 @@ var enumValuesEventAggregateField = []string{"eventTypeCategory"}
 type EventScopeCode string
 
 const (
-	EventScopeCodePUBLIC          EventScopeCode = "PUBLIC"
-	EventScopeCodeACCOUNTSPECIFIC EventScopeCode = "ACCOUNT_SPECIFIC"
-	EventScopeCodeNONE            EventScopeCode = "NONE"
+	EventScopeCodePublic          EventScopeCode = "PUBLIC"
+	EventScopeCodeAccountSpecific EventScopeCode = "ACCOUNT_SPECIFIC"
+	EventScopeCodeNone            EventScopeCode = "NONE"
 )
 
 // Values lists the values of EventScopeCode in model order.
 func (EventScopeCode) Values() []EventScopeCode {
-	return []EventScopeCode{EventScopeCodePUBLIC, EventScopeCodeACCOUNTSPECIFIC, EventScopeCodeNONE}
+	return []EventScopeCode{EventScopeCodePublic, EventScopeCodeAccountSpecific, EventScopeCodeNone}
 }
 
 var enumValuesEventScopeCode = []string{"PUBLIC", "ACCOUNT_SPECIFIC", "NONE"}

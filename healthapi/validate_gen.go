@@ -11,10 +11,10 @@ var patternAccountId = modelcheck.NewPattern("^\\S+$", "^(?:^\\S+$)$", "")
 var patternAvailabilityZone = modelcheck.NewPattern("[a-z]{2,4}\\-[0-9a-z\\-]{4,16}", "^(?:[a-z]{2,4}\\-[0-9a-z\\-]{4,16})$", "")
 
 // entityArn: model pattern ".{0,1600}", matched against the whole value.
-var patternEntityArn = modelcheck.NewPattern(".{0,1600}", "^(?:.{0,1600})$", "")
+var patternEntityArn = modelcheck.NewPattern(".{0,1600}", "^(?:.{0,})$", "")
 
 // entityValue: model pattern ".{0,1224}", matched against the whole value.
-var patternEntityValue = modelcheck.NewPattern(".{0,1224}", "^(?:.{0,1224})$", "")
+var patternEntityValue = modelcheck.NewPattern(".{0,1224}", "^(?:.{0,})$", "")
 
 // eventArn: model pattern "arn:aws(-[a-z]+(-[a-z]+)?)?:health:[^:]*:[^:]*:event(?:/[\\w-]+){3}", matched against the whole value.
 var patternEventArn = modelcheck.NewPattern("arn:aws(-[a-z]+(-[a-z]+)?)?:health:[^:]*:[^:]*:event(?:/[\\w-]+){3}", "^(?:arn:aws(-[a-z]+(-[a-z]+)?)?:health:[^:]*:[^:]*:event(?:/[\\w-]+){3})$", "")
@@ -29,7 +29,7 @@ var patternEventTypeCode = modelcheck.NewPattern("[a-zA-Z0-9\\_\\-]{3,100}", "^(
 var patternLocale = modelcheck.NewPattern(".{2,256}", "^(?:.{2,256})$", "")
 
 // nextToken: model pattern "[a-zA-Z0-9=/+_.-]{4,10000}", matched against the whole value.
-var patternNextToken = modelcheck.NewPattern("[a-zA-Z0-9=/+_.-]{4,10000}", "^(?:[a-zA-Z0-9=/+_.-]{4,10000})$", "")
+var patternNextToken = modelcheck.NewPattern("[a-zA-Z0-9=/+_.-]{4,10000}", "^(?:[a-zA-Z0-9=/+_.-]{4,})$", "")
 
 // region: model pattern "[^:/]{2,25}", matched against the whole value.
 var patternRegion = modelcheck.NewPattern("[^:/]{2,25}", "^(?:[^:/]{2,25})$", "")

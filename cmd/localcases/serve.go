@@ -25,6 +25,7 @@ type serveFlags struct {
 	authMode, adminToken          string
 	maxInFlight                   int
 	importFile                    string
+	healthSubscriptionRequired    bool
 }
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -69,6 +70,7 @@ default.`,
 	fs.StringVar(&f.adminToken, "admin-token", "", "require this bearer token on /_localcases/ (default: loopback clients only)")
 	fs.StringVar(&f.importFile, "import", "", "load a snapshot from localcases export at start, replacing the state (a fixture)")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "concurrent API calls before shedding with ThrottlingException (default 1024)")
+	fs.BoolVar(&f.healthSubscriptionRequired, "health-subscription-required", false, "answer the AWS Health API with SubscriptionRequiredException, as for an account without a Business or Enterprise support plan")
 	return cmd
 }
 
@@ -102,6 +104,9 @@ func (f *serveFlags) resolve(cmd *cobra.Command, logOut io.Writer) (server.Confi
 	set("admin-token", func() { cfg.AdminToken = f.adminToken })
 	set("max-in-flight", func() { cfg.MaxInFlight = f.maxInFlight })
 	set("import", func() { cfg.ImportFile = f.importFile })
+	set("health-subscription-required", func() {
+		cfg.HealthSubscriptionRequired = cfg.HealthSubscriptionRequired || f.healthSubscriptionRequired
+	})
 	logger, err := newLogger(logOut, f.logFormat, f.logLevel)
 	if err != nil {
 		return cfg, err
@@ -159,7 +164,7 @@ func (m *Main) serve(ctx context.Context, cfg server.Config, configFile string, 
 		cfg.Version, url, cfg.Region, cfg.Account, srv.Store().Kind())
 	fmt.Fprintln(out, storeNote(cfg))
 	fmt.Fprintf(out, "try:  aws connectcases list-domains --endpoint-url %s --region %s\n", url, cfg.Region)
-	fmt.Fprintf(out, "health: %s/_localcases/health\n", url)
+	fmt.Fprintf(out, "health: %s/_localcases/health (AWS Health: aws health describe-events --endpoint-url %s --region %s)\n", url, url, cfg.Region)
 	if warning := exposureWarning(srv.Addr(), cfg); warning != "" {
 		fmt.Fprintln(out, warning)
 		cfg.Logger.Warn(warning)

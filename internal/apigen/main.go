@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -102,6 +103,11 @@ func enumConst(typ, value string) string {
 	var b strings.Builder
 	b.WriteString(typ)
 	for _, p := range parts {
+		// Upper-case values (ACTION_MAY_BE_REQUIRED) read as words, so
+		// the name is EventActionabilityActionMayBeRequired.
+		if p != "" && strings.ToUpper(p) == p {
+			p = strings.ToLower(p)
+		}
 		b.WriteString(exported(p))
 	}
 	return b.String()
@@ -338,6 +344,7 @@ func (g *gen) validators(b *bytes.Buffer) {
 		}
 		pats = append(pats, n)
 		look, rest := splitLookahead(s.Pattern)
+		rest = openLongRepeats(rest)
 		fmt.Fprintf(b, "// %s: model pattern %q, matched against the whole value.\n", n, s.Pattern)
 		notPrefix := ""
 		if look != "" {
@@ -394,6 +401,22 @@ func (g *gen) validators(b *bytes.Buffer) {
 		in := exported(op.Input.Shape)
 		fmt.Fprintf(b, "// Validate checks every constraint the model places on %s.\nfunc (s *%s) Validate() error {\n\tvar v modelcheck.Validator\n\ts.validate(&v, \"\")\n\treturn validationError(&v)\n}\n\n", in, in)
 	}
+}
+
+// longRepeat is a bounded repeat RE2 refuses: it allows counts up to 1000.
+var longRepeat = regexp.MustCompile(`\{(\d+),(\d{4,})\}`)
+
+// openLongRepeats drops an upper repeat bound over 1000, as in AWS Health's
+// ".{0,1600}": the shape's max length, checked on its own, is the same
+// bound, counted in characters like the repeat.
+func openLongRepeats(p string) string {
+	return longRepeat.ReplaceAllStringFunc(p, func(m string) string {
+		sub := longRepeat.FindStringSubmatch(m)
+		if n, _ := strconv.Atoi(sub[2]); n <= 1000 {
+			return m
+		}
+		return "{" + sub[1] + ",}"
+	})
 }
 
 // splitLookahead separates a leading negative look-ahead "(?!X)" from the

@@ -20,6 +20,7 @@ import (
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/auth"
 	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/health"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
 )
@@ -68,6 +69,10 @@ type Config struct {
 	// MaxInFlight bounds concurrent API calls; past it calls are shed with
 	// ThrottlingException. Default DefaultMaxInFlight.
 	MaxInFlight int `yaml:"maxInFlight" json:"maxInFlight"`
+	// HealthSubscriptionRequired makes the AWS Health API answer
+	// SubscriptionRequiredException, as for an account without a
+	// Business or Enterprise support plan. Default false.
+	HealthSubscriptionRequired bool `yaml:"healthSubscriptionRequired" json:"healthSubscriptionRequired"`
 
 	Version string           `yaml:"-" json:"-"`
 	Logger  *slog.Logger     `yaml:"-" json:"-"`
@@ -95,17 +100,19 @@ func (c *Config) Validate() error {
 
 // Server is a localcases instance.
 type Server struct {
-	cfg      Config
-	store    localcases.Store
-	svc      *service.Service
-	api      *restjson.Handler
-	faults   *fault.Engine
-	verifier verifierBox
-	records  *fault.Recorder
-	admin    *admin.Handler
-	ln       net.Listener
-	http     *http.Server
-	serveCh  chan error
+	cfg       Config
+	store     localcases.Store
+	svc       *service.Service
+	api       *restjson.Handler
+	faults    *fault.Engine
+	verifier  verifierBox
+	records   *fault.Recorder
+	admin     *admin.Handler
+	health    *health.Service
+	healthAPI http.Handler
+	ln        net.Listener
+	http      *http.Server
+	serveCh   chan error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -159,6 +166,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	(&admin.Faults{Engine: s.faults, Recorder: s.records}).Register(s.admin)
 	admin.RegisterProfiling(s.admin)
 	admin.RegisterState(s.admin, svc)
+	s.openHealth()
 	if cfg.ImportFile != "" {
 		if err := s.importFile(ctx, cfg.ImportFile); err != nil {
 			store.Close()
@@ -180,6 +188,10 @@ func (s *Server) Handler() http.Handler {
 				return
 			}
 			s.admin.ServeHTTP(w, r)
+			s.adminChanged(r)
+			return
+		}
+		if s.serveHealth(w, r) {
 			return
 		}
 		s.api.ServeHTTP(w, r)
