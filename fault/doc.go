@@ -47,7 +47,8 @@
 //	  "latency": "200ms",                 // or {"min":"100ms","max":"300ms"}; delay before any action
 //	  "hang": "60s",                      // action hang (default 60s)
 //	  "then": "error",                    // commit-then-fail: "error" (default) or "drop"
-//	  "allowUndeclared": false
+//	  "allowUndeclared": false,
+//	  "announced": false                  // while active, an AWS Health issue is posted for it
 //	}
 //
 // Durations are Go duration strings ("250ms", "30s", "1m30s"); numbers are

@@ -79,6 +79,10 @@ func (e *Event) wire() healthapi.Event {
 func (e *Event) clone() Event {
 	c := *e
 	c.Entities = append([]Entity(nil), e.Entities...)
+	c.Metadata = make(map[string]string, len(e.Metadata))
+	for k, v := range e.Metadata {
+		c.Metadata[k] = v
+	}
 	c.updates, c.ops = nil, nil
 	return c
 }

@@ -190,6 +190,11 @@ func (s *Service) Close(ctx context.Context, arn string) bool {
 	for _, e := range s.events {
 		if e.ARN == arn {
 			if e.Status != string(healthapi.EventStatusCodeClosed) {
+				// An upcoming event closed now is called off: its
+				// window shrinks to this instant.
+				if e.StartTime.After(now) {
+					e.StartTime = now
+				}
 				e.ends = now
 				if e.Source != "admin" {
 					s.closeLocked(e, now, "")
