@@ -87,7 +87,7 @@ func TestScenarioLifecycle(t *testing.T) {
 	}
 	d := f.details(t, *ev.Arn)
 	desc := *d.EventDescription.LatestDescription
-	for _, want := range []string{"[10:02:00 UTC] We are investigating increased error rates for the CreateCase and GetCase APIs in the US-EAST-1 Region.", "InternalServerException", "100%"} {
+	for _, want := range []string{"[10:02:00 UTC] We are investigating increased error rates for the CreateCase and GetCase APIs in the US-EAST-1 Region.", "InternalServerException", "All calls to the affected APIs are impacted."} {
 		if !strings.Contains(desc, want) {
 			t.Errorf("description lacks %q:\n%s", want, desc)
 		}

@@ -100,7 +100,11 @@ func (s *Service) syncScenario(ctx context.Context, key string, st *fault.Scenar
 		switch ev.Kind {
 		case "start":
 			text := fmt.Sprintf("We are investigating %s for %s in the %s Region.", imp.noun, s.opsText(e.ops), strings.ToUpper(s.cfg.Region))
-			if rate := e.Metadata["plannedRate"]; rate != "" {
+			switch rate := e.Metadata["plannedRate"]; rate {
+			case "":
+			case "100%":
+				text += " All calls to the affected APIs are impacted."
+			default:
 				text += fmt.Sprintf(" About %s of calls to the affected APIs are impacted.", rate)
 			}
 			if st.Description != "" {

@@ -53,7 +53,7 @@ arn = ev["arn"]
 details = health.describe_event_details(eventArns=[arn])
 assert details["failedSet"] == [], details
 desc = details["successfulSet"][0]["eventDescription"]["latestDescription"]
-assert "CreateCase and GetCase APIs" in desc and "100%" in desc, desc
+assert "CreateCase and GetCase APIs" in desc and "All calls to the affected APIs" in desc, desc
 
 entities = health.describe_affected_entities(filter={"eventArns": [arn]})["entities"]
 assert [e["entityValue"] for e in entities] == [domain_arn], entities
