@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -123,9 +124,36 @@ func decode(body io.Reader, op *healthapi.Operation) (healthapi.Input, error) {
 func serializationError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return healthapi.Errorf(healthapi.CodeSerializationException, "Expected %s for member '%s', got JSON %s.", te.Type, te.Field, te.Value)
+		return healthapi.Errorf(healthapi.CodeSerializationException, "Expected %s for member '%s', got JSON %s.", modelType(te.Type), te.Field, te.Value)
 	}
 	return healthapi.Errorf(healthapi.CodeSerializationException, "The request body is not valid JSON: %s", modelcheck.Clip(err.Error()))
+}
+
+// modelType names a Go type as the model's type, for messages.
+func modelType(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map:
+		return "a map"
+	case reflect.Struct:
+		if t == reflect.TypeOf(healthapi.Time{}) {
+			return "a timestamp"
+		}
+		return "a structure"
+	}
+	return t.String()
 }
 
 func (h *Handler) writeError(w http.ResponseWriter, id, op string, err error) {

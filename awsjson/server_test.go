@@ -39,7 +39,10 @@ func TestErrorShape(t *testing.T) {
 	}{
 		{"unknown operation", "AWSHealth_20160804.DescribeWeather", `{}`, 400, healthapi.CodeUnknownOperationException, "DescribeWeather"},
 		{"malformed json", "AWSHealth_20160804.DescribeEvents", `{"filter":`, 400, healthapi.CodeSerializationException, "not valid JSON"},
-		{"wrong type", "AWSHealth_20160804.DescribeEvents", `{"maxResults":"ten"}`, 400, healthapi.CodeSerializationException, "maxResults"},
+		{"wrong type", "AWSHealth_20160804.DescribeEvents", `{"maxResults":"ten"}`, 400, healthapi.CodeSerializationException,
+			"Expected an integer for member 'maxResults', got JSON string."},
+		{"wrong element type", "AWSHealth_20160804.DescribeEvents", `{"filter":{"regions":[1]}}`, 400, healthapi.CodeSerializationException,
+			"Expected a string for member 'filter.regions', got JSON number."},
 		{"trailing data", "AWSHealth_20160804.DescribeEvents", `{} {}`, 400, healthapi.CodeSerializationException, "after the JSON value"},
 		{"below minimum", "AWSHealth_20160804.DescribeEvents", `{"maxResults":0}`, 400, healthapi.CodeValidationException,
 			"1 validation error detected: Value '0' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1"},
