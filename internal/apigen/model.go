@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"sort"
+
+	"github.com/localcases/localcases/internal/modelcheck"
 )
 
 // Model is the subset of the AWS JSON service model (botocore "2.0" format) the
@@ -128,11 +130,4 @@ func (s *Shape) isRequired(member string) bool {
 	return false
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return modelcheck.SortedKeys(m) }
