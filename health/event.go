@@ -37,6 +37,7 @@ type Event struct {
 	Source string `json:"source"`
 
 	key     string    // what the event tracks, e.g. the scenario run
+	impact  impact    // how an issue's posts word it
 	updates []update  // the posts its description is made of
 	ops     []string  // operations seen affected, in order
 	ends    time.Time // a posted event's scheduled end (zero: none)

@@ -197,7 +197,7 @@ func (s *Service) Close(ctx context.Context, arn string) bool {
 				}
 				e.ends = now
 				if e.Source != "admin" {
-					s.closeLocked(e, now, "")
+					s.closeLocked(e, now)
 				} else {
 					s.scheduleLocked(e, now)
 				}

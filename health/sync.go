@@ -45,7 +45,7 @@ func (s *Service) syncLocked(ctx context.Context) {
 			s.scheduleLocked(e, now)
 		case e.Status == string(healthapi.EventStatusCodeOpen) && !live[e.key]:
 			// Stopped, replaced or removed since the last sync.
-			s.closeLocked(e, now, "")
+			s.closeLocked(e, now)
 		}
 	}
 }
@@ -74,10 +74,9 @@ func impactOf(name string) impact {
 
 func (s *Service) syncScenario(ctx context.Context, key string, st *fault.ScenarioStatus, f *fault.Engine, now time.Time) {
 	e := s.find(key)
-	imp := impactOf(st.Name)
 	if e == nil {
 		e = s.newEvent(ServiceConnect, TypeOperationalIssue, string(healthapi.EventTypeCategoryIssue), s.cfg.Region, ms(st.StartedAt), "scenario")
-		e.key = key
+		e.key, e.impact = key, impactOf(st.Name)
 		e.Metadata = map[string]string{"scenario": st.Name}
 		s.affectDomains(ctx, e, ms(st.StartedAt), "")
 	}
@@ -99,7 +98,7 @@ func (s *Service) syncScenario(ctx context.Context, key string, st *fault.Scenar
 	for _, ev := range st.Events {
 		switch ev.Kind {
 		case "start":
-			text := fmt.Sprintf("We are investigating %s for %s in the %s Region.", imp.noun, s.opsText(e.ops), strings.ToUpper(s.cfg.Region))
+			text := fmt.Sprintf("We are investigating %s for %s in the %s Region.", e.impact.noun, s.opsText(e.ops), strings.ToUpper(s.cfg.Region))
 			switch rate := e.Metadata["plannedRate"]; rate {
 			case "":
 			case "100%":
@@ -123,10 +122,10 @@ func (s *Service) syncScenario(ctx context.Context, key string, st *fault.Scenar
 		}
 	}
 	if !st.Active {
-		s.closeLocked(e, ms(st.EndsAt), imp.noun)
+		s.closeLocked(e, ms(st.EndsAt))
 		return
 	}
-	e.Description = e.render(imp.title)
+	e.Description = e.render()
 }
 
 func (s *Service) syncRule(ctx context.Context, key string, rs fault.RuleStatus, f *fault.Engine, now time.Time) {
@@ -137,7 +136,11 @@ func (s *Service) syncRule(ctx context.Context, key string, rs fault.RuleStatus,
 		}
 		start := ms(rs.ActiveFrom)
 		e = s.newEvent(ServiceConnect, TypeOperationalIssue, string(healthapi.EventTypeCategoryIssue), s.cfg.Region, start, "rule")
-		e.key = key
+		code := ""
+		if rs.Rule.Error != nil {
+			code = rs.Rule.Error.Code
+		}
+		e.key, e.impact = key, impactOf(string(rs.Rule.Action)+" "+code)
 		e.Metadata = map[string]string{"faultRule": rs.Rule.ID}
 		s.affectDomains(ctx, e, start, rs.Rule.Domain)
 		for _, op := range rs.Rule.Operation {
@@ -152,19 +155,19 @@ func (s *Service) syncRule(ctx context.Context, key string, rs fault.RuleStatus,
 		if rs.Rule.Probability != nil && *rs.Rule.Probability < 1 {
 			what = fmt.Sprintf("About %.0f%% of calls are affected.", *rs.Rule.Probability*100)
 		}
-		text := fmt.Sprintf("We are investigating %s for %s in the %s Region. %s", impactOf(string(rs.Rule.Action)).noun, s.opsText(e.ops), strings.ToUpper(s.cfg.Region), what)
+		text := fmt.Sprintf("We are investigating %s for %s in the %s Region. %s", e.impact.noun, s.opsText(e.ops), strings.ToUpper(s.cfg.Region), what)
 		if rs.Rule.Description != "" {
 			text += " " + rs.Rule.Description
 		}
 		e.updates = []update{{start, text}}
-		e.Description = e.render(impactOf(string(rs.Rule.Action)).title)
+		e.Description = e.render()
 	}
 	if e.Status == string(healthapi.EventStatusCodeOpen) && !rs.Active {
 		end := now
 		if !rs.ActiveUntil.IsZero() && rs.ActiveUntil.Before(now) {
 			end = ms(rs.ActiveUntil)
 		}
-		s.closeLocked(e, end, impactOf(string(rs.Rule.Action)).noun)
+		s.closeLocked(e, end)
 		return
 	}
 	if rs.Active {
@@ -283,10 +286,7 @@ func (s *Service) affectDomains(ctx context.Context, e *Event, now time.Time, do
 }
 
 // closeLocked closes an open event at end, posting the resolution.
-func (s *Service) closeLocked(e *Event, end time.Time, noun string) {
-	if noun == "" {
-		noun = impactOf(e.Metadata["scenario"]).noun
-	}
+func (s *Service) closeLocked(e *Event, end time.Time) {
 	e.Status = string(healthapi.EventStatusCodeClosed)
 	e.EndTime, e.LastUpdated = end, end
 	for i := range e.Entities {
@@ -295,19 +295,19 @@ func (s *Service) closeLocked(e *Event, end time.Time, noun string) {
 	}
 	e.updates = append(e.updates, update{end, fmt.Sprintf(
 		"Between %s and %s UTC, we experienced %s for %s in the %s Region. The issue has been resolved and the service is operating normally.",
-		clock(e.StartTime), clock(end), noun, s.opsText(e.ops), strings.ToUpper(e.Region))})
-	e.Description = e.render(impactOf(e.Metadata["scenario"]).title)
+		clock(e.StartTime), clock(end), e.impact.noun, s.opsText(e.ops), strings.ToUpper(e.Region))})
+	e.Description = e.render()
 }
 
 // render writes the posts newest last, each stamped like AWS's, under the
 // event's title.
-func (e *Event) render(title string) string {
+func (e *Event) render() string {
 	ups := e.updates
 	if len(ups) > maxUpdates {
 		ups = append(ups[:1:1], ups[len(ups)-maxUpdates+1:]...)
 	}
 	var b strings.Builder
-	b.WriteString(title)
+	b.WriteString(e.impact.title)
 	for _, u := range ups {
 		fmt.Fprintf(&b, "\n\n[%s UTC] %s", clock(u.at), u.text)
 	}
