@@ -363,3 +363,37 @@ func wantCode(t *testing.T, err error, code healthapi.ErrorCode) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestEveryPresetOpensAnIssue: each preset scenario posts one issue, titled
+// by what it does, and closes it when it ends.
+func TestEveryPresetOpensAnIssue(t *testing.T) {
+	titles := map[string]string{
+		"outage": "Increased API Error Rates", "brownout": "Increased API Error Rates",
+		"flapping": "Increased API Error Rates", "throttle-storm": "Increased API Throttling",
+		"latency-spike": "Increased API Latencies",
+	}
+	for _, name := range fault.Presets() {
+		t.Run(name, func(t *testing.T) {
+			want, ok := titles[name]
+			if !ok {
+				t.Fatalf("preset %s has no expected title here", name)
+			}
+			f := newFixture(t)
+			if _, err := f.faults.LoadScenario(name, fault.ScenarioParams{Duration: fault.Duration(10 * time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Advance(5 * time.Second)
+			evs := f.events(t, nil)
+			if len(evs) != 1 || status(evs[0]) != "open" {
+				t.Fatalf("%+v", evs)
+			}
+			if desc := *f.details(t, *evs[0].Arn).EventDescription.LatestDescription; !strings.HasPrefix(desc, want+"\n") {
+				t.Errorf("description:\n%s", desc)
+			}
+			f.clock.Advance(time.Hour)
+			if ev := f.events(t, nil)[0]; status(ev) != "closed" || !ev.EndTime.Equal(t0.Add(10*time.Minute)) {
+				t.Errorf("after the end: %+v", ev)
+			}
+		})
+	}
+}
