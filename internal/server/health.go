@@ -10,16 +10,22 @@ import (
 	"github.com/localcases/localcases/health"
 )
 
+// healthAPI is the emulated AWS Health API: the service and its handler.
+type healthAPI struct {
+	svc     *health.Service
+	handler http.Handler
+}
+
 // openHealth builds the emulated AWS Health API on the fault engine and
 // registers its admin endpoints.
 func (s *Server) openHealth() {
-	s.health = health.New(health.Config{
+	svc := health.New(health.Config{
 		Region: s.cfg.Region, Account: s.cfg.Account, Faults: s.faults,
 		Domains: s.domainARNs, Clock: s.cfg.Clock, Logger: s.cfg.Logger.With("subsystem", "health"),
 	})
-	s.health.SetSubscriptionRequired(s.cfg.HealthSubscriptionRequired)
-	s.healthAPI = awsjson.NewHandler(s.health, s.cfg.Logger.With("subsystem", "healthapi"))
-	admin.RegisterHealthEvents(s.admin, s.health)
+	svc.SetSubscriptionRequired(s.cfg.HealthSubscriptionRequired)
+	s.health = healthAPI{svc, awsjson.NewHandler(svc, s.cfg.Logger.With("subsystem", "healthapi"))}
+	admin.RegisterHealthEvents(s.admin, svc)
 }
 
 // serveHealth answers an AWS Health call and reports true, or reports
@@ -28,7 +34,7 @@ func (s *Server) openHealth() {
 // is "health", not "cases".
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) bool {
 	if awsjson.Match(r) {
-		s.healthAPI.ServeHTTP(w, r)
+		s.health.handler.ServeHTTP(w, r)
 		return true
 	}
 	return false
@@ -39,12 +45,12 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) bool {
 // event closes when the fault ends, not when it is next read.
 func (s *Server) adminChanged(r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.health.Sync(r.Context())
+		s.health.svc.Sync(r.Context())
 	}
 }
 
 // Health returns the emulated AWS Health service.
-func (s *Server) Health() *health.Service { return s.health }
+func (s *Server) Health() *health.Service { return s.health.svc }
 
 // domainARNs lists every domain's ARN: the entities an account-wide
 // incident affects.

@@ -20,7 +20,6 @@ import (
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/auth"
 	"github.com/localcases/localcases/fault"
-	"github.com/localcases/localcases/health"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
 )
@@ -100,19 +99,18 @@ func (c *Config) Validate() error {
 
 // Server is a localcases instance.
 type Server struct {
-	cfg       Config
-	store     localcases.Store
-	svc       *service.Service
-	api       *restjson.Handler
-	faults    *fault.Engine
-	verifier  verifierBox
-	records   *fault.Recorder
-	admin     *admin.Handler
-	health    *health.Service
-	healthAPI http.Handler
-	ln        net.Listener
-	http      *http.Server
-	serveCh   chan error
+	cfg      Config
+	store    localcases.Store
+	svc      *service.Service
+	api      *restjson.Handler
+	faults   *fault.Engine
+	verifier verifierBox
+	records  *fault.Recorder
+	admin    *admin.Handler
+	health   healthAPI
+	ln       net.Listener
+	http     *http.Server
+	serveCh  chan error
 
 	closeOnce sync.Once
 	closeErr  error
