@@ -13,8 +13,9 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/localcases/localcases/internal/modelcheck"
 )
 
 // Input is implemented by every operation input shape.
@@ -132,29 +133,6 @@ var protocolErrors = map[ErrorCode]errorInfo{
 	CodeRequestHeadersTooLarge:     {status: 431, message: "The request line and headers are too large."},
 }
 
-type errorInfo struct {
-	status                       int
-	message                      string
-	fault, retryable, throttling bool
-}
-
-func (c ErrorCode) info() (errorInfo, bool) {
-	if i, ok := modelErrors[c]; ok {
-		return i, true
-	}
-	i, ok := protocolErrors[c]
-	return i, ok
-}
-
-// Status is the HTTP status the code is sent with: the model's
-// httpStatusCode for modelled errors, 500 for anything unknown.
-func (c ErrorCode) Status() int {
-	if i, ok := c.info(); ok {
-		return i.status
-	}
-	return 500
-}
-
 // DefaultMessage is the model's documentation sentence for the error.
 func (c ErrorCode) DefaultMessage() string {
 	if i, ok := c.info(); ok {
@@ -248,7 +226,7 @@ func QuotaExceeded(format string, args ...any) *Error {
 func parseInt32(member, s string) (int32, error) {
 	n, err := strconv.ParseInt(s, 10, 32)
 	if err != nil {
-		return 0, Validation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be an integer", clip(s), member)
+		return 0, Validation("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be an integer", modelcheck.Clip(s), member)
 	}
 	return int32(n), nil
 }
@@ -273,17 +251,9 @@ func ToString(p *string) string {
 	return *p
 }
 
-// clip keeps error messages bounded however large the offending value.
-func clip(s string) string { return ClipTo(s, 128) }
-
 // ClipTo cuts s to at most max bytes of valid UTF-8 plus "...", so an error
 // message quoting a client's value stays bounded and stays valid JSON text.
-func ClipTo(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	return strings.ToValidUTF8(s[:max], "") + "..."
-}
+func ClipTo(s string, max int) string { return modelcheck.ClipTo(s, max) }
 
 func notImplemented(op string) error {
 	return Errorf(CodeNotImplementedException, "%s is not implemented by localcases yet.", op)

@@ -22,3 +22,29 @@ var modelErrors = map[ErrorCode]errorInfo{
 	CodeThrottlingException:           {status: 429, message: "The rate has been exceeded for this API. Please try again after a few minutes.", fault: false, retryable: true, throttling: false},
 	CodeValidationException:           {status: 400, message: "The request isn't valid. Check the syntax and try again.", fault: false, retryable: false, throttling: false},
 }
+
+type errorInfo struct {
+	status                       int
+	message                      string
+	fault, retryable, throttling bool
+}
+
+// info looks code up among the model's errors, then among the protocol's
+// (protocolErrors, written by hand beside the generated files).
+func (c ErrorCode) info() (errorInfo, bool) {
+	if i, ok := modelErrors[c]; ok {
+		return i, true
+	}
+	i, ok := protocolErrors[c]
+	return i, ok
+}
+
+// Status is the HTTP status the code is sent with: the model's
+// httpStatusCode (400 where it declares none) for modelled errors, 500
+// for anything unknown.
+func (c ErrorCode) Status() int {
+	if i, ok := c.info(); ok {
+		return i.status
+	}
+	return 500
+}

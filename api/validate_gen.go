@@ -2,105 +2,103 @@
 
 package api
 
-import (
-	"regexp"
-)
+import "github.com/localcases/localcases/internal/modelcheck"
 
 // CaseRuleName: model pattern ".*[\\S]", matched against the whole value.
-var patternCaseRuleName = &pattern{source: ".*[\\S]", re: regexp.MustCompile("^(?:.*[\\S])$")}
+var patternCaseRuleName = modelcheck.NewPattern(".*[\\S]", "^(?:.*[\\S])$", "")
 
 // CustomEntity: model pattern "[a-zA-Z0-9_\\-\\.@:/ ]*[a-zA-Z0-9_\\-\\.@:/]", matched against the whole value.
-var patternCustomEntity = &pattern{source: "[a-zA-Z0-9_\\-\\.@:/ ]*[a-zA-Z0-9_\\-\\.@:/]", re: regexp.MustCompile("^(?:[a-zA-Z0-9_\\-\\.@:/ ]*[a-zA-Z0-9_\\-\\.@:/])$")}
+var patternCustomEntity = modelcheck.NewPattern("[a-zA-Z0-9_\\-\\.@:/ ]*[a-zA-Z0-9_\\-\\.@:/]", "^(?:[a-zA-Z0-9_\\-\\.@:/ ]*[a-zA-Z0-9_\\-\\.@:/])$", "")
 
 // DomainName: model pattern ".*[\\S]", matched against the whole value.
-var patternDomainName = &pattern{source: ".*[\\S]", re: regexp.MustCompile("^(?:.*[\\S])$")}
+var patternDomainName = modelcheck.NewPattern(".*[\\S]", "^(?:.*[\\S])$", "")
 
 // FieldName: model pattern ".*[\\S]", matched against the whole value.
-var patternFieldName = &pattern{source: ".*[\\S]", re: regexp.MustCompile("^(?:.*[\\S])$")}
+var patternFieldName = modelcheck.NewPattern(".*[\\S]", "^(?:.*[\\S])$", "")
 
 // FieldOptionName: model pattern ".*[\\S]", matched against the whole value.
-var patternFieldOptionName = &pattern{source: ".*[\\S]", re: regexp.MustCompile("^(?:.*[\\S])$")}
+var patternFieldOptionName = modelcheck.NewPattern(".*[\\S]", "^(?:.*[\\S])$", "")
 
 // FieldOptionValue: model pattern ".*[\\S]", matched against the whole value.
-var patternFieldOptionValue = &pattern{source: ".*[\\S]", re: regexp.MustCompile("^(?:.*[\\S])$")}
+var patternFieldOptionValue = modelcheck.NewPattern(".*[\\S]", "^(?:.*[\\S])$", "")
 
 // LayoutName: model pattern ".*[\\S]", matched against the whole value.
-var patternLayoutName = &pattern{source: ".*[\\S]", re: regexp.MustCompile("^(?:.*[\\S])$")}
+var patternLayoutName = modelcheck.NewPattern(".*[\\S]", "^(?:.*[\\S])$", "")
 
 // MutableTagKey: model pattern "(?![aA][wW][sS]:)[a-zA-Z0-9 _.:/=+\\-@]+", matched against the whole value.
-var patternMutableTagKey = &pattern{source: "(?![aA][wW][sS]:)[a-zA-Z0-9 _.:/=+\\-@]+", re: regexp.MustCompile("^(?:[a-zA-Z0-9 _.:/=+\\-@]+)$"), notPrefix: regexp.MustCompile("^(?:[aA][wW][sS]:)")}
+var patternMutableTagKey = modelcheck.NewPattern("(?![aA][wW][sS]:)[a-zA-Z0-9 _.:/=+\\-@]+", "^(?:[a-zA-Z0-9 _.:/=+\\-@]+)$", "^(?:[aA][wW][sS]:)")
 
 // ParentChildFieldOptionValue: model pattern "$|^.*[\\S]", matched against the whole value.
-var patternParentChildFieldOptionValue = &pattern{source: "$|^.*[\\S]", re: regexp.MustCompile("^(?:$|^.*[\\S])$")}
+var patternParentChildFieldOptionValue = modelcheck.NewPattern("$|^.*[\\S]", "^(?:$|^.*[\\S])$", "")
 
 // SearchTagKey: model pattern "[a-zA-Z0-9 _.:/=+\\-@]+", matched against the whole value.
-var patternSearchTagKey = &pattern{source: "[a-zA-Z0-9 _.:/=+\\-@]+", re: regexp.MustCompile("^(?:[a-zA-Z0-9 _.:/=+\\-@]+)$")}
+var patternSearchTagKey = modelcheck.NewPattern("[a-zA-Z0-9 _.:/=+\\-@]+", "^(?:[a-zA-Z0-9 _.:/=+\\-@]+)$", "")
 
 // SlaName: model pattern ".*[\\S]", matched against the whole value.
-var patternSlaName = &pattern{source: ".*[\\S]", re: regexp.MustCompile("^(?:.*[\\S])$")}
+var patternSlaName = modelcheck.NewPattern(".*[\\S]", "^(?:.*[\\S])$", "")
 
 // TagKey: model pattern "(?!aws:)[a-zA-Z+-=._:/]+", matched against the whole value.
-var patternTagKey = &pattern{source: "(?!aws:)[a-zA-Z+-=._:/]+", re: regexp.MustCompile("^(?:[a-zA-Z+-=._:/]+)$"), notPrefix: regexp.MustCompile("^(?:aws:)")}
+var patternTagKey = modelcheck.NewPattern("(?!aws:)[a-zA-Z+-=._:/]+", "^(?:[a-zA-Z+-=._:/]+)$", "^(?:aws:)")
 
 // TagValueString: model pattern "([a-zA-Z0-9 _.:/=+\\-@]*)", matched against the whole value.
-var patternTagValueString = &pattern{source: "([a-zA-Z0-9 _.:/=+\\-@]*)", re: regexp.MustCompile("^(?:([a-zA-Z0-9 _.:/=+\\-@]*))$")}
+var patternTagValueString = modelcheck.NewPattern("([a-zA-Z0-9 _.:/=+\\-@]*)", "^(?:([a-zA-Z0-9 _.:/=+\\-@]*))$", "")
 
 // TemplateName: model pattern ".*[\\S]", matched against the whole value.
-var patternTemplateName = &pattern{source: ".*[\\S]", re: regexp.MustCompile("^(?:.*[\\S])$")}
+var patternTemplateName = modelcheck.NewPattern(".*[\\S]", "^(?:.*[\\S])$", "")
 
-func (s *AuditEvent) validate(v *validator, p string) {
+func (s *AuditEvent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.EventId == nil {
-		v.required(join(p, "eventId"))
+		v.Required(modelcheck.Join(p, "eventId"))
 	} else {
-		v.length(join(p, "eventId"), *s.EventId, 1, 500)
+		v.Length(modelcheck.Join(p, "eventId"), *s.EventId, 1, 500)
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 	if s.PerformedBy != nil {
-		s.PerformedBy.validate(v, join(p, "performedBy"))
+		s.PerformedBy.validate(v, modelcheck.Join(p, "performedBy"))
 	}
 	if s.PerformedTime == nil {
-		v.required(join(p, "performedTime"))
+		v.Required(modelcheck.Join(p, "performedTime"))
 	} else {
 	}
 	if s.RelatedItemType != nil {
-		v.enum(join(p, "relatedItemType"), string(*s.RelatedItemType), enumValuesRelatedItemType)
+		v.Enum(modelcheck.Join(p, "relatedItemType"), string(*s.RelatedItemType), enumValuesRelatedItemType)
 	}
 	if s.Type == nil {
-		v.required(join(p, "type"))
+		v.Required(modelcheck.Join(p, "type"))
 	} else {
-		v.enum(join(p, "type"), string(*s.Type), enumValuesAuditEventType)
+		v.Enum(modelcheck.Join(p, "type"), string(*s.Type), enumValuesAuditEventType)
 	}
 }
 
-func (s *AuditEventField) validate(v *validator, p string) {
+func (s *AuditEventField) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.EventFieldId == nil {
-		v.required(join(p, "eventFieldId"))
+		v.Required(modelcheck.Join(p, "eventFieldId"))
 	} else {
-		v.length(join(p, "eventFieldId"), *s.EventFieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "eventFieldId"), *s.EventFieldId, 1, 500)
 	}
 	if s.NewValue == nil {
-		v.required(join(p, "newValue"))
+		v.Required(modelcheck.Join(p, "newValue"))
 	} else {
-		s.NewValue.validate(v, join(p, "newValue"))
+		s.NewValue.validate(v, modelcheck.Join(p, "newValue"))
 	}
 	if s.OldValue != nil {
-		s.OldValue.validate(v, join(p, "oldValue"))
+		s.OldValue.validate(v, modelcheck.Join(p, "oldValue"))
 	}
 }
 
-func (s *AuditEventFieldValueUnion) validate(v *validator, p string) {
+func (s *AuditEventFieldValueUnion) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -121,173 +119,173 @@ func (s *AuditEventFieldValueUnion) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "booleanValue, doubleValue, emptyValue, stringValue, userArnValue")
+		v.Union(p, n, "booleanValue, doubleValue, emptyValue, stringValue, userArnValue")
 	}
 	if s.BooleanValue != nil {
 	}
 	if s.DoubleValue != nil {
 	}
 	if s.EmptyValue != nil {
-		s.EmptyValue.validate(v, join(p, "emptyValue"))
+		s.EmptyValue.validate(v, modelcheck.Join(p, "emptyValue"))
 	}
 	if s.StringValue != nil {
-		v.length(join(p, "stringValue"), *s.StringValue, 0, 4100)
+		v.Length(modelcheck.Join(p, "stringValue"), *s.StringValue, 0, 4100)
 	}
 	if s.UserArnValue != nil {
 	}
 }
 
-func (s *AuditEventPerformedBy) validate(v *validator, p string) {
+func (s *AuditEventPerformedBy) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.IamPrincipalArn == nil {
-		v.required(join(p, "iamPrincipalArn"))
+		v.Required(modelcheck.Join(p, "iamPrincipalArn"))
 	} else {
-		v.length(join(p, "iamPrincipalArn"), *s.IamPrincipalArn, 1, 500)
+		v.Length(modelcheck.Join(p, "iamPrincipalArn"), *s.IamPrincipalArn, 1, 500)
 	}
 	if s.User != nil {
-		s.User.validate(v, join(p, "user"))
+		s.User.validate(v, modelcheck.Join(p, "user"))
 	}
 }
 
-func (s *BasicLayout) validate(v *validator, p string) {
+func (s *BasicLayout) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.MoreInfo != nil {
-		s.MoreInfo.validate(v, join(p, "moreInfo"))
+		s.MoreInfo.validate(v, modelcheck.Join(p, "moreInfo"))
 	}
 	if s.TopPanel != nil {
-		s.TopPanel.validate(v, join(p, "topPanel"))
+		s.TopPanel.validate(v, modelcheck.Join(p, "topPanel"))
 	}
 }
 
-func (s *BatchGetCaseRuleRequest) validate(v *validator, p string) {
+func (s *BatchGetCaseRuleRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseRules == nil {
-		v.required(join(p, "caseRules"))
+		v.Required(modelcheck.Join(p, "caseRules"))
 	} else {
-		v.size(join(p, "caseRules"), len(s.CaseRules), 1, 50)
+		v.Size(modelcheck.Join(p, "caseRules"), len(s.CaseRules), 1, 50)
 		for i1 := range s.CaseRules {
-			(&s.CaseRules[i1]).validate(v, index(join(p, "caseRules"), i1))
+			(&s.CaseRules[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "caseRules"), i1))
 		}
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 }
 
-func (s *BatchGetCaseRuleResponse) validate(v *validator, p string) {
+func (s *BatchGetCaseRuleResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseRules == nil {
-		v.required(join(p, "caseRules"))
+		v.Required(modelcheck.Join(p, "caseRules"))
 	} else {
-		v.size(join(p, "caseRules"), len(s.CaseRules), 0, 50)
+		v.Size(modelcheck.Join(p, "caseRules"), len(s.CaseRules), 0, 50)
 		for i1 := range s.CaseRules {
-			(&s.CaseRules[i1]).validate(v, index(join(p, "caseRules"), i1))
+			(&s.CaseRules[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "caseRules"), i1))
 		}
 	}
 	if s.Errors == nil {
-		v.required(join(p, "errors"))
+		v.Required(modelcheck.Join(p, "errors"))
 	} else {
-		v.size(join(p, "errors"), len(s.Errors), 0, 50)
+		v.Size(modelcheck.Join(p, "errors"), len(s.Errors), 0, 50)
 		for i1 := range s.Errors {
-			(&s.Errors[i1]).validate(v, index(join(p, "errors"), i1))
+			(&s.Errors[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "errors"), i1))
 		}
 	}
 	if s.UnprocessedCaseRules != nil {
-		v.size(join(p, "unprocessedCaseRules"), len(s.UnprocessedCaseRules), 0, 50)
+		v.Size(modelcheck.Join(p, "unprocessedCaseRules"), len(s.UnprocessedCaseRules), 0, 50)
 		for i1 := range s.UnprocessedCaseRules {
-			v.length(index(join(p, "unprocessedCaseRules"), i1), s.UnprocessedCaseRules[i1], 1, 500)
+			v.Length(modelcheck.Index(modelcheck.Join(p, "unprocessedCaseRules"), i1), s.UnprocessedCaseRules[i1], 1, 500)
 		}
 	}
 }
 
-func (s *BatchGetFieldRequest) validate(v *validator, p string) {
+func (s *BatchGetFieldRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
-		v.size(join(p, "fields"), len(s.Fields), 1, 50)
+		v.Size(modelcheck.Join(p, "fields"), len(s.Fields), 1, 50)
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 }
 
-func (s *BatchGetFieldResponse) validate(v *validator, p string) {
+func (s *BatchGetFieldResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Errors == nil {
-		v.required(join(p, "errors"))
+		v.Required(modelcheck.Join(p, "errors"))
 	} else {
-		v.size(join(p, "errors"), len(s.Errors), 0, 50)
+		v.Size(modelcheck.Join(p, "errors"), len(s.Errors), 0, 50)
 		for i1 := range s.Errors {
-			(&s.Errors[i1]).validate(v, index(join(p, "errors"), i1))
+			(&s.Errors[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "errors"), i1))
 		}
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
-		v.size(join(p, "fields"), len(s.Fields), 0, 50)
+		v.Size(modelcheck.Join(p, "fields"), len(s.Fields), 0, 50)
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 }
 
-func (s *BatchPutFieldOptionsRequest) validate(v *validator, p string) {
+func (s *BatchPutFieldOptionsRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.FieldId == nil {
-		v.required(join(p, "fieldId"))
+		v.Required(modelcheck.Join(p, "fieldId"))
 	} else {
-		v.length(join(p, "fieldId"), *s.FieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldId"), *s.FieldId, 1, 500)
 	}
 	if s.Options == nil {
-		v.required(join(p, "options"))
+		v.Required(modelcheck.Join(p, "options"))
 	} else {
-		v.size(join(p, "options"), len(s.Options), 0, 50)
+		v.Size(modelcheck.Join(p, "options"), len(s.Options), 0, 50)
 		for i1 := range s.Options {
-			(&s.Options[i1]).validate(v, index(join(p, "options"), i1))
+			(&s.Options[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "options"), i1))
 		}
 	}
 }
 
-func (s *BatchPutFieldOptionsResponse) validate(v *validator, p string) {
+func (s *BatchPutFieldOptionsResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Errors != nil {
-		v.size(join(p, "errors"), len(s.Errors), 0, 50)
+		v.Size(modelcheck.Join(p, "errors"), len(s.Errors), 0, 50)
 		for i1 := range s.Errors {
-			(&s.Errors[i1]).validate(v, index(join(p, "errors"), i1))
+			(&s.Errors[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "errors"), i1))
 		}
 	}
 }
 
-func (s *BooleanCondition) validate(v *validator, p string) {
+func (s *BooleanCondition) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -305,57 +303,57 @@ func (s *BooleanCondition) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "andAll, equalTo, notEqualTo, orAll")
+		v.Union(p, n, "andAll, equalTo, notEqualTo, orAll")
 	}
 	if s.AndAll != nil {
-		s.AndAll.validate(v, join(p, "andAll"))
+		s.AndAll.validate(v, modelcheck.Join(p, "andAll"))
 	}
 	if s.EqualTo != nil {
-		s.EqualTo.validate(v, join(p, "equalTo"))
+		s.EqualTo.validate(v, modelcheck.Join(p, "equalTo"))
 	}
 	if s.NotEqualTo != nil {
-		s.NotEqualTo.validate(v, join(p, "notEqualTo"))
+		s.NotEqualTo.validate(v, modelcheck.Join(p, "notEqualTo"))
 	}
 	if s.OrAll != nil {
-		s.OrAll.validate(v, join(p, "orAll"))
+		s.OrAll.validate(v, modelcheck.Join(p, "orAll"))
 	}
 }
 
-func (s *BooleanOperands) validate(v *validator, p string) {
+func (s *BooleanOperands) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.OperandOne == nil {
-		v.required(join(p, "operandOne"))
+		v.Required(modelcheck.Join(p, "operandOne"))
 	} else {
-		s.OperandOne.validate(v, join(p, "operandOne"))
+		s.OperandOne.validate(v, modelcheck.Join(p, "operandOne"))
 	}
 	if s.OperandTwo == nil {
-		v.required(join(p, "operandTwo"))
+		v.Required(modelcheck.Join(p, "operandTwo"))
 	} else {
-		s.OperandTwo.validate(v, join(p, "operandTwo"))
+		s.OperandTwo.validate(v, modelcheck.Join(p, "operandTwo"))
 	}
 	if s.Result == nil {
-		v.required(join(p, "result"))
+		v.Required(modelcheck.Join(p, "result"))
 	} else {
 	}
 }
 
-func (s *CaseEventIncludedData) validate(v *validator, p string) {
+func (s *CaseEventIncludedData) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
-		v.size(join(p, "fields"), len(s.Fields), 0, 400)
+		v.Size(modelcheck.Join(p, "fields"), len(s.Fields), 0, 400)
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 }
 
-func (s *CaseFilter) validate(v *validator, p string) {
+func (s *CaseFilter) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -376,32 +374,32 @@ func (s *CaseFilter) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "andAll, field, not, orAll, tag")
+		v.Union(p, n, "andAll, field, not, orAll, tag")
 	}
 	if s.AndAll != nil {
-		v.size(join(p, "andAll"), len(s.AndAll), 0, 10)
+		v.Size(modelcheck.Join(p, "andAll"), len(s.AndAll), 0, 10)
 		for i1 := range s.AndAll {
-			(&s.AndAll[i1]).validate(v, index(join(p, "andAll"), i1))
+			(&s.AndAll[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "andAll"), i1))
 		}
 	}
 	if s.Field != nil {
-		s.Field.validate(v, join(p, "field"))
+		s.Field.validate(v, modelcheck.Join(p, "field"))
 	}
 	if s.Not != nil {
-		s.Not.validate(v, join(p, "not"))
+		s.Not.validate(v, modelcheck.Join(p, "not"))
 	}
 	if s.OrAll != nil {
-		v.size(join(p, "orAll"), len(s.OrAll), 0, 10)
+		v.Size(modelcheck.Join(p, "orAll"), len(s.OrAll), 0, 10)
 		for i1 := range s.OrAll {
-			(&s.OrAll[i1]).validate(v, index(join(p, "orAll"), i1))
+			(&s.OrAll[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "orAll"), i1))
 		}
 	}
 	if s.Tag != nil {
-		s.Tag.validate(v, join(p, "tag"))
+		s.Tag.validate(v, modelcheck.Join(p, "tag"))
 	}
 }
 
-func (s *CaseRuleDetails) validate(v *validator, p string) {
+func (s *CaseRuleDetails) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -416,553 +414,553 @@ func (s *CaseRuleDetails) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "fieldOptions, hidden, required")
+		v.Union(p, n, "fieldOptions, hidden, required")
 	}
 	if s.FieldOptions != nil {
-		s.FieldOptions.validate(v, join(p, "fieldOptions"))
+		s.FieldOptions.validate(v, modelcheck.Join(p, "fieldOptions"))
 	}
 	if s.Hidden != nil {
-		s.Hidden.validate(v, join(p, "hidden"))
+		s.Hidden.validate(v, modelcheck.Join(p, "hidden"))
 	}
 	if s.Required != nil {
-		s.Required.validate(v, join(p, "required"))
+		s.Required.validate(v, modelcheck.Join(p, "required"))
 	}
 }
 
-func (s *CaseRuleError) validate(v *validator, p string) {
+func (s *CaseRuleError) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.ErrorCode == nil {
-		v.required(join(p, "errorCode"))
+		v.Required(modelcheck.Join(p, "errorCode"))
 	} else {
 	}
 	if s.Id == nil {
-		v.required(join(p, "id"))
+		v.Required(modelcheck.Join(p, "id"))
 	} else {
-		v.length(join(p, "id"), *s.Id, 1, 500)
+		v.Length(modelcheck.Join(p, "id"), *s.Id, 1, 500)
 	}
 	if s.Message != nil {
 	}
 }
 
-func (s *CaseRuleIdentifier) validate(v *validator, p string) {
+func (s *CaseRuleIdentifier) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Id == nil {
-		v.required(join(p, "id"))
+		v.Required(modelcheck.Join(p, "id"))
 	} else {
-		v.length(join(p, "id"), *s.Id, 1, 500)
+		v.Length(modelcheck.Join(p, "id"), *s.Id, 1, 500)
 	}
 }
 
-func (s *CaseRuleSummary) validate(v *validator, p string) {
+func (s *CaseRuleSummary) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseRuleArn == nil {
-		v.required(join(p, "caseRuleArn"))
+		v.Required(modelcheck.Join(p, "caseRuleArn"))
 	} else {
-		v.length(join(p, "caseRuleArn"), *s.CaseRuleArn, 1, 500)
+		v.Length(modelcheck.Join(p, "caseRuleArn"), *s.CaseRuleArn, 1, 500)
 	}
 	if s.CaseRuleId == nil {
-		v.required(join(p, "caseRuleId"))
+		v.Required(modelcheck.Join(p, "caseRuleId"))
 	} else {
-		v.length(join(p, "caseRuleId"), *s.CaseRuleId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseRuleId"), *s.CaseRuleId, 1, 500)
 	}
 	if s.Description != nil {
-		v.length(join(p, "description"), *s.Description, 0, 255)
+		v.Length(modelcheck.Join(p, "description"), *s.Description, 0, 255)
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternCaseRuleName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternCaseRuleName)
 	}
 	if s.RuleType == nil {
-		v.required(join(p, "ruleType"))
+		v.Required(modelcheck.Join(p, "ruleType"))
 	} else {
-		v.enum(join(p, "ruleType"), string(*s.RuleType), enumValuesRuleType)
+		v.Enum(modelcheck.Join(p, "ruleType"), string(*s.RuleType), enumValuesRuleType)
 	}
 }
 
-func (s *CaseSummary) validate(v *validator, p string) {
+func (s *CaseSummary) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 	if s.TemplateId == nil {
-		v.required(join(p, "templateId"))
+		v.Required(modelcheck.Join(p, "templateId"))
 	} else {
-		v.length(join(p, "templateId"), *s.TemplateId, 1, 500)
+		v.Length(modelcheck.Join(p, "templateId"), *s.TemplateId, 1, 500)
 	}
 }
 
-func (s *CommentContent) validate(v *validator, p string) {
+func (s *CommentContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Body == nil {
-		v.required(join(p, "body"))
+		v.Required(modelcheck.Join(p, "body"))
 	} else {
-		v.length(join(p, "body"), *s.Body, 1, 15000)
+		v.Length(modelcheck.Join(p, "body"), *s.Body, 1, 15000)
 	}
 	if s.ContentType == nil {
-		v.required(join(p, "contentType"))
+		v.Required(modelcheck.Join(p, "contentType"))
 	} else {
-		v.enum(join(p, "contentType"), string(*s.ContentType), enumValuesCommentBodyTextType)
+		v.Enum(modelcheck.Join(p, "contentType"), string(*s.ContentType), enumValuesCommentBodyTextType)
 	}
 }
 
-func (s *CommentFilter) validate(v *validator, p string) {
+func (s *CommentFilter) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *CommentUpdateContent) validate(v *validator, p string) {
+func (s *CommentUpdateContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Body == nil {
-		v.required(join(p, "body"))
+		v.Required(modelcheck.Join(p, "body"))
 	} else {
-		v.length(join(p, "body"), *s.Body, 1, 15000)
+		v.Length(modelcheck.Join(p, "body"), *s.Body, 1, 15000)
 	}
 	if s.ContentType == nil {
-		v.required(join(p, "contentType"))
+		v.Required(modelcheck.Join(p, "contentType"))
 	} else {
-		v.enum(join(p, "contentType"), string(*s.ContentType), enumValuesCommentBodyTextType)
+		v.Enum(modelcheck.Join(p, "contentType"), string(*s.ContentType), enumValuesCommentBodyTextType)
 	}
 }
 
-func (s *CompoundCondition) validate(v *validator, p string) {
+func (s *CompoundCondition) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Conditions == nil {
-		v.required(join(p, "conditions"))
+		v.Required(modelcheck.Join(p, "conditions"))
 	} else {
-		v.size(join(p, "conditions"), len(s.Conditions), 0, 100)
+		v.Size(modelcheck.Join(p, "conditions"), len(s.Conditions), 0, 100)
 		for i1 := range s.Conditions {
-			(&s.Conditions[i1]).validate(v, index(join(p, "conditions"), i1))
+			(&s.Conditions[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "conditions"), i1))
 		}
 	}
 }
 
-func (s *ConnectCaseContent) validate(v *validator, p string) {
+func (s *ConnectCaseContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 }
 
-func (s *ConnectCaseFilter) validate(v *validator, p string) {
+func (s *ConnectCaseFilter) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseId != nil {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 }
 
-func (s *ConnectCaseInputContent) validate(v *validator, p string) {
+func (s *ConnectCaseInputContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 }
 
-func (s *Contact) validate(v *validator, p string) {
+func (s *Contact) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.ContactArn == nil {
-		v.required(join(p, "contactArn"))
+		v.Required(modelcheck.Join(p, "contactArn"))
 	} else {
-		v.length(join(p, "contactArn"), *s.ContactArn, 1, 500)
+		v.Length(modelcheck.Join(p, "contactArn"), *s.ContactArn, 1, 500)
 	}
 }
 
-func (s *ContactContent) validate(v *validator, p string) {
+func (s *ContactContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Channel == nil {
-		v.required(join(p, "channel"))
+		v.Required(modelcheck.Join(p, "channel"))
 	} else {
-		v.length(join(p, "channel"), *s.Channel, 1, 100)
+		v.Length(modelcheck.Join(p, "channel"), *s.Channel, 1, 100)
 	}
 	if s.ConnectedToSystemTime == nil {
-		v.required(join(p, "connectedToSystemTime"))
+		v.Required(modelcheck.Join(p, "connectedToSystemTime"))
 	} else {
 	}
 	if s.ContactArn == nil {
-		v.required(join(p, "contactArn"))
+		v.Required(modelcheck.Join(p, "contactArn"))
 	} else {
-		v.length(join(p, "contactArn"), *s.ContactArn, 1, 500)
+		v.Length(modelcheck.Join(p, "contactArn"), *s.ContactArn, 1, 500)
 	}
 }
 
-func (s *ContactFilter) validate(v *validator, p string) {
+func (s *ContactFilter) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Channel != nil {
-		v.size(join(p, "channel"), len(s.Channel), 0, 3)
+		v.Size(modelcheck.Join(p, "channel"), len(s.Channel), 0, 3)
 		for i1 := range s.Channel {
-			v.length(index(join(p, "channel"), i1), s.Channel[i1], 1, 100)
+			v.Length(modelcheck.Index(modelcheck.Join(p, "channel"), i1), s.Channel[i1], 1, 100)
 		}
 	}
 	if s.ContactArn != nil {
-		v.length(join(p, "contactArn"), *s.ContactArn, 1, 500)
+		v.Length(modelcheck.Join(p, "contactArn"), *s.ContactArn, 1, 500)
 	}
 }
 
-func (s *CreateCaseRequest) validate(v *validator, p string) {
+func (s *CreateCaseRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.ClientToken != nil {
-		v.length(join(p, "clientToken"), *s.ClientToken, 0, 64)
+		v.Length(modelcheck.Join(p, "clientToken"), *s.ClientToken, 0, 64)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
-		v.size(join(p, "fields"), len(s.Fields), 0, 220)
+		v.Size(modelcheck.Join(p, "fields"), len(s.Fields), 0, 220)
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 	if s.PerformedBy != nil {
-		s.PerformedBy.validate(v, join(p, "performedBy"))
+		s.PerformedBy.validate(v, modelcheck.Join(p, "performedBy"))
 	}
 	if s.Tags != nil {
-		v.size(join(p, "tags"), len(s.Tags), 0, 50)
-		for _, k1 := range sortedKeys(s.Tags) {
+		v.Size(modelcheck.Join(p, "tags"), len(s.Tags), 0, 50)
+		for _, k1 := range modelcheck.SortedKeys(s.Tags) {
 			v1 := s.Tags[k1]
-			v.length(key(join(p, "tags"), k1), k1, 1, 128)
-			v.pattern(key(join(p, "tags"), k1), k1, patternMutableTagKey)
-			v.length(key(join(p, "tags"), k1), v1, 0, 256)
-			v.pattern(key(join(p, "tags"), k1), v1, patternTagValueString)
+			v.Length(modelcheck.Key(modelcheck.Join(p, "tags"), k1), k1, 1, 128)
+			v.Pattern(modelcheck.Key(modelcheck.Join(p, "tags"), k1), k1, patternMutableTagKey)
+			v.Length(modelcheck.Key(modelcheck.Join(p, "tags"), k1), v1, 0, 256)
+			v.Pattern(modelcheck.Key(modelcheck.Join(p, "tags"), k1), v1, patternTagValueString)
 		}
 	}
 	if s.TemplateId == nil {
-		v.required(join(p, "templateId"))
+		v.Required(modelcheck.Join(p, "templateId"))
 	} else {
-		v.length(join(p, "templateId"), *s.TemplateId, 1, 500)
+		v.Length(modelcheck.Join(p, "templateId"), *s.TemplateId, 1, 500)
 	}
 }
 
-func (s *CreateCaseResponse) validate(v *validator, p string) {
+func (s *CreateCaseResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseArn == nil {
-		v.required(join(p, "caseArn"))
+		v.Required(modelcheck.Join(p, "caseArn"))
 	} else {
-		v.length(join(p, "caseArn"), *s.CaseArn, 1, 500)
+		v.Length(modelcheck.Join(p, "caseArn"), *s.CaseArn, 1, 500)
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 }
 
-func (s *CreateCaseRuleRequest) validate(v *validator, p string) {
+func (s *CreateCaseRuleRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Description != nil {
-		v.length(join(p, "description"), *s.Description, 0, 255)
+		v.Length(modelcheck.Join(p, "description"), *s.Description, 0, 255)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternCaseRuleName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternCaseRuleName)
 	}
 	if s.Rule == nil {
-		v.required(join(p, "rule"))
+		v.Required(modelcheck.Join(p, "rule"))
 	} else {
-		s.Rule.validate(v, join(p, "rule"))
+		s.Rule.validate(v, modelcheck.Join(p, "rule"))
 	}
 }
 
-func (s *CreateCaseRuleResponse) validate(v *validator, p string) {
+func (s *CreateCaseRuleResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseRuleArn == nil {
-		v.required(join(p, "caseRuleArn"))
+		v.Required(modelcheck.Join(p, "caseRuleArn"))
 	} else {
-		v.length(join(p, "caseRuleArn"), *s.CaseRuleArn, 1, 500)
+		v.Length(modelcheck.Join(p, "caseRuleArn"), *s.CaseRuleArn, 1, 500)
 	}
 	if s.CaseRuleId == nil {
-		v.required(join(p, "caseRuleId"))
+		v.Required(modelcheck.Join(p, "caseRuleId"))
 	} else {
-		v.length(join(p, "caseRuleId"), *s.CaseRuleId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseRuleId"), *s.CaseRuleId, 1, 500)
 	}
 }
 
-func (s *CreateDomainRequest) validate(v *validator, p string) {
+func (s *CreateDomainRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternDomainName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternDomainName)
 	}
 }
 
-func (s *CreateDomainResponse) validate(v *validator, p string) {
+func (s *CreateDomainResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainArn == nil {
-		v.required(join(p, "domainArn"))
+		v.Required(modelcheck.Join(p, "domainArn"))
 	} else {
-		v.length(join(p, "domainArn"), *s.DomainArn, 1, 500)
+		v.Length(modelcheck.Join(p, "domainArn"), *s.DomainArn, 1, 500)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.DomainStatus == nil {
-		v.required(join(p, "domainStatus"))
+		v.Required(modelcheck.Join(p, "domainStatus"))
 	} else {
-		v.enum(join(p, "domainStatus"), string(*s.DomainStatus), enumValuesDomainStatus)
+		v.Enum(modelcheck.Join(p, "domainStatus"), string(*s.DomainStatus), enumValuesDomainStatus)
 	}
 }
 
-func (s *CreateFieldRequest) validate(v *validator, p string) {
+func (s *CreateFieldRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Attributes != nil {
-		s.Attributes.validate(v, join(p, "attributes"))
+		s.Attributes.validate(v, modelcheck.Join(p, "attributes"))
 	}
 	if s.Description != nil {
-		v.length(join(p, "description"), *s.Description, 0, 255)
+		v.Length(modelcheck.Join(p, "description"), *s.Description, 0, 255)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternFieldName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternFieldName)
 	}
 	if s.Type == nil {
-		v.required(join(p, "type"))
+		v.Required(modelcheck.Join(p, "type"))
 	} else {
-		v.enum(join(p, "type"), string(*s.Type), enumValuesFieldType)
+		v.Enum(modelcheck.Join(p, "type"), string(*s.Type), enumValuesFieldType)
 	}
 }
 
-func (s *CreateFieldResponse) validate(v *validator, p string) {
+func (s *CreateFieldResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.FieldArn == nil {
-		v.required(join(p, "fieldArn"))
+		v.Required(modelcheck.Join(p, "fieldArn"))
 	} else {
-		v.length(join(p, "fieldArn"), *s.FieldArn, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldArn"), *s.FieldArn, 1, 500)
 	}
 	if s.FieldId == nil {
-		v.required(join(p, "fieldId"))
+		v.Required(modelcheck.Join(p, "fieldId"))
 	} else {
-		v.length(join(p, "fieldId"), *s.FieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldId"), *s.FieldId, 1, 500)
 	}
 }
 
-func (s *CreateLayoutRequest) validate(v *validator, p string) {
+func (s *CreateLayoutRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Content == nil {
-		v.required(join(p, "content"))
+		v.Required(modelcheck.Join(p, "content"))
 	} else {
-		s.Content.validate(v, join(p, "content"))
+		s.Content.validate(v, modelcheck.Join(p, "content"))
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternLayoutName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternLayoutName)
 	}
 }
 
-func (s *CreateLayoutResponse) validate(v *validator, p string) {
+func (s *CreateLayoutResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.LayoutArn == nil {
-		v.required(join(p, "layoutArn"))
+		v.Required(modelcheck.Join(p, "layoutArn"))
 	} else {
-		v.length(join(p, "layoutArn"), *s.LayoutArn, 1, 500)
+		v.Length(modelcheck.Join(p, "layoutArn"), *s.LayoutArn, 1, 500)
 	}
 	if s.LayoutId == nil {
-		v.required(join(p, "layoutId"))
+		v.Required(modelcheck.Join(p, "layoutId"))
 	} else {
-		v.length(join(p, "layoutId"), *s.LayoutId, 1, 500)
+		v.Length(modelcheck.Join(p, "layoutId"), *s.LayoutId, 1, 500)
 	}
 }
 
-func (s *CreateRelatedItemRequest) validate(v *validator, p string) {
+func (s *CreateRelatedItemRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 	if s.Content == nil {
-		v.required(join(p, "content"))
+		v.Required(modelcheck.Join(p, "content"))
 	} else {
-		s.Content.validate(v, join(p, "content"))
+		s.Content.validate(v, modelcheck.Join(p, "content"))
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.PerformedBy != nil {
-		s.PerformedBy.validate(v, join(p, "performedBy"))
+		s.PerformedBy.validate(v, modelcheck.Join(p, "performedBy"))
 	}
 	if s.Type == nil {
-		v.required(join(p, "type"))
+		v.Required(modelcheck.Join(p, "type"))
 	} else {
-		v.enum(join(p, "type"), string(*s.Type), enumValuesRelatedItemType)
+		v.Enum(modelcheck.Join(p, "type"), string(*s.Type), enumValuesRelatedItemType)
 	}
 }
 
-func (s *CreateRelatedItemResponse) validate(v *validator, p string) {
+func (s *CreateRelatedItemResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.RelatedItemArn == nil {
-		v.required(join(p, "relatedItemArn"))
+		v.Required(modelcheck.Join(p, "relatedItemArn"))
 	} else {
-		v.length(join(p, "relatedItemArn"), *s.RelatedItemArn, 1, 500)
+		v.Length(modelcheck.Join(p, "relatedItemArn"), *s.RelatedItemArn, 1, 500)
 	}
 	if s.RelatedItemId == nil {
-		v.required(join(p, "relatedItemId"))
+		v.Required(modelcheck.Join(p, "relatedItemId"))
 	} else {
-		v.length(join(p, "relatedItemId"), *s.RelatedItemId, 1, 500)
+		v.Length(modelcheck.Join(p, "relatedItemId"), *s.RelatedItemId, 1, 500)
 	}
 }
 
-func (s *CreateTemplateRequest) validate(v *validator, p string) {
+func (s *CreateTemplateRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Description != nil {
-		v.length(join(p, "description"), *s.Description, 0, 255)
+		v.Length(modelcheck.Join(p, "description"), *s.Description, 0, 255)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.LayoutConfiguration != nil {
-		s.LayoutConfiguration.validate(v, join(p, "layoutConfiguration"))
+		s.LayoutConfiguration.validate(v, modelcheck.Join(p, "layoutConfiguration"))
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternTemplateName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternTemplateName)
 	}
 	if s.RequiredFields != nil {
-		v.size(join(p, "requiredFields"), len(s.RequiredFields), 0, 100)
+		v.Size(modelcheck.Join(p, "requiredFields"), len(s.RequiredFields), 0, 100)
 		for i1 := range s.RequiredFields {
-			(&s.RequiredFields[i1]).validate(v, index(join(p, "requiredFields"), i1))
+			(&s.RequiredFields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "requiredFields"), i1))
 		}
 	}
 	if s.Rules != nil {
-		v.size(join(p, "rules"), len(s.Rules), 0, 50)
+		v.Size(modelcheck.Join(p, "rules"), len(s.Rules), 0, 50)
 		for i1 := range s.Rules {
-			(&s.Rules[i1]).validate(v, index(join(p, "rules"), i1))
+			(&s.Rules[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "rules"), i1))
 		}
 	}
 	if s.Status != nil {
-		v.enum(join(p, "status"), string(*s.Status), enumValuesTemplateStatus)
+		v.Enum(modelcheck.Join(p, "status"), string(*s.Status), enumValuesTemplateStatus)
 	}
 	if s.TagPropagationConfigurations != nil {
-		v.size(join(p, "tagPropagationConfigurations"), len(s.TagPropagationConfigurations), 0, 1)
+		v.Size(modelcheck.Join(p, "tagPropagationConfigurations"), len(s.TagPropagationConfigurations), 0, 1)
 		for i1 := range s.TagPropagationConfigurations {
-			(&s.TagPropagationConfigurations[i1]).validate(v, index(join(p, "tagPropagationConfigurations"), i1))
+			(&s.TagPropagationConfigurations[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "tagPropagationConfigurations"), i1))
 		}
 	}
 }
 
-func (s *CreateTemplateResponse) validate(v *validator, p string) {
+func (s *CreateTemplateResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.TemplateArn == nil {
-		v.required(join(p, "templateArn"))
+		v.Required(modelcheck.Join(p, "templateArn"))
 	} else {
-		v.length(join(p, "templateArn"), *s.TemplateArn, 1, 500)
+		v.Length(modelcheck.Join(p, "templateArn"), *s.TemplateArn, 1, 500)
 	}
 	if s.TemplateId == nil {
-		v.required(join(p, "templateId"))
+		v.Required(modelcheck.Join(p, "templateId"))
 	} else {
-		v.length(join(p, "templateId"), *s.TemplateId, 1, 500)
+		v.Length(modelcheck.Join(p, "templateId"), *s.TemplateId, 1, 500)
 	}
 }
 
-func (s *CustomContent) validate(v *validator, p string) {
+func (s *CustomContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 }
 
-func (s *CustomFieldsFilter) validate(v *validator, p string) {
+func (s *CustomFieldsFilter) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -980,279 +978,279 @@ func (s *CustomFieldsFilter) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "andAll, field, not, orAll")
+		v.Union(p, n, "andAll, field, not, orAll")
 	}
 	if s.AndAll != nil {
-		v.size(join(p, "andAll"), len(s.AndAll), 0, 10)
+		v.Size(modelcheck.Join(p, "andAll"), len(s.AndAll), 0, 10)
 		for i1 := range s.AndAll {
-			(&s.AndAll[i1]).validate(v, index(join(p, "andAll"), i1))
+			(&s.AndAll[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "andAll"), i1))
 		}
 	}
 	if s.Field != nil {
-		s.Field.validate(v, join(p, "field"))
+		s.Field.validate(v, modelcheck.Join(p, "field"))
 	}
 	if s.Not != nil {
-		s.Not.validate(v, join(p, "not"))
+		s.Not.validate(v, modelcheck.Join(p, "not"))
 	}
 	if s.OrAll != nil {
-		v.size(join(p, "orAll"), len(s.OrAll), 0, 10)
+		v.Size(modelcheck.Join(p, "orAll"), len(s.OrAll), 0, 10)
 		for i1 := range s.OrAll {
-			(&s.OrAll[i1]).validate(v, index(join(p, "orAll"), i1))
+			(&s.OrAll[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "orAll"), i1))
 		}
 	}
 }
 
-func (s *CustomFilter) validate(v *validator, p string) {
+func (s *CustomFilter) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Fields != nil {
-		s.Fields.validate(v, join(p, "fields"))
+		s.Fields.validate(v, modelcheck.Join(p, "fields"))
 	}
 }
 
-func (s *CustomInputContent) validate(v *validator, p string) {
+func (s *CustomInputContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
-		v.size(join(p, "fields"), len(s.Fields), 1, 50)
+		v.Size(modelcheck.Join(p, "fields"), len(s.Fields), 1, 50)
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 }
 
-func (s *CustomUpdateContent) validate(v *validator, p string) {
+func (s *CustomUpdateContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
-		v.size(join(p, "fields"), len(s.Fields), 1, 50)
+		v.Size(modelcheck.Join(p, "fields"), len(s.Fields), 1, 50)
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 }
 
-func (s *DeleteCaseRequest) validate(v *validator, p string) {
+func (s *DeleteCaseRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 }
 
-func (s *DeleteCaseResponse) validate(v *validator, p string) {
+func (s *DeleteCaseResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *DeleteCaseRuleRequest) validate(v *validator, p string) {
+func (s *DeleteCaseRuleRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseRuleId == nil {
-		v.required(join(p, "caseRuleId"))
+		v.Required(modelcheck.Join(p, "caseRuleId"))
 	} else {
-		v.length(join(p, "caseRuleId"), *s.CaseRuleId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseRuleId"), *s.CaseRuleId, 1, 500)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 }
 
-func (s *DeleteCaseRuleResponse) validate(v *validator, p string) {
+func (s *DeleteCaseRuleResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *DeleteDomainRequest) validate(v *validator, p string) {
-	if s == nil {
-		return
-	}
-	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
-	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
-	}
-}
-
-func (s *DeleteDomainResponse) validate(v *validator, p string) {
-	if s == nil {
-		return
-	}
-}
-
-func (s *DeleteFieldRequest) validate(v *validator, p string) {
+func (s *DeleteDomainRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
+	}
+}
+
+func (s *DeleteDomainResponse) validate(v *modelcheck.Validator, p string) {
+	if s == nil {
+		return
+	}
+}
+
+func (s *DeleteFieldRequest) validate(v *modelcheck.Validator, p string) {
+	if s == nil {
+		return
+	}
+	if s.DomainId == nil {
+		v.Required(modelcheck.Join(p, "domainId"))
+	} else {
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.FieldId == nil {
-		v.required(join(p, "fieldId"))
+		v.Required(modelcheck.Join(p, "fieldId"))
 	} else {
-		v.length(join(p, "fieldId"), *s.FieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldId"), *s.FieldId, 1, 500)
 	}
 }
 
-func (s *DeleteFieldResponse) validate(v *validator, p string) {
+func (s *DeleteFieldResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *DeleteLayoutRequest) validate(v *validator, p string) {
+func (s *DeleteLayoutRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.LayoutId == nil {
-		v.required(join(p, "layoutId"))
+		v.Required(modelcheck.Join(p, "layoutId"))
 	} else {
-		v.length(join(p, "layoutId"), *s.LayoutId, 1, 500)
+		v.Length(modelcheck.Join(p, "layoutId"), *s.LayoutId, 1, 500)
 	}
 }
 
-func (s *DeleteLayoutResponse) validate(v *validator, p string) {
+func (s *DeleteLayoutResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *DeleteRelatedItemRequest) validate(v *validator, p string) {
+func (s *DeleteRelatedItemRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.RelatedItemId == nil {
-		v.required(join(p, "relatedItemId"))
+		v.Required(modelcheck.Join(p, "relatedItemId"))
 	} else {
-		v.length(join(p, "relatedItemId"), *s.RelatedItemId, 1, 500)
+		v.Length(modelcheck.Join(p, "relatedItemId"), *s.RelatedItemId, 1, 500)
 	}
 }
 
-func (s *DeleteRelatedItemResponse) validate(v *validator, p string) {
+func (s *DeleteRelatedItemResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *DeleteTemplateRequest) validate(v *validator, p string) {
+func (s *DeleteTemplateRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.TemplateId == nil {
-		v.required(join(p, "templateId"))
+		v.Required(modelcheck.Join(p, "templateId"))
 	} else {
-		v.length(join(p, "templateId"), *s.TemplateId, 1, 500)
+		v.Length(modelcheck.Join(p, "templateId"), *s.TemplateId, 1, 500)
 	}
 }
 
-func (s *DeleteTemplateResponse) validate(v *validator, p string) {
+func (s *DeleteTemplateResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *DomainSummary) validate(v *validator, p string) {
+func (s *DomainSummary) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainArn == nil {
-		v.required(join(p, "domainArn"))
+		v.Required(modelcheck.Join(p, "domainArn"))
 	} else {
-		v.length(join(p, "domainArn"), *s.DomainArn, 1, 500)
+		v.Length(modelcheck.Join(p, "domainArn"), *s.DomainArn, 1, 500)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternDomainName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternDomainName)
 	}
 }
 
-func (s *EmptyFieldValue) validate(v *validator, p string) {
+func (s *EmptyFieldValue) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *EmptyOperandValue) validate(v *validator, p string) {
+func (s *EmptyOperandValue) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *EventBridgeConfiguration) validate(v *validator, p string) {
+func (s *EventBridgeConfiguration) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Enabled == nil {
-		v.required(join(p, "enabled"))
+		v.Required(modelcheck.Join(p, "enabled"))
 	} else {
 	}
 	if s.IncludedData != nil {
-		s.IncludedData.validate(v, join(p, "includedData"))
+		s.IncludedData.validate(v, modelcheck.Join(p, "includedData"))
 	}
 }
 
-func (s *EventIncludedData) validate(v *validator, p string) {
+func (s *EventIncludedData) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseData != nil {
-		s.CaseData.validate(v, join(p, "caseData"))
+		s.CaseData.validate(v, modelcheck.Join(p, "caseData"))
 	}
 	if s.RelatedItemData != nil {
-		s.RelatedItemData.validate(v, join(p, "relatedItemData"))
+		s.RelatedItemData.validate(v, modelcheck.Join(p, "relatedItemData"))
 	}
 }
 
-func (s *FieldAttributes) validate(v *validator, p string) {
+func (s *FieldAttributes) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -1261,31 +1259,31 @@ func (s *FieldAttributes) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "text")
+		v.Union(p, n, "text")
 	}
 	if s.Text != nil {
-		s.Text.validate(v, join(p, "text"))
+		s.Text.validate(v, modelcheck.Join(p, "text"))
 	}
 }
 
-func (s *FieldError) validate(v *validator, p string) {
+func (s *FieldError) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.ErrorCode == nil {
-		v.required(join(p, "errorCode"))
+		v.Required(modelcheck.Join(p, "errorCode"))
 	} else {
 	}
 	if s.Id == nil {
-		v.required(join(p, "id"))
+		v.Required(modelcheck.Join(p, "id"))
 	} else {
-		v.length(join(p, "id"), *s.Id, 1, 500)
+		v.Length(modelcheck.Join(p, "id"), *s.Id, 1, 500)
 	}
 	if s.Message != nil {
 	}
 }
 
-func (s *FieldFilter) validate(v *validator, p string) {
+func (s *FieldFilter) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -1309,181 +1307,181 @@ func (s *FieldFilter) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "contains, equalTo, greaterThan, greaterThanOrEqualTo, lessThan, lessThanOrEqualTo")
+		v.Union(p, n, "contains, equalTo, greaterThan, greaterThanOrEqualTo, lessThan, lessThanOrEqualTo")
 	}
 	if s.Contains != nil {
-		s.Contains.validate(v, join(p, "contains"))
+		s.Contains.validate(v, modelcheck.Join(p, "contains"))
 	}
 	if s.EqualTo != nil {
-		s.EqualTo.validate(v, join(p, "equalTo"))
+		s.EqualTo.validate(v, modelcheck.Join(p, "equalTo"))
 	}
 	if s.GreaterThan != nil {
-		s.GreaterThan.validate(v, join(p, "greaterThan"))
+		s.GreaterThan.validate(v, modelcheck.Join(p, "greaterThan"))
 	}
 	if s.GreaterThanOrEqualTo != nil {
-		s.GreaterThanOrEqualTo.validate(v, join(p, "greaterThanOrEqualTo"))
+		s.GreaterThanOrEqualTo.validate(v, modelcheck.Join(p, "greaterThanOrEqualTo"))
 	}
 	if s.LessThan != nil {
-		s.LessThan.validate(v, join(p, "lessThan"))
+		s.LessThan.validate(v, modelcheck.Join(p, "lessThan"))
 	}
 	if s.LessThanOrEqualTo != nil {
-		s.LessThanOrEqualTo.validate(v, join(p, "lessThanOrEqualTo"))
+		s.LessThanOrEqualTo.validate(v, modelcheck.Join(p, "lessThanOrEqualTo"))
 	}
 }
 
-func (s *FieldGroup) validate(v *validator, p string) {
+func (s *FieldGroup) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
-		v.size(join(p, "fields"), len(s.Fields), 0, 220)
+		v.Size(modelcheck.Join(p, "fields"), len(s.Fields), 0, 220)
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 	if s.Name != nil {
-		v.length(join(p, "name"), *s.Name, 0, 100)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 0, 100)
 	}
 }
 
-func (s *FieldIdentifier) validate(v *validator, p string) {
+func (s *FieldIdentifier) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Id == nil {
-		v.required(join(p, "id"))
+		v.Required(modelcheck.Join(p, "id"))
 	} else {
-		v.length(join(p, "id"), *s.Id, 1, 500)
+		v.Length(modelcheck.Join(p, "id"), *s.Id, 1, 500)
 	}
 }
 
-func (s *FieldItem) validate(v *validator, p string) {
+func (s *FieldItem) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Id == nil {
-		v.required(join(p, "id"))
+		v.Required(modelcheck.Join(p, "id"))
 	} else {
-		v.length(join(p, "id"), *s.Id, 1, 500)
+		v.Length(modelcheck.Join(p, "id"), *s.Id, 1, 500)
 	}
 }
 
-func (s *FieldOption) validate(v *validator, p string) {
+func (s *FieldOption) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Active == nil {
-		v.required(join(p, "active"))
+		v.Required(modelcheck.Join(p, "active"))
 	} else {
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternFieldOptionName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternFieldOptionName)
 	}
 	if s.Value == nil {
-		v.required(join(p, "value"))
+		v.Required(modelcheck.Join(p, "value"))
 	} else {
-		v.length(join(p, "value"), *s.Value, 1, 100)
-		v.pattern(join(p, "value"), *s.Value, patternFieldOptionValue)
+		v.Length(modelcheck.Join(p, "value"), *s.Value, 1, 100)
+		v.Pattern(modelcheck.Join(p, "value"), *s.Value, patternFieldOptionValue)
 	}
 }
 
-func (s *FieldOptionError) validate(v *validator, p string) {
+func (s *FieldOptionError) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.ErrorCode == nil {
-		v.required(join(p, "errorCode"))
+		v.Required(modelcheck.Join(p, "errorCode"))
 	} else {
 	}
 	if s.Message == nil {
-		v.required(join(p, "message"))
+		v.Required(modelcheck.Join(p, "message"))
 	} else {
 	}
 	if s.Value == nil {
-		v.required(join(p, "value"))
+		v.Required(modelcheck.Join(p, "value"))
 	} else {
-		v.length(join(p, "value"), *s.Value, 1, 100)
-		v.pattern(join(p, "value"), *s.Value, patternFieldOptionValue)
+		v.Length(modelcheck.Join(p, "value"), *s.Value, 1, 100)
+		v.Pattern(modelcheck.Join(p, "value"), *s.Value, patternFieldOptionValue)
 	}
 }
 
-func (s *FieldOptionsCaseRule) validate(v *validator, p string) {
+func (s *FieldOptionsCaseRule) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.ChildFieldId != nil {
-		v.length(join(p, "childFieldId"), *s.ChildFieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "childFieldId"), *s.ChildFieldId, 1, 500)
 	}
 	if s.ParentChildFieldOptionsMappings == nil {
-		v.required(join(p, "parentChildFieldOptionsMappings"))
+		v.Required(modelcheck.Join(p, "parentChildFieldOptionsMappings"))
 	} else {
-		v.size(join(p, "parentChildFieldOptionsMappings"), len(s.ParentChildFieldOptionsMappings), 1, 200)
+		v.Size(modelcheck.Join(p, "parentChildFieldOptionsMappings"), len(s.ParentChildFieldOptionsMappings), 1, 200)
 		for i1 := range s.ParentChildFieldOptionsMappings {
-			(&s.ParentChildFieldOptionsMappings[i1]).validate(v, index(join(p, "parentChildFieldOptionsMappings"), i1))
+			(&s.ParentChildFieldOptionsMappings[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "parentChildFieldOptionsMappings"), i1))
 		}
 	}
 	if s.ParentFieldId != nil {
-		v.length(join(p, "parentFieldId"), *s.ParentFieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "parentFieldId"), *s.ParentFieldId, 1, 500)
 	}
 }
 
-func (s *FieldSummary) validate(v *validator, p string) {
+func (s *FieldSummary) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Attributes != nil {
-		s.Attributes.validate(v, join(p, "attributes"))
+		s.Attributes.validate(v, modelcheck.Join(p, "attributes"))
 	}
 	if s.FieldArn == nil {
-		v.required(join(p, "fieldArn"))
+		v.Required(modelcheck.Join(p, "fieldArn"))
 	} else {
-		v.length(join(p, "fieldArn"), *s.FieldArn, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldArn"), *s.FieldArn, 1, 500)
 	}
 	if s.FieldId == nil {
-		v.required(join(p, "fieldId"))
+		v.Required(modelcheck.Join(p, "fieldId"))
 	} else {
-		v.length(join(p, "fieldId"), *s.FieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldId"), *s.FieldId, 1, 500)
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternFieldName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternFieldName)
 	}
 	if s.Namespace == nil {
-		v.required(join(p, "namespace"))
+		v.Required(modelcheck.Join(p, "namespace"))
 	} else {
-		v.enum(join(p, "namespace"), string(*s.Namespace), enumValuesFieldNamespace)
+		v.Enum(modelcheck.Join(p, "namespace"), string(*s.Namespace), enumValuesFieldNamespace)
 	}
 	if s.Type == nil {
-		v.required(join(p, "type"))
+		v.Required(modelcheck.Join(p, "type"))
 	} else {
-		v.enum(join(p, "type"), string(*s.Type), enumValuesFieldType)
+		v.Enum(modelcheck.Join(p, "type"), string(*s.Type), enumValuesFieldType)
 	}
 }
 
-func (s *FieldValue) validate(v *validator, p string) {
+func (s *FieldValue) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Id == nil {
-		v.required(join(p, "id"))
+		v.Required(modelcheck.Join(p, "id"))
 	} else {
-		v.length(join(p, "id"), *s.Id, 1, 500)
+		v.Length(modelcheck.Join(p, "id"), *s.Id, 1, 500)
 	}
 	if s.Value == nil {
-		v.required(join(p, "value"))
+		v.Required(modelcheck.Join(p, "value"))
 	} else {
-		s.Value.validate(v, join(p, "value"))
+		s.Value.validate(v, modelcheck.Join(p, "value"))
 	}
 }
 
-func (s *FieldValueUnion) validate(v *validator, p string) {
+func (s *FieldValueUnion) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -1504,428 +1502,428 @@ func (s *FieldValueUnion) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "booleanValue, doubleValue, emptyValue, stringValue, userArnValue")
+		v.Union(p, n, "booleanValue, doubleValue, emptyValue, stringValue, userArnValue")
 	}
 	if s.BooleanValue != nil {
 	}
 	if s.DoubleValue != nil {
 	}
 	if s.EmptyValue != nil {
-		s.EmptyValue.validate(v, join(p, "emptyValue"))
+		s.EmptyValue.validate(v, modelcheck.Join(p, "emptyValue"))
 	}
 	if s.StringValue != nil {
-		v.length(join(p, "stringValue"), *s.StringValue, 0, 4100)
+		v.Length(modelcheck.Join(p, "stringValue"), *s.StringValue, 0, 4100)
 	}
 	if s.UserArnValue != nil {
 	}
 }
 
-func (s *FileContent) validate(v *validator, p string) {
+func (s *FileContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.FileArn == nil {
-		v.required(join(p, "fileArn"))
+		v.Required(modelcheck.Join(p, "fileArn"))
 	} else {
-		v.length(join(p, "fileArn"), *s.FileArn, 1, 500)
+		v.Length(modelcheck.Join(p, "fileArn"), *s.FileArn, 1, 500)
 	}
 }
 
-func (s *FileFilter) validate(v *validator, p string) {
+func (s *FileFilter) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.FileArn != nil {
-		v.length(join(p, "fileArn"), *s.FileArn, 1, 500)
+		v.Length(modelcheck.Join(p, "fileArn"), *s.FileArn, 1, 500)
 	}
 }
 
-func (s *GetCaseAuditEventsRequest) validate(v *validator, p string) {
+func (s *GetCaseAuditEventsRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.MaxResults != nil {
-		v.rangeCheck(join(p, "maxResults"), float64(*s.MaxResults), 1, 25)
+		v.Range(modelcheck.Join(p, "maxResults"), float64(*s.MaxResults), 1, 25)
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *GetCaseAuditEventsResponse) validate(v *validator, p string) {
+func (s *GetCaseAuditEventsResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.AuditEvents == nil {
-		v.required(join(p, "auditEvents"))
+		v.Required(modelcheck.Join(p, "auditEvents"))
 	} else {
-		v.size(join(p, "auditEvents"), len(s.AuditEvents), 0, 25)
+		v.Size(modelcheck.Join(p, "auditEvents"), len(s.AuditEvents), 0, 25)
 		for i1 := range s.AuditEvents {
-			(&s.AuditEvents[i1]).validate(v, index(join(p, "auditEvents"), i1))
+			(&s.AuditEvents[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "auditEvents"), i1))
 		}
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *GetCaseEventConfigurationRequest) validate(v *validator, p string) {
+func (s *GetCaseEventConfigurationRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 }
 
-func (s *GetCaseEventConfigurationResponse) validate(v *validator, p string) {
+func (s *GetCaseEventConfigurationResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.EventBridge == nil {
-		v.required(join(p, "eventBridge"))
+		v.Required(modelcheck.Join(p, "eventBridge"))
 	} else {
-		s.EventBridge.validate(v, join(p, "eventBridge"))
+		s.EventBridge.validate(v, modelcheck.Join(p, "eventBridge"))
 	}
 }
 
-func (s *GetCaseRequest) validate(v *validator, p string) {
+func (s *GetCaseRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
-		v.size(join(p, "fields"), len(s.Fields), 1, 220)
+		v.Size(modelcheck.Join(p, "fields"), len(s.Fields), 1, 220)
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *GetCaseResponse) validate(v *validator, p string) {
+func (s *GetCaseResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
-		v.size(join(p, "fields"), len(s.Fields), 0, 220)
+		v.Size(modelcheck.Join(p, "fields"), len(s.Fields), 0, 220)
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 	if s.Tags != nil {
 	}
 	if s.TemplateId == nil {
-		v.required(join(p, "templateId"))
+		v.Required(modelcheck.Join(p, "templateId"))
 	} else {
-		v.length(join(p, "templateId"), *s.TemplateId, 1, 500)
+		v.Length(modelcheck.Join(p, "templateId"), *s.TemplateId, 1, 500)
 	}
 }
 
-func (s *GetCaseRuleResponse) validate(v *validator, p string) {
+func (s *GetCaseRuleResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseRuleArn == nil {
-		v.required(join(p, "caseRuleArn"))
+		v.Required(modelcheck.Join(p, "caseRuleArn"))
 	} else {
-		v.length(join(p, "caseRuleArn"), *s.CaseRuleArn, 1, 500)
+		v.Length(modelcheck.Join(p, "caseRuleArn"), *s.CaseRuleArn, 1, 500)
 	}
 	if s.CaseRuleId == nil {
-		v.required(join(p, "caseRuleId"))
+		v.Required(modelcheck.Join(p, "caseRuleId"))
 	} else {
-		v.length(join(p, "caseRuleId"), *s.CaseRuleId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseRuleId"), *s.CaseRuleId, 1, 500)
 	}
 	if s.CreatedTime != nil {
 	}
 	if s.Description != nil {
-		v.length(join(p, "description"), *s.Description, 0, 255)
+		v.Length(modelcheck.Join(p, "description"), *s.Description, 0, 255)
 	}
 	if s.LastModifiedTime != nil {
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternCaseRuleName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternCaseRuleName)
 	}
 	if s.Rule == nil {
-		v.required(join(p, "rule"))
+		v.Required(modelcheck.Join(p, "rule"))
 	} else {
-		s.Rule.validate(v, join(p, "rule"))
+		s.Rule.validate(v, modelcheck.Join(p, "rule"))
 	}
 	if s.Tags != nil {
 	}
 }
 
-func (s *GetDomainRequest) validate(v *validator, p string) {
+func (s *GetDomainRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 }
 
-func (s *GetDomainResponse) validate(v *validator, p string) {
+func (s *GetDomainResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CreatedTime == nil {
-		v.required(join(p, "createdTime"))
+		v.Required(modelcheck.Join(p, "createdTime"))
 	} else {
 	}
 	if s.DomainArn == nil {
-		v.required(join(p, "domainArn"))
+		v.Required(modelcheck.Join(p, "domainArn"))
 	} else {
-		v.length(join(p, "domainArn"), *s.DomainArn, 1, 500)
+		v.Length(modelcheck.Join(p, "domainArn"), *s.DomainArn, 1, 500)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.DomainStatus == nil {
-		v.required(join(p, "domainStatus"))
+		v.Required(modelcheck.Join(p, "domainStatus"))
 	} else {
-		v.enum(join(p, "domainStatus"), string(*s.DomainStatus), enumValuesDomainStatus)
+		v.Enum(modelcheck.Join(p, "domainStatus"), string(*s.DomainStatus), enumValuesDomainStatus)
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternDomainName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternDomainName)
 	}
 	if s.Tags != nil {
 	}
 }
 
-func (s *GetFieldResponse) validate(v *validator, p string) {
+func (s *GetFieldResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Attributes != nil {
-		s.Attributes.validate(v, join(p, "attributes"))
+		s.Attributes.validate(v, modelcheck.Join(p, "attributes"))
 	}
 	if s.CreatedTime != nil {
 	}
 	if s.Description != nil {
-		v.length(join(p, "description"), *s.Description, 0, 255)
+		v.Length(modelcheck.Join(p, "description"), *s.Description, 0, 255)
 	}
 	if s.FieldArn == nil {
-		v.required(join(p, "fieldArn"))
+		v.Required(modelcheck.Join(p, "fieldArn"))
 	} else {
-		v.length(join(p, "fieldArn"), *s.FieldArn, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldArn"), *s.FieldArn, 1, 500)
 	}
 	if s.FieldId == nil {
-		v.required(join(p, "fieldId"))
+		v.Required(modelcheck.Join(p, "fieldId"))
 	} else {
-		v.length(join(p, "fieldId"), *s.FieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldId"), *s.FieldId, 1, 500)
 	}
 	if s.LastModifiedTime != nil {
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternFieldName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternFieldName)
 	}
 	if s.Namespace == nil {
-		v.required(join(p, "namespace"))
+		v.Required(modelcheck.Join(p, "namespace"))
 	} else {
-		v.enum(join(p, "namespace"), string(*s.Namespace), enumValuesFieldNamespace)
+		v.Enum(modelcheck.Join(p, "namespace"), string(*s.Namespace), enumValuesFieldNamespace)
 	}
 	if s.Tags != nil {
 	}
 	if s.Type == nil {
-		v.required(join(p, "type"))
+		v.Required(modelcheck.Join(p, "type"))
 	} else {
-		v.enum(join(p, "type"), string(*s.Type), enumValuesFieldType)
+		v.Enum(modelcheck.Join(p, "type"), string(*s.Type), enumValuesFieldType)
 	}
 }
 
-func (s *GetLayoutRequest) validate(v *validator, p string) {
+func (s *GetLayoutRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.LayoutId == nil {
-		v.required(join(p, "layoutId"))
+		v.Required(modelcheck.Join(p, "layoutId"))
 	} else {
-		v.length(join(p, "layoutId"), *s.LayoutId, 1, 500)
+		v.Length(modelcheck.Join(p, "layoutId"), *s.LayoutId, 1, 500)
 	}
 }
 
-func (s *GetLayoutResponse) validate(v *validator, p string) {
+func (s *GetLayoutResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Content == nil {
-		v.required(join(p, "content"))
+		v.Required(modelcheck.Join(p, "content"))
 	} else {
-		s.Content.validate(v, join(p, "content"))
+		s.Content.validate(v, modelcheck.Join(p, "content"))
 	}
 	if s.CreatedTime != nil {
 	}
 	if s.LastModifiedTime != nil {
 	}
 	if s.LayoutArn == nil {
-		v.required(join(p, "layoutArn"))
+		v.Required(modelcheck.Join(p, "layoutArn"))
 	} else {
-		v.length(join(p, "layoutArn"), *s.LayoutArn, 1, 500)
+		v.Length(modelcheck.Join(p, "layoutArn"), *s.LayoutArn, 1, 500)
 	}
 	if s.LayoutId == nil {
-		v.required(join(p, "layoutId"))
+		v.Required(modelcheck.Join(p, "layoutId"))
 	} else {
-		v.length(join(p, "layoutId"), *s.LayoutId, 1, 500)
+		v.Length(modelcheck.Join(p, "layoutId"), *s.LayoutId, 1, 500)
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternLayoutName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternLayoutName)
 	}
 	if s.Tags != nil {
 	}
 }
 
-func (s *GetTemplateRequest) validate(v *validator, p string) {
+func (s *GetTemplateRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.TemplateId == nil {
-		v.required(join(p, "templateId"))
+		v.Required(modelcheck.Join(p, "templateId"))
 	} else {
-		v.length(join(p, "templateId"), *s.TemplateId, 1, 500)
+		v.Length(modelcheck.Join(p, "templateId"), *s.TemplateId, 1, 500)
 	}
 }
 
-func (s *GetTemplateResponse) validate(v *validator, p string) {
+func (s *GetTemplateResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CreatedTime != nil {
 	}
 	if s.Description != nil {
-		v.length(join(p, "description"), *s.Description, 0, 255)
+		v.Length(modelcheck.Join(p, "description"), *s.Description, 0, 255)
 	}
 	if s.LastModifiedTime != nil {
 	}
 	if s.LayoutConfiguration != nil {
-		s.LayoutConfiguration.validate(v, join(p, "layoutConfiguration"))
+		s.LayoutConfiguration.validate(v, modelcheck.Join(p, "layoutConfiguration"))
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternTemplateName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternTemplateName)
 	}
 	if s.RequiredFields != nil {
-		v.size(join(p, "requiredFields"), len(s.RequiredFields), 0, 100)
+		v.Size(modelcheck.Join(p, "requiredFields"), len(s.RequiredFields), 0, 100)
 		for i1 := range s.RequiredFields {
-			(&s.RequiredFields[i1]).validate(v, index(join(p, "requiredFields"), i1))
+			(&s.RequiredFields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "requiredFields"), i1))
 		}
 	}
 	if s.Rules != nil {
-		v.size(join(p, "rules"), len(s.Rules), 0, 50)
+		v.Size(modelcheck.Join(p, "rules"), len(s.Rules), 0, 50)
 		for i1 := range s.Rules {
-			(&s.Rules[i1]).validate(v, index(join(p, "rules"), i1))
+			(&s.Rules[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "rules"), i1))
 		}
 	}
 	if s.Status == nil {
-		v.required(join(p, "status"))
+		v.Required(modelcheck.Join(p, "status"))
 	} else {
-		v.enum(join(p, "status"), string(*s.Status), enumValuesTemplateStatus)
+		v.Enum(modelcheck.Join(p, "status"), string(*s.Status), enumValuesTemplateStatus)
 	}
 	if s.TagPropagationConfigurations != nil {
-		v.size(join(p, "tagPropagationConfigurations"), len(s.TagPropagationConfigurations), 0, 1)
+		v.Size(modelcheck.Join(p, "tagPropagationConfigurations"), len(s.TagPropagationConfigurations), 0, 1)
 		for i1 := range s.TagPropagationConfigurations {
-			(&s.TagPropagationConfigurations[i1]).validate(v, index(join(p, "tagPropagationConfigurations"), i1))
+			(&s.TagPropagationConfigurations[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "tagPropagationConfigurations"), i1))
 		}
 	}
 	if s.Tags != nil {
 	}
 	if s.TemplateArn == nil {
-		v.required(join(p, "templateArn"))
+		v.Required(modelcheck.Join(p, "templateArn"))
 	} else {
-		v.length(join(p, "templateArn"), *s.TemplateArn, 1, 500)
+		v.Length(modelcheck.Join(p, "templateArn"), *s.TemplateArn, 1, 500)
 	}
 	if s.TemplateId == nil {
-		v.required(join(p, "templateId"))
+		v.Required(modelcheck.Join(p, "templateId"))
 	} else {
-		v.length(join(p, "templateId"), *s.TemplateId, 1, 500)
+		v.Length(modelcheck.Join(p, "templateId"), *s.TemplateId, 1, 500)
 	}
 }
 
-func (s *HiddenCaseRule) validate(v *validator, p string) {
+func (s *HiddenCaseRule) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Conditions == nil {
-		v.required(join(p, "conditions"))
+		v.Required(modelcheck.Join(p, "conditions"))
 	} else {
-		v.size(join(p, "conditions"), len(s.Conditions), 0, 100)
+		v.Size(modelcheck.Join(p, "conditions"), len(s.Conditions), 0, 100)
 		for i1 := range s.Conditions {
-			(&s.Conditions[i1]).validate(v, index(join(p, "conditions"), i1))
+			(&s.Conditions[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "conditions"), i1))
 		}
 	}
 	if s.DefaultValue == nil {
-		v.required(join(p, "defaultValue"))
+		v.Required(modelcheck.Join(p, "defaultValue"))
 	} else {
 	}
 }
 
-func (s *LayoutConfiguration) validate(v *validator, p string) {
+func (s *LayoutConfiguration) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DefaultLayout != nil {
-		v.length(join(p, "defaultLayout"), *s.DefaultLayout, 1, 500)
+		v.Length(modelcheck.Join(p, "defaultLayout"), *s.DefaultLayout, 1, 500)
 	}
 }
 
-func (s *LayoutContent) validate(v *validator, p string) {
+func (s *LayoutContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -1934,271 +1932,271 @@ func (s *LayoutContent) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "basic")
+		v.Union(p, n, "basic")
 	}
 	if s.Basic != nil {
-		s.Basic.validate(v, join(p, "basic"))
+		s.Basic.validate(v, modelcheck.Join(p, "basic"))
 	}
 }
 
-func (s *LayoutSections) validate(v *validator, p string) {
+func (s *LayoutSections) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Sections != nil {
-		v.size(join(p, "sections"), len(s.Sections), 0, 1)
+		v.Size(modelcheck.Join(p, "sections"), len(s.Sections), 0, 1)
 		for i1 := range s.Sections {
-			(&s.Sections[i1]).validate(v, index(join(p, "sections"), i1))
+			(&s.Sections[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "sections"), i1))
 		}
 	}
 }
 
-func (s *LayoutSummary) validate(v *validator, p string) {
+func (s *LayoutSummary) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.LayoutArn == nil {
-		v.required(join(p, "layoutArn"))
+		v.Required(modelcheck.Join(p, "layoutArn"))
 	} else {
-		v.length(join(p, "layoutArn"), *s.LayoutArn, 1, 500)
+		v.Length(modelcheck.Join(p, "layoutArn"), *s.LayoutArn, 1, 500)
 	}
 	if s.LayoutId == nil {
-		v.required(join(p, "layoutId"))
+		v.Required(modelcheck.Join(p, "layoutId"))
 	} else {
-		v.length(join(p, "layoutId"), *s.LayoutId, 1, 500)
+		v.Length(modelcheck.Join(p, "layoutId"), *s.LayoutId, 1, 500)
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternLayoutName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternLayoutName)
 	}
 }
 
-func (s *ListCaseRulesRequest) validate(v *validator, p string) {
+func (s *ListCaseRulesRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.MaxResults != nil {
-		v.rangeCheck(join(p, "maxResults"), float64(*s.MaxResults), 1, 100)
+		v.Range(modelcheck.Join(p, "maxResults"), float64(*s.MaxResults), 1, 100)
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *ListCaseRulesResponse) validate(v *validator, p string) {
+func (s *ListCaseRulesResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseRules == nil {
-		v.required(join(p, "caseRules"))
+		v.Required(modelcheck.Join(p, "caseRules"))
 	} else {
-		v.size(join(p, "caseRules"), len(s.CaseRules), 0, 100)
+		v.Size(modelcheck.Join(p, "caseRules"), len(s.CaseRules), 0, 100)
 		for i1 := range s.CaseRules {
-			(&s.CaseRules[i1]).validate(v, index(join(p, "caseRules"), i1))
+			(&s.CaseRules[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "caseRules"), i1))
 		}
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *ListCasesForContactRequest) validate(v *validator, p string) {
+func (s *ListCasesForContactRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.ContactArn == nil {
-		v.required(join(p, "contactArn"))
+		v.Required(modelcheck.Join(p, "contactArn"))
 	} else {
-		v.length(join(p, "contactArn"), *s.ContactArn, 1, 500)
+		v.Length(modelcheck.Join(p, "contactArn"), *s.ContactArn, 1, 500)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.MaxResults != nil {
-		v.rangeCheck(join(p, "maxResults"), float64(*s.MaxResults), 1, 10)
+		v.Range(modelcheck.Join(p, "maxResults"), float64(*s.MaxResults), 1, 10)
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *ListCasesForContactResponse) validate(v *validator, p string) {
+func (s *ListCasesForContactResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Cases == nil {
-		v.required(join(p, "cases"))
+		v.Required(modelcheck.Join(p, "cases"))
 	} else {
-		v.size(join(p, "cases"), len(s.Cases), 0, 10)
+		v.Size(modelcheck.Join(p, "cases"), len(s.Cases), 0, 10)
 		for i1 := range s.Cases {
-			(&s.Cases[i1]).validate(v, index(join(p, "cases"), i1))
+			(&s.Cases[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "cases"), i1))
 		}
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *ListDomainsRequest) validate(v *validator, p string) {
+func (s *ListDomainsRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.MaxResults != nil {
-		v.rangeCheck(join(p, "maxResults"), float64(*s.MaxResults), 1, 10)
+		v.Range(modelcheck.Join(p, "maxResults"), float64(*s.MaxResults), 1, 10)
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *ListDomainsResponse) validate(v *validator, p string) {
+func (s *ListDomainsResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Domains == nil {
-		v.required(join(p, "domains"))
+		v.Required(modelcheck.Join(p, "domains"))
 	} else {
 		for i1 := range s.Domains {
-			(&s.Domains[i1]).validate(v, index(join(p, "domains"), i1))
+			(&s.Domains[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "domains"), i1))
 		}
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *ListFieldOptionsRequest) validate(v *validator, p string) {
+func (s *ListFieldOptionsRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.FieldId == nil {
-		v.required(join(p, "fieldId"))
+		v.Required(modelcheck.Join(p, "fieldId"))
 	} else {
-		v.length(join(p, "fieldId"), *s.FieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldId"), *s.FieldId, 1, 500)
 	}
 	if s.MaxResults != nil {
-		v.rangeCheck(join(p, "maxResults"), float64(*s.MaxResults), 1, 100)
+		v.Range(modelcheck.Join(p, "maxResults"), float64(*s.MaxResults), 1, 100)
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 	if s.Values != nil {
-		v.size(join(p, "values"), len(s.Values), 0, 1)
+		v.Size(modelcheck.Join(p, "values"), len(s.Values), 0, 1)
 		for i1 := range s.Values {
-			v.length(index(join(p, "values"), i1), s.Values[i1], 0, 100)
+			v.Length(modelcheck.Index(modelcheck.Join(p, "values"), i1), s.Values[i1], 0, 100)
 		}
 	}
 }
 
-func (s *ListFieldOptionsResponse) validate(v *validator, p string) {
+func (s *ListFieldOptionsResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 	if s.Options == nil {
-		v.required(join(p, "options"))
+		v.Required(modelcheck.Join(p, "options"))
 	} else {
 		for i1 := range s.Options {
-			(&s.Options[i1]).validate(v, index(join(p, "options"), i1))
+			(&s.Options[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "options"), i1))
 		}
 	}
 }
 
-func (s *ListFieldsRequest) validate(v *validator, p string) {
+func (s *ListFieldsRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.MaxResults != nil {
-		v.rangeCheck(join(p, "maxResults"), float64(*s.MaxResults), 1, 100)
+		v.Range(modelcheck.Join(p, "maxResults"), float64(*s.MaxResults), 1, 100)
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *ListFieldsResponse) validate(v *validator, p string) {
+func (s *ListFieldsResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
-		v.size(join(p, "fields"), len(s.Fields), 0, 100)
+		v.Size(modelcheck.Join(p, "fields"), len(s.Fields), 0, 100)
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *ListLayoutsRequest) validate(v *validator, p string) {
+func (s *ListLayoutsRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.MaxResults != nil {
-		v.rangeCheck(join(p, "maxResults"), float64(*s.MaxResults), 1, 100)
+		v.Range(modelcheck.Join(p, "maxResults"), float64(*s.MaxResults), 1, 100)
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *ListLayoutsResponse) validate(v *validator, p string) {
+func (s *ListLayoutsResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Layouts == nil {
-		v.required(join(p, "layouts"))
+		v.Required(modelcheck.Join(p, "layouts"))
 	} else {
 		for i1 := range s.Layouts {
-			(&s.Layouts[i1]).validate(v, index(join(p, "layouts"), i1))
+			(&s.Layouts[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "layouts"), i1))
 		}
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *ListTagsForResourceRequest) validate(v *validator, p string) {
+func (s *ListTagsForResourceRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Arn == nil {
-		v.required(join(p, "arn"))
+		v.Required(modelcheck.Join(p, "arn"))
 	} else {
-		v.length(join(p, "arn"), *s.Arn, 1, 500)
+		v.Length(modelcheck.Join(p, "arn"), *s.Arn, 1, 500)
 	}
 }
 
-func (s *ListTagsForResourceResponse) validate(v *validator, p string) {
+func (s *ListTagsForResourceResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -2206,47 +2204,47 @@ func (s *ListTagsForResourceResponse) validate(v *validator, p string) {
 	}
 }
 
-func (s *ListTemplatesRequest) validate(v *validator, p string) {
+func (s *ListTemplatesRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.MaxResults != nil {
-		v.rangeCheck(join(p, "maxResults"), float64(*s.MaxResults), 1, 100)
+		v.Range(modelcheck.Join(p, "maxResults"), float64(*s.MaxResults), 1, 100)
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 	if s.Status != nil {
-		v.size(join(p, "status"), len(s.Status), 1, 2)
+		v.Size(modelcheck.Join(p, "status"), len(s.Status), 1, 2)
 		for i1 := range s.Status {
-			v.enum(index(join(p, "status"), i1), string(s.Status[i1]), enumValuesTemplateStatus)
+			v.Enum(modelcheck.Index(modelcheck.Join(p, "status"), i1), string(s.Status[i1]), enumValuesTemplateStatus)
 		}
 	}
 }
 
-func (s *ListTemplatesResponse) validate(v *validator, p string) {
+func (s *ListTemplatesResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 	if s.Templates == nil {
-		v.required(join(p, "templates"))
+		v.Required(modelcheck.Join(p, "templates"))
 	} else {
-		v.size(join(p, "templates"), len(s.Templates), 0, 100)
+		v.Size(modelcheck.Join(p, "templates"), len(s.Templates), 0, 100)
 		for i1 := range s.Templates {
-			(&s.Templates[i1]).validate(v, index(join(p, "templates"), i1))
+			(&s.Templates[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "templates"), i1))
 		}
 	}
 }
 
-func (s *OperandOne) validate(v *validator, p string) {
+func (s *OperandOne) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -2255,14 +2253,14 @@ func (s *OperandOne) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "fieldId")
+		v.Union(p, n, "fieldId")
 	}
 	if s.FieldId != nil {
-		v.length(join(p, "fieldId"), *s.FieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldId"), *s.FieldId, 1, 500)
 	}
 }
 
-func (s *OperandTwo) validate(v *validator, p string) {
+func (s *OperandTwo) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -2280,64 +2278,64 @@ func (s *OperandTwo) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "booleanValue, doubleValue, emptyValue, stringValue")
+		v.Union(p, n, "booleanValue, doubleValue, emptyValue, stringValue")
 	}
 	if s.BooleanValue != nil {
 	}
 	if s.DoubleValue != nil {
 	}
 	if s.EmptyValue != nil {
-		s.EmptyValue.validate(v, join(p, "emptyValue"))
+		s.EmptyValue.validate(v, modelcheck.Join(p, "emptyValue"))
 	}
 	if s.StringValue != nil {
-		v.length(join(p, "stringValue"), *s.StringValue, 1, 1500)
+		v.Length(modelcheck.Join(p, "stringValue"), *s.StringValue, 1, 1500)
 	}
 }
 
-func (s *ParentChildFieldOptionsMapping) validate(v *validator, p string) {
+func (s *ParentChildFieldOptionsMapping) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.ChildFieldOptionValues == nil {
-		v.required(join(p, "childFieldOptionValues"))
+		v.Required(modelcheck.Join(p, "childFieldOptionValues"))
 	} else {
-		v.size(join(p, "childFieldOptionValues"), len(s.ChildFieldOptionValues), 0, 1500)
+		v.Size(modelcheck.Join(p, "childFieldOptionValues"), len(s.ChildFieldOptionValues), 0, 1500)
 		for i1 := range s.ChildFieldOptionValues {
-			v.length(index(join(p, "childFieldOptionValues"), i1), s.ChildFieldOptionValues[i1], 0, 100)
-			v.pattern(index(join(p, "childFieldOptionValues"), i1), s.ChildFieldOptionValues[i1], patternParentChildFieldOptionValue)
+			v.Length(modelcheck.Index(modelcheck.Join(p, "childFieldOptionValues"), i1), s.ChildFieldOptionValues[i1], 0, 100)
+			v.Pattern(modelcheck.Index(modelcheck.Join(p, "childFieldOptionValues"), i1), s.ChildFieldOptionValues[i1], patternParentChildFieldOptionValue)
 		}
 	}
 	if s.ParentFieldOptionValue == nil {
-		v.required(join(p, "parentFieldOptionValue"))
+		v.Required(modelcheck.Join(p, "parentFieldOptionValue"))
 	} else {
-		v.length(join(p, "parentFieldOptionValue"), *s.ParentFieldOptionValue, 0, 100)
-		v.pattern(join(p, "parentFieldOptionValue"), *s.ParentFieldOptionValue, patternParentChildFieldOptionValue)
+		v.Length(modelcheck.Join(p, "parentFieldOptionValue"), *s.ParentFieldOptionValue, 0, 100)
+		v.Pattern(modelcheck.Join(p, "parentFieldOptionValue"), *s.ParentFieldOptionValue, patternParentChildFieldOptionValue)
 	}
 }
 
-func (s *PutCaseEventConfigurationRequest) validate(v *validator, p string) {
+func (s *PutCaseEventConfigurationRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.EventBridge == nil {
-		v.required(join(p, "eventBridge"))
+		v.Required(modelcheck.Join(p, "eventBridge"))
 	} else {
-		s.EventBridge.validate(v, join(p, "eventBridge"))
+		s.EventBridge.validate(v, modelcheck.Join(p, "eventBridge"))
 	}
 }
 
-func (s *PutCaseEventConfigurationResponse) validate(v *validator, p string) {
+func (s *PutCaseEventConfigurationResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *RelatedItemContent) validate(v *validator, p string) {
+func (s *RelatedItemContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -2361,39 +2359,39 @@ func (s *RelatedItemContent) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "comment, connectCase, contact, custom, file, sla")
+		v.Union(p, n, "comment, connectCase, contact, custom, file, sla")
 	}
 	if s.Comment != nil {
-		s.Comment.validate(v, join(p, "comment"))
+		s.Comment.validate(v, modelcheck.Join(p, "comment"))
 	}
 	if s.ConnectCase != nil {
-		s.ConnectCase.validate(v, join(p, "connectCase"))
+		s.ConnectCase.validate(v, modelcheck.Join(p, "connectCase"))
 	}
 	if s.Contact != nil {
-		s.Contact.validate(v, join(p, "contact"))
+		s.Contact.validate(v, modelcheck.Join(p, "contact"))
 	}
 	if s.Custom != nil {
-		s.Custom.validate(v, join(p, "custom"))
+		s.Custom.validate(v, modelcheck.Join(p, "custom"))
 	}
 	if s.File != nil {
-		s.File.validate(v, join(p, "file"))
+		s.File.validate(v, modelcheck.Join(p, "file"))
 	}
 	if s.Sla != nil {
-		s.Sla.validate(v, join(p, "sla"))
+		s.Sla.validate(v, modelcheck.Join(p, "sla"))
 	}
 }
 
-func (s *RelatedItemEventIncludedData) validate(v *validator, p string) {
+func (s *RelatedItemEventIncludedData) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.IncludeContent == nil {
-		v.required(join(p, "includeContent"))
+		v.Required(modelcheck.Join(p, "includeContent"))
 	} else {
 	}
 }
 
-func (s *RelatedItemInputContent) validate(v *validator, p string) {
+func (s *RelatedItemInputContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -2417,29 +2415,29 @@ func (s *RelatedItemInputContent) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "comment, connectCase, contact, custom, file, sla")
+		v.Union(p, n, "comment, connectCase, contact, custom, file, sla")
 	}
 	if s.Comment != nil {
-		s.Comment.validate(v, join(p, "comment"))
+		s.Comment.validate(v, modelcheck.Join(p, "comment"))
 	}
 	if s.ConnectCase != nil {
-		s.ConnectCase.validate(v, join(p, "connectCase"))
+		s.ConnectCase.validate(v, modelcheck.Join(p, "connectCase"))
 	}
 	if s.Contact != nil {
-		s.Contact.validate(v, join(p, "contact"))
+		s.Contact.validate(v, modelcheck.Join(p, "contact"))
 	}
 	if s.Custom != nil {
-		s.Custom.validate(v, join(p, "custom"))
+		s.Custom.validate(v, modelcheck.Join(p, "custom"))
 	}
 	if s.File != nil {
-		s.File.validate(v, join(p, "file"))
+		s.File.validate(v, modelcheck.Join(p, "file"))
 	}
 	if s.Sla != nil {
-		s.Sla.validate(v, join(p, "sla"))
+		s.Sla.validate(v, modelcheck.Join(p, "sla"))
 	}
 }
 
-func (s *RelatedItemTypeFilter) validate(v *validator, p string) {
+func (s *RelatedItemTypeFilter) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -2463,29 +2461,29 @@ func (s *RelatedItemTypeFilter) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "comment, connectCase, contact, custom, file, sla")
+		v.Union(p, n, "comment, connectCase, contact, custom, file, sla")
 	}
 	if s.Comment != nil {
-		s.Comment.validate(v, join(p, "comment"))
+		s.Comment.validate(v, modelcheck.Join(p, "comment"))
 	}
 	if s.ConnectCase != nil {
-		s.ConnectCase.validate(v, join(p, "connectCase"))
+		s.ConnectCase.validate(v, modelcheck.Join(p, "connectCase"))
 	}
 	if s.Contact != nil {
-		s.Contact.validate(v, join(p, "contact"))
+		s.Contact.validate(v, modelcheck.Join(p, "contact"))
 	}
 	if s.Custom != nil {
-		s.Custom.validate(v, join(p, "custom"))
+		s.Custom.validate(v, modelcheck.Join(p, "custom"))
 	}
 	if s.File != nil {
-		s.File.validate(v, join(p, "file"))
+		s.File.validate(v, modelcheck.Join(p, "file"))
 	}
 	if s.Sla != nil {
-		s.Sla.validate(v, join(p, "sla"))
+		s.Sla.validate(v, modelcheck.Join(p, "sla"))
 	}
 }
 
-func (s *RelatedItemUpdateContent) validate(v *validator, p string) {
+func (s *RelatedItemUpdateContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -2497,297 +2495,297 @@ func (s *RelatedItemUpdateContent) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "comment, custom")
+		v.Union(p, n, "comment, custom")
 	}
 	if s.Comment != nil {
-		s.Comment.validate(v, join(p, "comment"))
+		s.Comment.validate(v, modelcheck.Join(p, "comment"))
 	}
 	if s.Custom != nil {
-		s.Custom.validate(v, join(p, "custom"))
+		s.Custom.validate(v, modelcheck.Join(p, "custom"))
 	}
 }
 
-func (s *RequiredCaseRule) validate(v *validator, p string) {
+func (s *RequiredCaseRule) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Conditions == nil {
-		v.required(join(p, "conditions"))
+		v.Required(modelcheck.Join(p, "conditions"))
 	} else {
-		v.size(join(p, "conditions"), len(s.Conditions), 0, 100)
+		v.Size(modelcheck.Join(p, "conditions"), len(s.Conditions), 0, 100)
 		for i1 := range s.Conditions {
-			(&s.Conditions[i1]).validate(v, index(join(p, "conditions"), i1))
+			(&s.Conditions[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "conditions"), i1))
 		}
 	}
 	if s.DefaultValue == nil {
-		v.required(join(p, "defaultValue"))
+		v.Required(modelcheck.Join(p, "defaultValue"))
 	} else {
 	}
 }
 
-func (s *RequiredField) validate(v *validator, p string) {
+func (s *RequiredField) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.FieldId == nil {
-		v.required(join(p, "fieldId"))
+		v.Required(modelcheck.Join(p, "fieldId"))
 	} else {
-		v.length(join(p, "fieldId"), *s.FieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldId"), *s.FieldId, 1, 500)
 	}
 }
 
-func (s *SearchAllRelatedItemsRequest) validate(v *validator, p string) {
+func (s *SearchAllRelatedItemsRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.Filters != nil {
-		v.size(join(p, "filters"), len(s.Filters), 0, 10)
+		v.Size(modelcheck.Join(p, "filters"), len(s.Filters), 0, 10)
 		for i1 := range s.Filters {
-			(&s.Filters[i1]).validate(v, index(join(p, "filters"), i1))
+			(&s.Filters[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "filters"), i1))
 		}
 	}
 	if s.MaxResults != nil {
-		v.rangeCheck(join(p, "maxResults"), float64(*s.MaxResults), 1, 25)
+		v.Range(modelcheck.Join(p, "maxResults"), float64(*s.MaxResults), 1, 25)
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 	if s.Sorts != nil {
-		v.size(join(p, "sorts"), len(s.Sorts), 0, 2)
+		v.Size(modelcheck.Join(p, "sorts"), len(s.Sorts), 0, 2)
 		for i1 := range s.Sorts {
-			(&s.Sorts[i1]).validate(v, index(join(p, "sorts"), i1))
+			(&s.Sorts[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "sorts"), i1))
 		}
 	}
 }
 
-func (s *SearchAllRelatedItemsResponse) validate(v *validator, p string) {
+func (s *SearchAllRelatedItemsResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 	if s.RelatedItems == nil {
-		v.required(join(p, "relatedItems"))
+		v.Required(modelcheck.Join(p, "relatedItems"))
 	} else {
-		v.size(join(p, "relatedItems"), len(s.RelatedItems), 0, 25)
+		v.Size(modelcheck.Join(p, "relatedItems"), len(s.RelatedItems), 0, 25)
 		for i1 := range s.RelatedItems {
-			(&s.RelatedItems[i1]).validate(v, index(join(p, "relatedItems"), i1))
+			(&s.RelatedItems[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "relatedItems"), i1))
 		}
 	}
 }
 
-func (s *SearchAllRelatedItemsResponseItem) validate(v *validator, p string) {
+func (s *SearchAllRelatedItemsResponseItem) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.AssociationTime == nil {
-		v.required(join(p, "associationTime"))
+		v.Required(modelcheck.Join(p, "associationTime"))
 	} else {
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 	if s.Content == nil {
-		v.required(join(p, "content"))
+		v.Required(modelcheck.Join(p, "content"))
 	} else {
-		s.Content.validate(v, join(p, "content"))
+		s.Content.validate(v, modelcheck.Join(p, "content"))
 	}
 	if s.PerformedBy != nil {
-		s.PerformedBy.validate(v, join(p, "performedBy"))
+		s.PerformedBy.validate(v, modelcheck.Join(p, "performedBy"))
 	}
 	if s.RelatedItemId == nil {
-		v.required(join(p, "relatedItemId"))
+		v.Required(modelcheck.Join(p, "relatedItemId"))
 	} else {
-		v.length(join(p, "relatedItemId"), *s.RelatedItemId, 1, 500)
+		v.Length(modelcheck.Join(p, "relatedItemId"), *s.RelatedItemId, 1, 500)
 	}
 	if s.Tags != nil {
 	}
 	if s.Type == nil {
-		v.required(join(p, "type"))
+		v.Required(modelcheck.Join(p, "type"))
 	} else {
-		v.enum(join(p, "type"), string(*s.Type), enumValuesRelatedItemType)
+		v.Enum(modelcheck.Join(p, "type"), string(*s.Type), enumValuesRelatedItemType)
 	}
 }
 
-func (s *SearchAllRelatedItemsSort) validate(v *validator, p string) {
+func (s *SearchAllRelatedItemsSort) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.SortOrder == nil {
-		v.required(join(p, "sortOrder"))
+		v.Required(modelcheck.Join(p, "sortOrder"))
 	} else {
-		v.enum(join(p, "sortOrder"), string(*s.SortOrder), enumValuesOrder)
+		v.Enum(modelcheck.Join(p, "sortOrder"), string(*s.SortOrder), enumValuesOrder)
 	}
 	if s.SortProperty == nil {
-		v.required(join(p, "sortProperty"))
+		v.Required(modelcheck.Join(p, "sortProperty"))
 	} else {
-		v.enum(join(p, "sortProperty"), string(*s.SortProperty), enumValuesSearchAllRelatedItemsSortProperty)
+		v.Enum(modelcheck.Join(p, "sortProperty"), string(*s.SortProperty), enumValuesSearchAllRelatedItemsSortProperty)
 	}
 }
 
-func (s *SearchCasesRequest) validate(v *validator, p string) {
+func (s *SearchCasesRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.Fields != nil {
-		v.size(join(p, "fields"), len(s.Fields), 0, 25)
+		v.Size(modelcheck.Join(p, "fields"), len(s.Fields), 0, 25)
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 	if s.Filter != nil {
-		s.Filter.validate(v, join(p, "filter"))
+		s.Filter.validate(v, modelcheck.Join(p, "filter"))
 	}
 	if s.MaxResults != nil {
-		v.rangeCheck(join(p, "maxResults"), float64(*s.MaxResults), 1, 100)
+		v.Range(modelcheck.Join(p, "maxResults"), float64(*s.MaxResults), 1, 100)
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 	if s.SearchTerm != nil {
-		v.length(join(p, "searchTerm"), *s.SearchTerm, 0, 255)
+		v.Length(modelcheck.Join(p, "searchTerm"), *s.SearchTerm, 0, 255)
 	}
 	if s.Sorts != nil {
-		v.size(join(p, "sorts"), len(s.Sorts), 0, 2)
+		v.Size(modelcheck.Join(p, "sorts"), len(s.Sorts), 0, 2)
 		for i1 := range s.Sorts {
-			(&s.Sorts[i1]).validate(v, index(join(p, "sorts"), i1))
+			(&s.Sorts[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "sorts"), i1))
 		}
 	}
 }
 
-func (s *SearchCasesResponse) validate(v *validator, p string) {
+func (s *SearchCasesResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Cases == nil {
-		v.required(join(p, "cases"))
+		v.Required(modelcheck.Join(p, "cases"))
 	} else {
-		v.size(join(p, "cases"), len(s.Cases), 0, 100)
+		v.Size(modelcheck.Join(p, "cases"), len(s.Cases), 0, 100)
 		for i1 := range s.Cases {
-			(&s.Cases[i1]).validate(v, index(join(p, "cases"), i1))
+			(&s.Cases[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "cases"), i1))
 		}
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
-	v.rangeCheck(join(p, "totalCount"), float64(s.TotalCount), 0, noBound)
+	v.Range(modelcheck.Join(p, "totalCount"), float64(s.TotalCount), 0, modelcheck.NoBound)
 }
 
-func (s *SearchCasesResponseItem) validate(v *validator, p string) {
+func (s *SearchCasesResponseItem) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
-		v.size(join(p, "fields"), len(s.Fields), 0, 25)
+		v.Size(modelcheck.Join(p, "fields"), len(s.Fields), 0, 25)
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 	if s.Tags != nil {
 	}
 	if s.TemplateId == nil {
-		v.required(join(p, "templateId"))
+		v.Required(modelcheck.Join(p, "templateId"))
 	} else {
-		v.length(join(p, "templateId"), *s.TemplateId, 1, 500)
+		v.Length(modelcheck.Join(p, "templateId"), *s.TemplateId, 1, 500)
 	}
 }
 
-func (s *SearchRelatedItemsRequest) validate(v *validator, p string) {
+func (s *SearchRelatedItemsRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.Filters != nil {
-		v.size(join(p, "filters"), len(s.Filters), 0, 10)
+		v.Size(modelcheck.Join(p, "filters"), len(s.Filters), 0, 10)
 		for i1 := range s.Filters {
-			(&s.Filters[i1]).validate(v, index(join(p, "filters"), i1))
+			(&s.Filters[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "filters"), i1))
 		}
 	}
 	if s.MaxResults != nil {
-		v.rangeCheck(join(p, "maxResults"), float64(*s.MaxResults), 1, 25)
+		v.Range(modelcheck.Join(p, "maxResults"), float64(*s.MaxResults), 1, 25)
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 }
 
-func (s *SearchRelatedItemsResponse) validate(v *validator, p string) {
+func (s *SearchRelatedItemsResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.NextToken != nil {
-		v.length(join(p, "nextToken"), *s.NextToken, 0, 9000)
+		v.Length(modelcheck.Join(p, "nextToken"), *s.NextToken, 0, 9000)
 	}
 	if s.RelatedItems == nil {
-		v.required(join(p, "relatedItems"))
+		v.Required(modelcheck.Join(p, "relatedItems"))
 	} else {
-		v.size(join(p, "relatedItems"), len(s.RelatedItems), 0, 25)
+		v.Size(modelcheck.Join(p, "relatedItems"), len(s.RelatedItems), 0, 25)
 		for i1 := range s.RelatedItems {
-			(&s.RelatedItems[i1]).validate(v, index(join(p, "relatedItems"), i1))
+			(&s.RelatedItems[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "relatedItems"), i1))
 		}
 	}
 }
 
-func (s *SearchRelatedItemsResponseItem) validate(v *validator, p string) {
+func (s *SearchRelatedItemsResponseItem) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.AssociationTime == nil {
-		v.required(join(p, "associationTime"))
+		v.Required(modelcheck.Join(p, "associationTime"))
 	} else {
 	}
 	if s.Content == nil {
-		v.required(join(p, "content"))
+		v.Required(modelcheck.Join(p, "content"))
 	} else {
-		s.Content.validate(v, join(p, "content"))
+		s.Content.validate(v, modelcheck.Join(p, "content"))
 	}
 	if s.PerformedBy != nil {
-		s.PerformedBy.validate(v, join(p, "performedBy"))
+		s.PerformedBy.validate(v, modelcheck.Join(p, "performedBy"))
 	}
 	if s.RelatedItemId == nil {
-		v.required(join(p, "relatedItemId"))
+		v.Required(modelcheck.Join(p, "relatedItemId"))
 	} else {
-		v.length(join(p, "relatedItemId"), *s.RelatedItemId, 1, 500)
+		v.Length(modelcheck.Join(p, "relatedItemId"), *s.RelatedItemId, 1, 500)
 	}
 	if s.Tags != nil {
 	}
 	if s.Type == nil {
-		v.required(join(p, "type"))
+		v.Required(modelcheck.Join(p, "type"))
 	} else {
-		v.enum(join(p, "type"), string(*s.Type), enumValuesRelatedItemType)
+		v.Enum(modelcheck.Join(p, "type"), string(*s.Type), enumValuesRelatedItemType)
 	}
 }
 
-func (s *Section) validate(v *validator, p string) {
+func (s *Section) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -2796,106 +2794,106 @@ func (s *Section) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "fieldGroup")
+		v.Union(p, n, "fieldGroup")
 	}
 	if s.FieldGroup != nil {
-		s.FieldGroup.validate(v, join(p, "fieldGroup"))
+		s.FieldGroup.validate(v, modelcheck.Join(p, "fieldGroup"))
 	}
 }
 
-func (s *SlaConfiguration) validate(v *validator, p string) {
+func (s *SlaConfiguration) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CompletionTime != nil {
 	}
 	if s.FieldId != nil {
-		v.length(join(p, "fieldId"), *s.FieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldId"), *s.FieldId, 1, 500)
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 500)
-		v.pattern(join(p, "name"), *s.Name, patternSlaName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 500)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternSlaName)
 	}
 	if s.Status == nil {
-		v.required(join(p, "status"))
+		v.Required(modelcheck.Join(p, "status"))
 	} else {
-		v.enum(join(p, "status"), string(*s.Status), enumValuesSlaStatus)
+		v.Enum(modelcheck.Join(p, "status"), string(*s.Status), enumValuesSlaStatus)
 	}
 	if s.TargetFieldValues != nil {
-		v.size(join(p, "targetFieldValues"), len(s.TargetFieldValues), 1, 1)
+		v.Size(modelcheck.Join(p, "targetFieldValues"), len(s.TargetFieldValues), 1, 1)
 		for i1 := range s.TargetFieldValues {
-			(&s.TargetFieldValues[i1]).validate(v, index(join(p, "targetFieldValues"), i1))
+			(&s.TargetFieldValues[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "targetFieldValues"), i1))
 		}
 	}
 	if s.TargetTime == nil {
-		v.required(join(p, "targetTime"))
+		v.Required(modelcheck.Join(p, "targetTime"))
 	} else {
 	}
 	if s.Type == nil {
-		v.required(join(p, "type"))
+		v.Required(modelcheck.Join(p, "type"))
 	} else {
-		v.enum(join(p, "type"), string(*s.Type), enumValuesSlaType)
+		v.Enum(modelcheck.Join(p, "type"), string(*s.Type), enumValuesSlaType)
 	}
 }
 
-func (s *SlaContent) validate(v *validator, p string) {
+func (s *SlaContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.SlaConfiguration == nil {
-		v.required(join(p, "slaConfiguration"))
+		v.Required(modelcheck.Join(p, "slaConfiguration"))
 	} else {
-		s.SlaConfiguration.validate(v, join(p, "slaConfiguration"))
+		s.SlaConfiguration.validate(v, modelcheck.Join(p, "slaConfiguration"))
 	}
 }
 
-func (s *SlaFilter) validate(v *validator, p string) {
+func (s *SlaFilter) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Name != nil {
-		v.length(join(p, "name"), *s.Name, 1, 500)
-		v.pattern(join(p, "name"), *s.Name, patternSlaName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 500)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternSlaName)
 	}
 	if s.Status != nil {
-		v.enum(join(p, "status"), string(*s.Status), enumValuesSlaStatus)
+		v.Enum(modelcheck.Join(p, "status"), string(*s.Status), enumValuesSlaStatus)
 	}
 }
 
-func (s *SlaInputConfiguration) validate(v *validator, p string) {
+func (s *SlaInputConfiguration) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.FieldId != nil {
-		v.length(join(p, "fieldId"), *s.FieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldId"), *s.FieldId, 1, 500)
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 500)
-		v.pattern(join(p, "name"), *s.Name, patternSlaName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 500)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternSlaName)
 	}
 	if s.TargetFieldValues != nil {
-		v.size(join(p, "targetFieldValues"), len(s.TargetFieldValues), 1, 1)
+		v.Size(modelcheck.Join(p, "targetFieldValues"), len(s.TargetFieldValues), 1, 1)
 		for i1 := range s.TargetFieldValues {
-			(&s.TargetFieldValues[i1]).validate(v, index(join(p, "targetFieldValues"), i1))
+			(&s.TargetFieldValues[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "targetFieldValues"), i1))
 		}
 	}
 	if s.TargetSlaMinutes == nil {
-		v.required(join(p, "targetSlaMinutes"))
+		v.Required(modelcheck.Join(p, "targetSlaMinutes"))
 	} else {
-		v.rangeCheck(join(p, "targetSlaMinutes"), float64(*s.TargetSlaMinutes), 1, 1.0512e+06)
+		v.Range(modelcheck.Join(p, "targetSlaMinutes"), float64(*s.TargetSlaMinutes), 1, 1.0512e+06)
 	}
 	if s.Type == nil {
-		v.required(join(p, "type"))
+		v.Required(modelcheck.Join(p, "type"))
 	} else {
-		v.enum(join(p, "type"), string(*s.Type), enumValuesSlaType)
+		v.Enum(modelcheck.Join(p, "type"), string(*s.Type), enumValuesSlaType)
 	}
 }
 
-func (s *SlaInputContent) validate(v *validator, p string) {
+func (s *SlaInputContent) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -2904,30 +2902,30 @@ func (s *SlaInputContent) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "slaInputConfiguration")
+		v.Union(p, n, "slaInputConfiguration")
 	}
 	if s.SlaInputConfiguration != nil {
-		s.SlaInputConfiguration.validate(v, join(p, "slaInputConfiguration"))
+		s.SlaInputConfiguration.validate(v, modelcheck.Join(p, "slaInputConfiguration"))
 	}
 }
 
-func (s *Sort) validate(v *validator, p string) {
+func (s *Sort) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.FieldId == nil {
-		v.required(join(p, "fieldId"))
+		v.Required(modelcheck.Join(p, "fieldId"))
 	} else {
-		v.length(join(p, "fieldId"), *s.FieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldId"), *s.FieldId, 1, 500)
 	}
 	if s.SortOrder == nil {
-		v.required(join(p, "sortOrder"))
+		v.Required(modelcheck.Join(p, "sortOrder"))
 	} else {
-		v.enum(join(p, "sortOrder"), string(*s.SortOrder), enumValuesOrder)
+		v.Enum(modelcheck.Join(p, "sortOrder"), string(*s.SortOrder), enumValuesOrder)
 	}
 }
 
-func (s *TagFilter) validate(v *validator, p string) {
+func (s *TagFilter) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -2936,389 +2934,389 @@ func (s *TagFilter) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "equalTo")
+		v.Union(p, n, "equalTo")
 	}
 	if s.EqualTo != nil {
-		s.EqualTo.validate(v, join(p, "equalTo"))
+		s.EqualTo.validate(v, modelcheck.Join(p, "equalTo"))
 	}
 }
 
-func (s *TagPropagationConfiguration) validate(v *validator, p string) {
+func (s *TagPropagationConfiguration) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.ResourceType == nil {
-		v.required(join(p, "resourceType"))
+		v.Required(modelcheck.Join(p, "resourceType"))
 	} else {
-		v.enum(join(p, "resourceType"), string(*s.ResourceType), enumValuesTagPropagationResourceType)
+		v.Enum(modelcheck.Join(p, "resourceType"), string(*s.ResourceType), enumValuesTagPropagationResourceType)
 	}
 	if s.TagMap == nil {
-		v.required(join(p, "tagMap"))
+		v.Required(modelcheck.Join(p, "tagMap"))
 	} else {
-		v.size(join(p, "tagMap"), len(s.TagMap), 0, 10)
-		for _, k1 := range sortedKeys(s.TagMap) {
+		v.Size(modelcheck.Join(p, "tagMap"), len(s.TagMap), 0, 10)
+		for _, k1 := range modelcheck.SortedKeys(s.TagMap) {
 			v1 := s.TagMap[k1]
-			v.length(key(join(p, "tagMap"), k1), k1, 1, 128)
-			v.pattern(key(join(p, "tagMap"), k1), k1, patternMutableTagKey)
-			v.length(key(join(p, "tagMap"), k1), v1, 0, 256)
-			v.pattern(key(join(p, "tagMap"), k1), v1, patternTagValueString)
+			v.Length(modelcheck.Key(modelcheck.Join(p, "tagMap"), k1), k1, 1, 128)
+			v.Pattern(modelcheck.Key(modelcheck.Join(p, "tagMap"), k1), k1, patternMutableTagKey)
+			v.Length(modelcheck.Key(modelcheck.Join(p, "tagMap"), k1), v1, 0, 256)
+			v.Pattern(modelcheck.Key(modelcheck.Join(p, "tagMap"), k1), v1, patternTagValueString)
 		}
 	}
 }
 
-func (s *TagResourceRequest) validate(v *validator, p string) {
+func (s *TagResourceRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Arn == nil {
-		v.required(join(p, "arn"))
+		v.Required(modelcheck.Join(p, "arn"))
 	} else {
-		v.length(join(p, "arn"), *s.Arn, 1, 500)
+		v.Length(modelcheck.Join(p, "arn"), *s.Arn, 1, 500)
 	}
 	if s.Tags == nil {
-		v.required(join(p, "tags"))
+		v.Required(modelcheck.Join(p, "tags"))
 	} else {
 	}
 }
 
-func (s *TagValue) validate(v *validator, p string) {
+func (s *TagValue) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Key != nil {
-		v.length(join(p, "key"), *s.Key, 1, 128)
-		v.pattern(join(p, "key"), *s.Key, patternSearchTagKey)
+		v.Length(modelcheck.Join(p, "key"), *s.Key, 1, 128)
+		v.Pattern(modelcheck.Join(p, "key"), *s.Key, patternSearchTagKey)
 	}
 	if s.Value != nil {
-		v.length(join(p, "value"), *s.Value, 0, 256)
-		v.pattern(join(p, "value"), *s.Value, patternTagValueString)
+		v.Length(modelcheck.Join(p, "value"), *s.Value, 0, 256)
+		v.Pattern(modelcheck.Join(p, "value"), *s.Value, patternTagValueString)
 	}
 }
 
-func (s *TemplateRule) validate(v *validator, p string) {
+func (s *TemplateRule) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseRuleId == nil {
-		v.required(join(p, "caseRuleId"))
+		v.Required(modelcheck.Join(p, "caseRuleId"))
 	} else {
-		v.length(join(p, "caseRuleId"), *s.CaseRuleId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseRuleId"), *s.CaseRuleId, 1, 500)
 	}
 	if s.FieldId != nil {
-		v.length(join(p, "fieldId"), *s.FieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldId"), *s.FieldId, 1, 500)
 	}
 }
 
-func (s *TemplateSummary) validate(v *validator, p string) {
+func (s *TemplateSummary) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Name == nil {
-		v.required(join(p, "name"))
+		v.Required(modelcheck.Join(p, "name"))
 	} else {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternTemplateName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternTemplateName)
 	}
 	if s.Status == nil {
-		v.required(join(p, "status"))
+		v.Required(modelcheck.Join(p, "status"))
 	} else {
-		v.enum(join(p, "status"), string(*s.Status), enumValuesTemplateStatus)
+		v.Enum(modelcheck.Join(p, "status"), string(*s.Status), enumValuesTemplateStatus)
 	}
 	if s.TagPropagationConfigurations != nil {
-		v.size(join(p, "tagPropagationConfigurations"), len(s.TagPropagationConfigurations), 0, 1)
+		v.Size(modelcheck.Join(p, "tagPropagationConfigurations"), len(s.TagPropagationConfigurations), 0, 1)
 		for i1 := range s.TagPropagationConfigurations {
-			(&s.TagPropagationConfigurations[i1]).validate(v, index(join(p, "tagPropagationConfigurations"), i1))
+			(&s.TagPropagationConfigurations[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "tagPropagationConfigurations"), i1))
 		}
 	}
 	if s.TemplateArn == nil {
-		v.required(join(p, "templateArn"))
+		v.Required(modelcheck.Join(p, "templateArn"))
 	} else {
-		v.length(join(p, "templateArn"), *s.TemplateArn, 1, 500)
+		v.Length(modelcheck.Join(p, "templateArn"), *s.TemplateArn, 1, 500)
 	}
 	if s.TemplateId == nil {
-		v.required(join(p, "templateId"))
+		v.Required(modelcheck.Join(p, "templateId"))
 	} else {
-		v.length(join(p, "templateId"), *s.TemplateId, 1, 500)
+		v.Length(modelcheck.Join(p, "templateId"), *s.TemplateId, 1, 500)
 	}
 }
 
-func (s *TextAttributes) validate(v *validator, p string) {
+func (s *TextAttributes) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.IsMultiline == nil {
-		v.required(join(p, "isMultiline"))
+		v.Required(modelcheck.Join(p, "isMultiline"))
 	} else {
 	}
 }
 
-func (s *UntagResourceRequest) validate(v *validator, p string) {
+func (s *UntagResourceRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Arn == nil {
-		v.required(join(p, "arn"))
+		v.Required(modelcheck.Join(p, "arn"))
 	} else {
-		v.length(join(p, "arn"), *s.Arn, 1, 500)
+		v.Length(modelcheck.Join(p, "arn"), *s.Arn, 1, 500)
 	}
 	if s.TagKeys == nil {
-		v.required(join(p, "tagKeys"))
+		v.Required(modelcheck.Join(p, "tagKeys"))
 	} else {
-		v.size(join(p, "tagKeys"), len(s.TagKeys), 0, 50)
+		v.Size(modelcheck.Join(p, "tagKeys"), len(s.TagKeys), 0, 50)
 		for i1 := range s.TagKeys {
-			v.length(index(join(p, "tagKeys"), i1), s.TagKeys[i1], 1, 128)
-			v.pattern(index(join(p, "tagKeys"), i1), s.TagKeys[i1], patternTagKey)
+			v.Length(modelcheck.Index(modelcheck.Join(p, "tagKeys"), i1), s.TagKeys[i1], 1, 128)
+			v.Pattern(modelcheck.Index(modelcheck.Join(p, "tagKeys"), i1), s.TagKeys[i1], patternTagKey)
 		}
 	}
 }
 
-func (s *UpdateCaseRequest) validate(v *validator, p string) {
+func (s *UpdateCaseRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.Fields == nil {
-		v.required(join(p, "fields"))
+		v.Required(modelcheck.Join(p, "fields"))
 	} else {
-		v.size(join(p, "fields"), len(s.Fields), 0, 220)
+		v.Size(modelcheck.Join(p, "fields"), len(s.Fields), 0, 220)
 		for i1 := range s.Fields {
-			(&s.Fields[i1]).validate(v, index(join(p, "fields"), i1))
+			(&s.Fields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "fields"), i1))
 		}
 	}
 	if s.PerformedBy != nil {
-		s.PerformedBy.validate(v, join(p, "performedBy"))
+		s.PerformedBy.validate(v, modelcheck.Join(p, "performedBy"))
 	}
 }
 
-func (s *UpdateCaseResponse) validate(v *validator, p string) {
+func (s *UpdateCaseResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *UpdateCaseRuleRequest) validate(v *validator, p string) {
+func (s *UpdateCaseRuleRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseRuleId == nil {
-		v.required(join(p, "caseRuleId"))
+		v.Required(modelcheck.Join(p, "caseRuleId"))
 	} else {
-		v.length(join(p, "caseRuleId"), *s.CaseRuleId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseRuleId"), *s.CaseRuleId, 1, 500)
 	}
 	if s.Description != nil {
-		v.length(join(p, "description"), *s.Description, 0, 255)
+		v.Length(modelcheck.Join(p, "description"), *s.Description, 0, 255)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.Name != nil {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternCaseRuleName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternCaseRuleName)
 	}
 	if s.Rule != nil {
-		s.Rule.validate(v, join(p, "rule"))
+		s.Rule.validate(v, modelcheck.Join(p, "rule"))
 	}
 }
 
-func (s *UpdateCaseRuleResponse) validate(v *validator, p string) {
+func (s *UpdateCaseRuleResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *UpdateFieldRequest) validate(v *validator, p string) {
+func (s *UpdateFieldRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Attributes != nil {
-		s.Attributes.validate(v, join(p, "attributes"))
+		s.Attributes.validate(v, modelcheck.Join(p, "attributes"))
 	}
 	if s.Description != nil {
-		v.length(join(p, "description"), *s.Description, 0, 255)
+		v.Length(modelcheck.Join(p, "description"), *s.Description, 0, 255)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.FieldId == nil {
-		v.required(join(p, "fieldId"))
+		v.Required(modelcheck.Join(p, "fieldId"))
 	} else {
-		v.length(join(p, "fieldId"), *s.FieldId, 1, 500)
+		v.Length(modelcheck.Join(p, "fieldId"), *s.FieldId, 1, 500)
 	}
 	if s.Name != nil {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternFieldName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternFieldName)
 	}
 }
 
-func (s *UpdateFieldResponse) validate(v *validator, p string) {
+func (s *UpdateFieldResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *UpdateLayoutRequest) validate(v *validator, p string) {
+func (s *UpdateLayoutRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Content != nil {
-		s.Content.validate(v, join(p, "content"))
+		s.Content.validate(v, modelcheck.Join(p, "content"))
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.LayoutId == nil {
-		v.required(join(p, "layoutId"))
+		v.Required(modelcheck.Join(p, "layoutId"))
 	} else {
-		v.length(join(p, "layoutId"), *s.LayoutId, 1, 500)
+		v.Length(modelcheck.Join(p, "layoutId"), *s.LayoutId, 1, 500)
 	}
 	if s.Name != nil {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternLayoutName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternLayoutName)
 	}
 }
 
-func (s *UpdateLayoutResponse) validate(v *validator, p string) {
+func (s *UpdateLayoutResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *UpdateRelatedItemRequest) validate(v *validator, p string) {
+func (s *UpdateRelatedItemRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.CaseId == nil {
-		v.required(join(p, "caseId"))
+		v.Required(modelcheck.Join(p, "caseId"))
 	} else {
-		v.length(join(p, "caseId"), *s.CaseId, 1, 500)
+		v.Length(modelcheck.Join(p, "caseId"), *s.CaseId, 1, 500)
 	}
 	if s.Content == nil {
-		v.required(join(p, "content"))
+		v.Required(modelcheck.Join(p, "content"))
 	} else {
-		s.Content.validate(v, join(p, "content"))
+		s.Content.validate(v, modelcheck.Join(p, "content"))
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.PerformedBy != nil {
-		s.PerformedBy.validate(v, join(p, "performedBy"))
+		s.PerformedBy.validate(v, modelcheck.Join(p, "performedBy"))
 	}
 	if s.RelatedItemId == nil {
-		v.required(join(p, "relatedItemId"))
+		v.Required(modelcheck.Join(p, "relatedItemId"))
 	} else {
-		v.length(join(p, "relatedItemId"), *s.RelatedItemId, 1, 500)
+		v.Length(modelcheck.Join(p, "relatedItemId"), *s.RelatedItemId, 1, 500)
 	}
 }
 
-func (s *UpdateRelatedItemResponse) validate(v *validator, p string) {
+func (s *UpdateRelatedItemResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.AssociationTime == nil {
-		v.required(join(p, "associationTime"))
+		v.Required(modelcheck.Join(p, "associationTime"))
 	} else {
 	}
 	if s.Content == nil {
-		v.required(join(p, "content"))
+		v.Required(modelcheck.Join(p, "content"))
 	} else {
-		s.Content.validate(v, join(p, "content"))
+		s.Content.validate(v, modelcheck.Join(p, "content"))
 	}
 	if s.CreatedBy != nil {
-		s.CreatedBy.validate(v, join(p, "createdBy"))
+		s.CreatedBy.validate(v, modelcheck.Join(p, "createdBy"))
 	}
 	if s.LastUpdatedUser != nil {
-		s.LastUpdatedUser.validate(v, join(p, "lastUpdatedUser"))
+		s.LastUpdatedUser.validate(v, modelcheck.Join(p, "lastUpdatedUser"))
 	}
 	if s.RelatedItemArn == nil {
-		v.required(join(p, "relatedItemArn"))
+		v.Required(modelcheck.Join(p, "relatedItemArn"))
 	} else {
-		v.length(join(p, "relatedItemArn"), *s.RelatedItemArn, 1, 500)
+		v.Length(modelcheck.Join(p, "relatedItemArn"), *s.RelatedItemArn, 1, 500)
 	}
 	if s.RelatedItemId == nil {
-		v.required(join(p, "relatedItemId"))
+		v.Required(modelcheck.Join(p, "relatedItemId"))
 	} else {
-		v.length(join(p, "relatedItemId"), *s.RelatedItemId, 1, 500)
+		v.Length(modelcheck.Join(p, "relatedItemId"), *s.RelatedItemId, 1, 500)
 	}
 	if s.Tags != nil {
 	}
 	if s.Type == nil {
-		v.required(join(p, "type"))
+		v.Required(modelcheck.Join(p, "type"))
 	} else {
-		v.enum(join(p, "type"), string(*s.Type), enumValuesRelatedItemType)
+		v.Enum(modelcheck.Join(p, "type"), string(*s.Type), enumValuesRelatedItemType)
 	}
 }
 
-func (s *UpdateTemplateRequest) validate(v *validator, p string) {
+func (s *UpdateTemplateRequest) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 	if s.Description != nil {
-		v.length(join(p, "description"), *s.Description, 0, 255)
+		v.Length(modelcheck.Join(p, "description"), *s.Description, 0, 255)
 	}
 	if s.DomainId == nil {
-		v.required(join(p, "domainId"))
+		v.Required(modelcheck.Join(p, "domainId"))
 	} else {
-		v.length(join(p, "domainId"), *s.DomainId, 1, 500)
+		v.Length(modelcheck.Join(p, "domainId"), *s.DomainId, 1, 500)
 	}
 	if s.LayoutConfiguration != nil {
-		s.LayoutConfiguration.validate(v, join(p, "layoutConfiguration"))
+		s.LayoutConfiguration.validate(v, modelcheck.Join(p, "layoutConfiguration"))
 	}
 	if s.Name != nil {
-		v.length(join(p, "name"), *s.Name, 1, 100)
-		v.pattern(join(p, "name"), *s.Name, patternTemplateName)
+		v.Length(modelcheck.Join(p, "name"), *s.Name, 1, 100)
+		v.Pattern(modelcheck.Join(p, "name"), *s.Name, patternTemplateName)
 	}
 	if s.RequiredFields != nil {
-		v.size(join(p, "requiredFields"), len(s.RequiredFields), 0, 100)
+		v.Size(modelcheck.Join(p, "requiredFields"), len(s.RequiredFields), 0, 100)
 		for i1 := range s.RequiredFields {
-			(&s.RequiredFields[i1]).validate(v, index(join(p, "requiredFields"), i1))
+			(&s.RequiredFields[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "requiredFields"), i1))
 		}
 	}
 	if s.Rules != nil {
-		v.size(join(p, "rules"), len(s.Rules), 0, 50)
+		v.Size(modelcheck.Join(p, "rules"), len(s.Rules), 0, 50)
 		for i1 := range s.Rules {
-			(&s.Rules[i1]).validate(v, index(join(p, "rules"), i1))
+			(&s.Rules[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "rules"), i1))
 		}
 	}
 	if s.Status != nil {
-		v.enum(join(p, "status"), string(*s.Status), enumValuesTemplateStatus)
+		v.Enum(modelcheck.Join(p, "status"), string(*s.Status), enumValuesTemplateStatus)
 	}
 	if s.TagPropagationConfigurations != nil {
-		v.size(join(p, "tagPropagationConfigurations"), len(s.TagPropagationConfigurations), 0, 1)
+		v.Size(modelcheck.Join(p, "tagPropagationConfigurations"), len(s.TagPropagationConfigurations), 0, 1)
 		for i1 := range s.TagPropagationConfigurations {
-			(&s.TagPropagationConfigurations[i1]).validate(v, index(join(p, "tagPropagationConfigurations"), i1))
+			(&s.TagPropagationConfigurations[i1]).validate(v, modelcheck.Index(modelcheck.Join(p, "tagPropagationConfigurations"), i1))
 		}
 	}
 	if s.TemplateId == nil {
-		v.required(join(p, "templateId"))
+		v.Required(modelcheck.Join(p, "templateId"))
 	} else {
-		v.length(join(p, "templateId"), *s.TemplateId, 1, 500)
+		v.Length(modelcheck.Join(p, "templateId"), *s.TemplateId, 1, 500)
 	}
 }
 
-func (s *UpdateTemplateResponse) validate(v *validator, p string) {
+func (s *UpdateTemplateResponse) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
 }
 
-func (s *UserUnion) validate(v *validator, p string) {
+func (s *UserUnion) validate(v *modelcheck.Validator, p string) {
 	if s == nil {
 		return
 	}
@@ -3330,314 +3328,314 @@ func (s *UserUnion) validate(v *validator, p string) {
 		n++
 	}
 	if n != 1 {
-		v.union(p, n, "customEntity, userArn")
+		v.Union(p, n, "customEntity, userArn")
 	}
 	if s.CustomEntity != nil {
-		v.length(join(p, "customEntity"), *s.CustomEntity, 1, 500)
-		v.pattern(join(p, "customEntity"), *s.CustomEntity, patternCustomEntity)
+		v.Length(modelcheck.Join(p, "customEntity"), *s.CustomEntity, 1, 500)
+		v.Pattern(modelcheck.Join(p, "customEntity"), *s.CustomEntity, patternCustomEntity)
 	}
 	if s.UserArn != nil {
-		v.length(join(p, "userArn"), *s.UserArn, 1, 500)
+		v.Length(modelcheck.Join(p, "userArn"), *s.UserArn, 1, 500)
 	}
 }
 
 // Validate checks every constraint the model places on BatchGetCaseRuleRequest.
 func (s *BatchGetCaseRuleRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on BatchGetFieldRequest.
 func (s *BatchGetFieldRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on BatchPutFieldOptionsRequest.
 func (s *BatchPutFieldOptionsRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on CreateCaseRequest.
 func (s *CreateCaseRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on CreateCaseRuleRequest.
 func (s *CreateCaseRuleRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on CreateDomainRequest.
 func (s *CreateDomainRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on CreateFieldRequest.
 func (s *CreateFieldRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on CreateLayoutRequest.
 func (s *CreateLayoutRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on CreateRelatedItemRequest.
 func (s *CreateRelatedItemRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on CreateTemplateRequest.
 func (s *CreateTemplateRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on DeleteCaseRequest.
 func (s *DeleteCaseRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on DeleteCaseRuleRequest.
 func (s *DeleteCaseRuleRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on DeleteDomainRequest.
 func (s *DeleteDomainRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on DeleteFieldRequest.
 func (s *DeleteFieldRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on DeleteLayoutRequest.
 func (s *DeleteLayoutRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on DeleteRelatedItemRequest.
 func (s *DeleteRelatedItemRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on DeleteTemplateRequest.
 func (s *DeleteTemplateRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on GetCaseRequest.
 func (s *GetCaseRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on GetCaseAuditEventsRequest.
 func (s *GetCaseAuditEventsRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on GetCaseEventConfigurationRequest.
 func (s *GetCaseEventConfigurationRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on GetDomainRequest.
 func (s *GetDomainRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on GetLayoutRequest.
 func (s *GetLayoutRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on GetTemplateRequest.
 func (s *GetTemplateRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on ListCaseRulesRequest.
 func (s *ListCaseRulesRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on ListCasesForContactRequest.
 func (s *ListCasesForContactRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on ListDomainsRequest.
 func (s *ListDomainsRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on ListFieldOptionsRequest.
 func (s *ListFieldOptionsRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on ListFieldsRequest.
 func (s *ListFieldsRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on ListLayoutsRequest.
 func (s *ListLayoutsRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on ListTagsForResourceRequest.
 func (s *ListTagsForResourceRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on ListTemplatesRequest.
 func (s *ListTemplatesRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on PutCaseEventConfigurationRequest.
 func (s *PutCaseEventConfigurationRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on SearchAllRelatedItemsRequest.
 func (s *SearchAllRelatedItemsRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on SearchCasesRequest.
 func (s *SearchCasesRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on SearchRelatedItemsRequest.
 func (s *SearchRelatedItemsRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on TagResourceRequest.
 func (s *TagResourceRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on UntagResourceRequest.
 func (s *UntagResourceRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on UpdateCaseRequest.
 func (s *UpdateCaseRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on UpdateCaseRuleRequest.
 func (s *UpdateCaseRuleRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on UpdateFieldRequest.
 func (s *UpdateFieldRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on UpdateLayoutRequest.
 func (s *UpdateLayoutRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on UpdateRelatedItemRequest.
 func (s *UpdateRelatedItemRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }
 
 // Validate checks every constraint the model places on UpdateTemplateRequest.
 func (s *UpdateTemplateRequest) Validate() error {
-	var v validator
+	var v modelcheck.Validator
 	s.validate(&v, "")
-	return v.err()
+	return validationError(&v)
 }

@@ -64,6 +64,11 @@ type Rule struct {
 	// declare in its API model. Off by default because SDKs may mishandle an
 	// error shape the real service can never return, which tests nothing.
 	AllowUndeclared bool `json:"allowUndeclared,omitempty"`
+	// Announced makes the emulated AWS Health API post an operational
+	// issue for the rule while it is active, as AWS does for an incident
+	// it has acknowledged. Unannounced faults stay silent, like an
+	// incident AWS has not posted yet.
+	Announced bool `json:"announced,omitempty"`
 }
 
 // UnmarshalJSON rejects unknown fields so a typo such as "probabilty" fails

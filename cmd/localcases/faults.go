@@ -84,6 +84,7 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
 		ops, errCode, message, action, attempts, ruleJSON, latency, id, domain string
 		retryAfter, count, httpStatus                                          int
 		probability                                                            float64
+		announced                                                              bool
 		after, duration                                                        time.Duration
 	)
 	cmd := &cobra.Command{
@@ -123,6 +124,7 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
 			setIf("action", "action", action)
 			setIf("latency", "latency", latency)
 			setIf("http-status", "httpStatus", httpStatus)
+			setIf("announced", "announced", announced)
 			if fs.Changed("error") || fs.Changed("retry-after") || fs.Changed("message") {
 				e := map[string]any{}
 				if fs.Changed("error") {
@@ -168,6 +170,7 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
 	fs.StringVar(&latency, "latency", "", "added latency, e.g. 200ms")
 	fs.IntVar(&httpStatus, "http-status", 0, "raw status for --action http (500, 502, 503, 504)")
 	fs.StringVar(&ruleJSON, "json", "", "the rule as JSON; flags override its members")
+	fs.BoolVar(&announced, "announced", false, "post an AWS Health operational issue while the rule is active")
 	return cmd
 }
 
@@ -314,6 +317,7 @@ func (m *Main) healthCommand() *cobra.Command {
 			return printJSON(cmd.OutOrStdout(), h)
 		},
 	}
-	m.urlFlag(cmd)
+	url := m.urlFlag(cmd)
+	cmd.AddCommand(m.healthEventCommands(url)...)
 	return cmd
 }

@@ -181,8 +181,9 @@ func TestVersion(t *testing.T) {
 }
 
 // TestRealClientScripts drives the server with clients no one here wrote:
-// the AWS CLI and boto3 run journeys through every operation
-// (testdata/*.sh, testdata/*.py), unchanged but for the endpoint. Each is
+// the AWS CLI and boto3 run journeys through every operation, of Cases and
+// of AWS Health (testdata/*.sh, testdata/*.py), unchanged but for the
+// endpoint. Each is
 // skipped, saying why, where its client is not installed.
 func TestRealClientScripts(t *testing.T) {
 	scripts := []struct {
@@ -193,6 +194,8 @@ func TestRealClientScripts(t *testing.T) {
 		{"aws-cli cases plane", "bash", "testdata/cli-cases.sh", hasAWSCLI},
 		{"boto3 configuration plane", "python3", "testdata/boto3-smoke.py", hasBoto3},
 		{"boto3 cases plane", "python3", "testdata/boto3-cases.py", hasBoto3},
+		{"aws-cli health", "bash", "testdata/cli-health.sh", hasAWSCLI},
+		{"boto3 health", "python3", "testdata/boto3-health.py", hasBoto3},
 	}
 	for _, sc := range scripts {
 		t.Run(sc.name, func(t *testing.T) {

@@ -26,6 +26,7 @@ type serveFlags struct {
 	maxInFlight                   int
 	importFile                    string
 	allowHosts                    []string
+	healthSubscriptionRequired    bool
 }
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -71,6 +72,7 @@ default.`,
 	fs.StringVar(&f.importFile, "import", "", "load a snapshot from localcases export at start, replacing the state (a fixture)")
 	fs.StringSliceVar(&f.allowHosts, "allow-host", nil, "host names besides this machine's that browsers and clients may use to reach a server protected only by the network (DNS-rebinding guard; *.example.com for subdomains)")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "concurrent API calls before shedding with ThrottlingException (default 1024)")
+	fs.BoolVar(&f.healthSubscriptionRequired, "health-subscription-required", false, "answer the AWS Health API with SubscriptionRequiredException, as for an account without a Business or Enterprise support plan")
 	return cmd
 }
 
@@ -105,6 +107,9 @@ func (f *serveFlags) resolve(cmd *cobra.Command, logOut io.Writer) (server.Confi
 	set("max-in-flight", func() { cfg.MaxInFlight = f.maxInFlight })
 	set("import", func() { cfg.ImportFile = f.importFile })
 	set("allow-host", func() { cfg.AllowedHosts = f.allowHosts })
+	set("health-subscription-required", func() {
+		cfg.HealthSubscriptionRequired = cfg.HealthSubscriptionRequired || f.healthSubscriptionRequired
+	})
 	logger, err := newLogger(logOut, f.logFormat, f.logLevel)
 	if err != nil {
 		return cfg, err
@@ -164,7 +169,7 @@ func (m *Main) serve(ctx context.Context, cfg server.Config, configFile string, 
 		cfg.Version, url, cfg.Region, cfg.Account, srv.Store().Kind())
 	fmt.Fprintln(out, storeNote(cfg))
 	fmt.Fprintf(out, "try:  aws connectcases list-domains --endpoint-url %s --region %s\n", url, cfg.Region)
-	fmt.Fprintf(out, "health: %s/_localcases/health\n", url)
+	fmt.Fprintf(out, "health: %s/_localcases/health (AWS Health: aws health describe-events --endpoint-url %s --region %s)\n", url, url, cfg.Region)
 	if warning := exposureWarning(srv.Addr(), cfg); warning != "" {
 		fmt.Fprintln(out, warning)
 		cfg.Logger.Warn(warning)

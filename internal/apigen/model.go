@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"sort"
+
+	"github.com/localcases/localcases/internal/modelcheck"
 )
 
 // Model is the subset of the AWS JSON service model (botocore "2.0" format) the
@@ -72,12 +74,37 @@ func loadModel(path string) (*Model, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
+	boxed := false
 	for name, s := range m.Shapes {
 		s.Name = name
+		boxed = boxed || s.Box
+	}
+	// Models converted from Smithy mark the primitives that may be absent
+	// with "box" and leave the rest with a zero default. Older models (AWS
+	// Health) carry no box trait at all, and there every member is
+	// optional: maxResults left out must not read as 0.
+	if !boxed {
+		for _, s := range m.Shapes {
+			switch s.Type {
+			case "integer", "long", "double", "boolean":
+				s.Box = true
+			}
+		}
 	}
 	for name, op := range m.Operations {
 		if op.Name == "" {
 			op.Name = name
+		}
+		// An operation with no input (AWS Health's organization switches)
+		// still gets an input shape, so that every operation has the same
+		// signature and one dispatch path.
+		if op.Input == nil {
+			in := name + "Request"
+			if _, taken := m.Shapes[in]; taken {
+				return nil, fmt.Errorf("operation %s has no input and shape %s exists", name, in)
+			}
+			m.Shapes[in] = &Shape{Name: in, Type: "structure", Documentation: "The " + name + " input, which has no members."}
+			op.Input = &ShapeRef{Shape: in}
 		}
 	}
 	return &m, nil
@@ -103,11 +130,4 @@ func (s *Shape) isRequired(member string) bool {
 	return false
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return modelcheck.SortedKeys(m) }

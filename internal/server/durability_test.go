@@ -123,7 +123,18 @@ func load(t *testing.T, c *connectcases.Client, l *ledger, round, workers int, p
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	acks := 0
-	ack := func() { mu.Lock(); acks++; mu.Unlock() }
+	// first closes at the first acknowledged write: the kill waits for it,
+	// so a slow start on a busy machine cannot leave a round with nothing
+	// to check.
+	first := make(chan struct{})
+	ack := func() {
+		mu.Lock()
+		if acks == 0 {
+			close(first)
+		}
+		acks++
+		mu.Unlock()
+	}
 	for w := range workers {
 		wg.Go(func() {
 			for i := 0; ctx.Err() == nil; i++ {
@@ -172,9 +183,15 @@ func load(t *testing.T, c *connectcases.Client, l *ledger, round, workers int, p
 			}
 		})
 	}
+	workersDone := make(chan struct{})
+	go func() { wg.Wait(); close(workersDone) }()
 	time.Sleep(killAfter)
+	select {
+	case <-first:
+	case <-workersDone: // every worker failed before any write landed
+	}
 	p.kill()
-	wg.Wait()
+	<-workersDone
 	return acks
 }
 

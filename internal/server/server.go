@@ -75,6 +75,10 @@ type Config struct {
 	// MaxInFlight bounds concurrent API calls; past it calls are shed with
 	// ThrottlingException. Default DefaultMaxInFlight.
 	MaxInFlight int `yaml:"maxInFlight" json:"maxInFlight"`
+	// HealthSubscriptionRequired makes the AWS Health API answer
+	// SubscriptionRequiredException, as for an account without a
+	// Business or Enterprise support plan. Default false.
+	HealthSubscriptionRequired bool `yaml:"healthSubscriptionRequired" json:"healthSubscriptionRequired"`
 
 	Version string           `yaml:"-" json:"-"`
 	Logger  *slog.Logger     `yaml:"-" json:"-"`
@@ -112,6 +116,7 @@ type Server struct {
 	admin    *admin.Handler
 	guard    *guard
 	shed     *shedder
+	health   healthAPI
 	ln       net.Listener
 	http     *http.Server
 	serveCh  chan error
@@ -177,6 +182,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	(&admin.Faults{Engine: s.faults, Recorder: s.records}).Register(s.admin)
 	admin.RegisterProfiling(s.admin)
 	admin.RegisterState(s.admin, checkedState{svc})
+	s.openHealth()
 	if cfg.ImportFile != "" {
 		if err := s.importFile(ctx, cfg.ImportFile); err != nil {
 			store.Close()
@@ -198,6 +204,10 @@ func (s *Server) Handler() http.Handler {
 				return
 			}
 			s.admin.ServeHTTP(w, r)
+			s.adminChanged(r)
+			return
+		}
+		if s.serveHealth(w, r) {
 			return
 		}
 		s.api.ServeHTTP(w, r)

@@ -5,9 +5,11 @@ package servertest
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,3 +123,26 @@ func (b bodyWrapper) Do(r *http.Request) (*http.Response, error) {
 
 // RawClient is an HTTP client for hand-made requests.
 func RawClient() *http.Client { return &http.Client{Timeout: 10 * time.Second} }
+
+// HealthCall makes one AWS Health call to the server at url as the SDKs
+// send it (awsJson1_1) and returns the status, headers and decoded body.
+func HealthCall(tb testing.TB, url, op, body string) (int, http.Header, map[string]any) {
+	tb.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/", strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "AWSHealth_20160804."+op)
+	resp, err := RawClient().Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(data, &out); err != nil {
+		tb.Fatalf("%s: answer %q is not a JSON object: %v", op, data, err)
+	}
+	return resp.StatusCode, resp.Header, out
+}
