@@ -83,7 +83,11 @@
 //
 // # Health
 //
-// HealthChecker probes ListDomains on an interval (and, for localcases,
-// its /_localcases/health endpoint) and reports operational, degraded or
-// outage; Kit.ForceOpen lets it hold traffic during an outage.
+// HealthChecker probes ListDomains on an interval, reads AWS Health's open
+// Connect issues through the aws-sdk-go-v2 health client (HealthConfig.
+// AWSHealth; AWS's endpoint in production, localcases locally), adds the
+// Kit's own observations of real traffic (HealthConfig.Kit), and reports
+// operational, degraded or outage. Without a support plan it falls back to
+// probes and observations, saying so once. Kit.ForceOpen lets it hold
+// traffic during an outage.
 package resilience
