@@ -23,9 +23,10 @@ import (
 //     of the healthy seconds before it (a few seconds of full retry
 //     amplification). The small cap forgets them: an outage gets at most
 //     reserve retries before the kit sends first attempts only.
-//   - gRPC's retry throttling also charges first-attempt failures; then a
-//     fault rate above a fixed threshold turns retries off entirely, a
-//     cliff rather than a slope. Here the allowance degrades in proportion.
+//   - gRPC's retry throttling also charges first-attempt failures; by its
+//     token arithmetic (not measured here) a fault rate above a fixed
+//     threshold turns retries off entirely, a cliff rather than a slope.
+//     Here the allowance degrades in proportion.
 //
 // The first attempt of a call is never refused: it is the probe that tells
 // the client the service is back, so recovery after an outage costs no

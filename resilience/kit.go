@@ -11,7 +11,8 @@ import (
 )
 
 // Kit holds the state that must be shared by every call of a client: the
-// retry budget and the per-operation breakers. Give one Kit to several
+// retry budget, the rate limiter, the hold, the optional breakers and
+// client-side throttling, and what it observed. Give one Kit to several
 // clients to make them share it; give each client its own to isolate them.
 type Kit struct {
 	cfg      config
