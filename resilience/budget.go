@@ -70,13 +70,3 @@ func (b *budget) tryRetry() bool {
 	b.tokens--
 	return true
 }
-
-// available reports the retries the budget would grant now.
-func (b *budget) available() float64 {
-	if b.disabled {
-		return -1
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.tokens
-}

@@ -118,10 +118,6 @@ func (k *Kit) ForceOpen(d time.Duration) {
 	k.hold.set(k.cfg.clock.Now(), d)
 }
 
-// RetryBudget reports how many retries the budget would grant now (-1 when
-// it is disabled), for metrics and tests.
-func (k *Kit) RetryBudget() float64 { return k.budget.available() }
-
 // observe counts a sent attempt for HealthChecker (HealthConfig.Kit).
 func (k *Kit) observe(now time.Time, err error) {
 	failed := 0

@@ -286,7 +286,6 @@ func (p *proof) rateCells(ctx context.Context, rate float64) (map[string]rateCel
 }
 
 type outageCell struct {
-	length   time.Duration
 	calls    int     // started during the outage
 	requests int     // reaching the server for those calls
 	recovery float64 // seconds from the end to the first success; +Inf if none
@@ -321,7 +320,6 @@ func (p *proof) outage(ctx context.Context, length time.Duration) (map[string]ou
 	}
 	for _, name := range clientNames {
 		c := out[name]
-		c.length = length
 		c.requests = u[accessKey(name, "-OUT")].Attempts
 		out[name] = c
 	}
