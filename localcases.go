@@ -8,7 +8,8 @@
 //
 //	cmd/localcases     wires everything; one file per subcommand
 //	internal/server    assembles a running server: store, service, wire, admin, listener
-//	internal/servertest  starts a real server for tests, with SDK and raw clients
+//	internal/servertest  starts a real server for the project's tests that reach its internals
+//	localcasestest     public: starts a server inside a user's Go test, typed control of it
 //	internal/apigen    the generator of api (go generate ./api)
 //	api                generated from the service model: shapes, validation, errors, operation table
 //	service            the business rules; implements api.Service on a Store

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/localcases/localcases/api"
-	"github.com/localcases/localcases/internal/servertest"
+	"github.com/localcases/localcases/localcasestest"
 )
 
 func TestBenchHistogramBuckets(t *testing.T) {
@@ -203,7 +203,7 @@ func TestBenchSeedsOnlyWhatIsNeeded(t *testing.T) {
 // cases creates only the difference.
 func TestBenchReusesSeededCases(t *testing.T) {
 	ctx := context.Background()
-	srv := servertest.MustOpen(t)
+	srv := localcasestest.New(t)
 	workload := []OpWeight{{"GetCase", 1}, {"SearchCases", 1}}
 	run := func(n int) Result {
 		t.Helper()

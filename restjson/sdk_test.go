@@ -12,7 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/localcases/localcases/api"
-	"github.com/localcases/localcases/internal/servertest"
+	"github.com/localcases/localcases/localcasestest"
 	"github.com/localcases/localcases/restjson"
 )
 
@@ -137,8 +137,8 @@ func TestSDKDotDotCaseIDDoesNotReachDomain(t *testing.T) {
 // The same hazard through the assembled server, whose top-level handler
 // must not clean paths either before they reach the API handler.
 func TestFullServerDotDotCaseID(t *testing.T) {
-	srv := servertest.MustOpen(t)
-	c := servertest.Client(srv.URL())
+	srv := localcasestest.New(t)
+	c := srv.Client(func(o *connectcases.Options) { o.Retryer = aws.NopRetryer{} })
 	ctx := context.Background()
 	d, err := c.CreateDomain(ctx, &connectcases.CreateDomainInput{Name: aws.String("dots")})
 	if err != nil {

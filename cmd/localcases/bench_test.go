@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/localcases/localcases/bench"
-	"github.com/localcases/localcases/internal/servertest"
+	"github.com/localcases/localcases/localcasestest"
 )
 
 // runBench runs `localcases bench args...` in-process and returns stdout
@@ -123,7 +123,7 @@ func TestBenchCeilingText(t *testing.T) {
 // TestBenchURLAndMix drives an already running server by URL with a mix set
 // through the environment, and reports progress on stderr.
 func TestBenchURLAndMix(t *testing.T) {
-	srv := servertest.MustOpen(t)
+	srv := localcasestest.New(t)
 	env := map[string]string{"LOCALCASES_MIX": "GetDomain=50,ListFields=30,BatchGetField=20"}
 	stdout, stderr, err := runBench(t, env, "--url", srv.URL(), "--requests", "300", "--concurrency", "4", "--json")
 	if err != nil {

@@ -27,7 +27,7 @@ import (
 
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/fault"
-	"github.com/localcases/localcases/internal/server"
+	"github.com/localcases/localcases/localcasestest"
 	"github.com/localcases/localcases/resilience"
 )
 
@@ -36,16 +36,11 @@ const batch = 10
 func main() {
 	log.SetFlags(0)
 	ctx := context.Background()
-	cfg := server.DefaultConfig()
-	cfg.Addr, cfg.Memory = "127.0.0.1:0", true
-	srv, err := server.New(ctx, cfg)
+	srv, err := localcasestest.Start()
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := srv.Open(); err != nil {
-		log.Fatal(err)
-	}
-	defer srv.Close(context.Background())
+	defer srv.Close()
 	url := srv.URL()
 
 	// What an application builds; only the endpoint says localcases.

@@ -27,7 +27,7 @@ import (
 
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/fault"
-	"github.com/localcases/localcases/internal/server"
+	"github.com/localcases/localcases/localcasestest"
 	"github.com/localcases/localcases/resilience"
 )
 
@@ -38,7 +38,7 @@ func main() {
 	ctx := context.Background()
 
 	if *endpoint == "" {
-		url, stop := startServer(ctx)
+		url, stop := startServer()
 		defer stop()
 		*endpoint = url
 	}
@@ -153,18 +153,10 @@ func errCode(err error) string {
 	return resilience.Explain(err).Code
 }
 
-func startServer(ctx context.Context) (url string, stop func()) {
-	cfg := server.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.Memory = true
-	srv, err := server.New(ctx, cfg)
+func startServer() (url string, stop func()) {
+	srv, err := localcasestest.Start()
 	check(err)
-	check(srv.Open())
-	return srv.URL(), func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(ctx)
-	}
+	return srv.URL(), func() { _ = srv.Close() }
 }
 
 // cleanUp leaves a shared server as it found it: no rules, no scenario.

@@ -39,8 +39,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/localcases/localcases/admin"
-	"github.com/localcases/localcases/internal/server"
+	"github.com/localcases/localcases/localcasestest"
 	"github.com/localcases/localcases/resilience"
 )
 
@@ -173,24 +172,13 @@ func main() {
 	fmt.Fprintf(table, "$ %s\n\n", command)
 
 	ctx := context.Background()
-	cfg := server.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.Memory = true
-	cfg.Seed = s.Seed
-	srv, err := server.New(ctx, cfg)
+	srv, err := localcasestest.Start(localcasestest.WithSeed(s.Seed))
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := srv.Open(); err != nil {
-		log.Fatal(err)
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Close(cctx)
-	}()
+	defer srv.Close()
 
-	p := &proof{s: s, url: srv.URL(), admin: admin.NewClient(srv.URL()), start: time.Now(), kitOpts: kitOpts}
+	p := &proof{s: s, url: srv.URL(), admin: srv.Admin(), start: time.Now(), kitOpts: kitOpts}
 	res, err := p.run(ctx)
 	if err != nil {
 		log.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -15,17 +16,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connectcases"
 	"github.com/aws/aws-sdk-go-v2/service/connectcases/types"
 
-	"github.com/localcases/localcases/admin"
-	"github.com/localcases/localcases/internal/server"
+	"github.com/localcases/localcases/fault"
 	"github.com/localcases/localcases/internal/servertest"
+	"github.com/localcases/localcases/localcasestest"
 	"github.com/localcases/localcases/resilience"
+	"github.com/localcases/localcases/store/storetest"
 )
 
 // kitEnv is a server, a domain with a template and one case, and a client
 // with the kit whose waits are kept short: Retry-After is clamped to a few
 // milliseconds and the backoff is tiny, so the tests count, never time.
 type kitEnv struct {
-	srv                      *server.Server
+	srv                      *localcasestest.Server
 	domain, template, caseID string
 	calls                    []resilience.CallInfo
 	mu                       sync.Mutex
@@ -33,9 +35,9 @@ type kitEnv struct {
 
 func newKitEnv(t *testing.T) *kitEnv {
 	t.Helper()
-	e := &kitEnv{srv: servertest.MustOpen(t)}
+	e := &kitEnv{srv: localcasestest.New(t, engineOptions(t)...)}
 	ctx := context.Background()
-	c := servertest.Client(e.srv.URL())
+	c := e.srv.Client(noRetries)
 	d, err := c.CreateDomain(ctx, &connectcases.CreateDomainInput{Name: aws.String("kit")})
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +55,36 @@ func newKitEnv(t *testing.T) *kitEnv {
 	return e
 }
 
+// engineOptions runs the kit's tests on the engine servertest.StoreEnv
+// names, as CI runs the other end-to-end suites.
+func engineOptions(t *testing.T) []localcasestest.Option {
+	switch engine := os.Getenv(servertest.StoreEnv); engine {
+	case "", "memory":
+		return nil
+	case "sqlite":
+		return []localcasestest.Option{localcasestest.WithSQLite()}
+	case "postgres":
+		return []localcasestest.Option{localcasestest.WithPostgres(storetest.PostgresURL(t))}
+	default:
+		t.Fatalf("%s=%q: want memory, sqlite or postgres", servertest.StoreEnv, engine)
+		return nil
+	}
+}
+
+func noRetries(o *connectcases.Options) { o.Retryer = aws.NopRetryer{} }
+
+// setRules replaces the server's fault rules with those in js.
+func (e *kitEnv) setRules(t *testing.T, js string) {
+	t.Helper()
+	rules, err := fault.ParseRules([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Faults().Set(rules...); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (e *kitEnv) client(opts ...resilience.Option) *connectcases.Client {
 	opts = append([]resilience.Option{
 		resilience.WithBackoff(time.Microsecond, time.Millisecond),
@@ -63,7 +95,7 @@ func (e *kitEnv) client(opts ...resilience.Option) *connectcases.Client {
 			e.mu.Unlock()
 		}}),
 	}, opts...)
-	return servertest.Client(e.srv.URL(), resilience.WithDefaults(opts...))
+	return e.srv.Client(noRetries, resilience.WithDefaults(opts...))
 }
 
 func (e *kitEnv) getCase(c *connectcases.Client) error {
@@ -76,7 +108,7 @@ func (e *kitEnv) getCase(c *connectcases.Client) error {
 // requests is how many GetCase requests the server saw.
 func (e *kitEnv) requests(t *testing.T, op string) int {
 	t.Helper()
-	rep, err := admin.NewClient(e.srv.URL()).Report(context.Background())
+	rep, err := e.srv.Admin().Report(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +125,7 @@ func (e *kitEnv) requests(t *testing.T, op string) int {
 // received.
 func TestKitRidesOutBrownout(t *testing.T) {
 	e := newKitEnv(t)
-	mustRules(t, e.srv, `[{"operation":"GetCase","probability":0.5,"error":{"code":"InternalServerException","retryAfterSeconds":1}}]`)
+	e.setRules(t, `[{"operation":"GetCase","probability":0.5,"error":{"code":"InternalServerException","retryAfterSeconds":1}}]`)
 	c := e.client()
 	const n = 200
 	failed := 0
@@ -126,7 +158,7 @@ func TestKitRidesOutBrownout(t *testing.T) {
 // once, with no breaker or probe delay.
 func TestKitOutageCostsReserveThenRecoversAtOnce(t *testing.T) {
 	e := newKitEnv(t)
-	mustRules(t, e.srv, `[{"operation":"GetCase","error":{"code":"InternalServerException","retryAfterSeconds":1}}]`)
+	e.setRules(t, `[{"operation":"GetCase","error":{"code":"InternalServerException","retryAfterSeconds":1}}]`)
 	c := e.client()
 	const n = 100
 	for i := range n {
@@ -146,7 +178,7 @@ func TestKitOutageCostsReserveThenRecoversAtOnce(t *testing.T) {
 	if got, want := e.requests(t, "GetCase"), n+10; got != want {
 		t.Fatalf("server saw %d requests for %d calls, want %d (one each plus the reserve of 10)", got, n, want)
 	}
-	if err := admin.NewClient(e.srv.URL()).ClearRules(context.Background()); err != nil {
+	if err := e.srv.Admin().ClearRules(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.getCase(c); err != nil {
@@ -162,7 +194,7 @@ func TestKitOutageCostsReserveThenRecoversAtOnce(t *testing.T) {
 // exactly one case and none has two.
 func TestKitCommitThenFailMakesNoDuplicates(t *testing.T) {
 	e := newKitEnv(t)
-	mustRules(t, e.srv, `[{"operation":"CreateCase","probability":0.3,"action":"commit-then-fail",
+	e.setRules(t, `[{"operation":"CreateCase","probability":0.3,"action":"commit-then-fail",
 		"error":{"code":"InternalServerException","retryAfterSeconds":1}}]`)
 	c := e.client()
 	const n = 60
@@ -174,9 +206,9 @@ func TestKitCommitThenFailMakesNoDuplicates(t *testing.T) {
 		})
 		ok[title] = err == nil
 	}
-	admin.NewClient(e.srv.URL()).ClearRules(context.Background())
+	e.srv.Admin().ClearRules(context.Background())
 	perTitle := map[string]int{}
-	plain := servertest.Client(e.srv.URL())
+	plain := e.srv.Client(noRetries)
 	p := connectcases.NewSearchCasesPaginator(plain, &connectcases.SearchCasesInput{DomainId: aws.String(e.domain), Fields: sdkcIDs("title")})
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
@@ -201,8 +233,8 @@ func TestKitCommitThenFailMakesNoDuplicates(t *testing.T) {
 // AWS_MAX_ATTEMPTS sets), which the SDK would otherwise wrap around it.
 func TestKitMaxAttemptsWinsOverConfig(t *testing.T) {
 	e := newKitEnv(t)
-	mustRules(t, e.srv, `[{"operation":"GetCase","error":{"code":"InternalServerException","retryAfterSeconds":0}}]`)
-	c := servertest.Client(e.srv.URL(), func(o *connectcases.Options) { o.RetryMaxAttempts = 2 },
+	e.setRules(t, `[{"operation":"GetCase","error":{"code":"InternalServerException","retryAfterSeconds":0}}]`)
+	c := e.srv.Client(noRetries, func(o *connectcases.Options) { o.RetryMaxAttempts = 2 },
 		resilience.WithDefaults(resilience.WithMaxAttempts(3), resilience.WithBackoff(time.Microsecond, time.Millisecond)))
 	err := e.getCase(c)
 	if err == nil {
