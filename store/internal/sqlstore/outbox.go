@@ -43,4 +43,3 @@ func (m MillisTime) Scan(src any) error {
 	}
 	return fmt.Errorf("event time: unexpected %T", src)
 }
-
