@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -26,9 +27,14 @@ type Client struct {
 	Token string
 }
 
-// NewClient returns a Client for the server at url.
+// TokenEnv is the environment variable NewClient reads the admin token from,
+// the one the CLI reads too.
+const TokenEnv = "LOCALCASES_ADMIN_TOKEN"
+
+// NewClient returns a Client for the server at url, with Token taken from
+// $LOCALCASES_ADMIN_TOKEN (empty when unset); set Token to override it.
 func NewClient(url string) *Client {
-	return &Client{URL: strings.TrimRight(url, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}}
+	return &Client{URL: strings.TrimRight(url, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}, Token: os.Getenv(TokenEnv)}
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body any, out any) error {
@@ -103,7 +109,8 @@ func forbiddenHint(sentToken bool) string {
 		return " (the admin token sent is not the server's --admin-token)"
 	}
 	return " (the server admits admin calls from loopback only, or with its admin token: " +
-		"pass the server's --admin-token with --admin-token or LOCALCASES_ADMIN_TOKEN, or set admin.Client.Token)"
+		"pass the server's token with --admin-token, LOCALCASES_ADMIN_TOKEN or the adminToken of a --config file; " +
+		"in Go, admin.Client.Token)"
 }
 
 // untimed is c.HTTP without its overall timeout, for the state tools: an

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -139,6 +140,9 @@ func (f *Faults) deleteRules(w http.ResponseWriter, r *http.Request) {
 		}
 		templates = []map[string]any{one}
 	}
+	for i, t := range templates {
+		templates[i] = normalizeTemplate(t)
+	}
 	f.Engine.RemoveRules(func(rule fault.Rule) bool {
 		have := ruleMap(rule)
 		for _, t := range templates {
@@ -151,22 +155,63 @@ func (f *Faults) deleteRules(w http.ResponseWriter, r *http.Request) {
 	f.rules(w)
 }
 
+// ruleMap is the rule as JSON members, with the error status a code
+// implies filled in, so a template naming {"statusCode": 500} matches a
+// rule that named only its code.
 func ruleMap(r fault.Rule) map[string]any {
+	if r.Error != nil && r.Error.StatusCode == 0 {
+		e := *r.Error
+		e.StatusCode = e.Resolve().StatusCode
+		r.Error = &e
+	}
 	data, _ := json.Marshal(r)
 	var m map[string]any
 	json.Unmarshal(data, &m)
 	return m
 }
 
+// normalizeTemplate reads a template the way a rule is read, so the spellings
+// a rule accepts compare equal: "createcase" and "CreateCase", "1000ms" and
+// "1s", a status implied by a code. Only the members the template sets
+// remain; one the reading drops as a zero value must be absent from the
+// rule too. A template that is not a valid rule is compared as written.
+func normalizeTemplate(t map[string]any) map[string]any {
+	data, err := json.Marshal([]any{t})
+	if err != nil {
+		return t
+	}
+	rules, err := fault.ParseRules(data)
+	if err != nil || len(rules) != 1 {
+		return t
+	}
+	return restrict(ruleMap(rules[0]), t)
+}
+
+func restrict(norm, raw map[string]any) map[string]any {
+	out := make(map[string]any, len(raw))
+	for k, v := range raw {
+		sub, isMap := v.(map[string]any)
+		nsub, nIsMap := norm[k].(map[string]any)
+		switch {
+		case isMap && nIsMap:
+			out[k] = restrict(nsub, sub)
+		default:
+			out[k] = norm[k]
+		}
+	}
+	return out
+}
+
 // matchesTemplate compares the members a template sets, recursively, so
 // {"error": {"code": "X"}} matches whatever status the rule resolved. An
 // operation may be a string or a list on either side (a rule with one
-// operation is stored as a string): "X" and ["X"] are the same.
+// operation is stored as a string), in any order: "X" and ["X"] are the
+// same, and so are ["X", "Y"] and ["Y", "X"].
 func matchesTemplate(rule, tmpl map[string]any) bool {
 	for k, want := range tmpl {
 		got := rule[k]
 		if k == "operation" {
-			got, want = asList(got), asList(want)
+			got, want = opSet(got), opSet(want)
 		}
 		if sub, ok := want.(map[string]any); ok {
 			g, ok := got.(map[string]any)
@@ -182,9 +227,22 @@ func matchesTemplate(rule, tmpl map[string]any) bool {
 	return true
 }
 
-func asList(v any) any {
-	if s, ok := v.(string); ok {
-		return []any{s}
+// opSet turns an operation member into a sorted list of names.
+func opSet(v any) any {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return v
+			}
+			out = append(out, s)
+		}
+		slices.Sort(out)
+		return out
 	}
 	return v
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,26 +16,64 @@ import (
 	"github.com/localcases/localcases/fault"
 )
 
-// urlFlag adds --url (env LOCALCASES_URL) naming the running server, and
-// --admin-token (env LOCALCASES_ADMIN_TOKEN) for a server started with one.
+// urlFlag adds --url (env LOCALCASES_URL) naming the running server,
+// --admin-token (env LOCALCASES_ADMIN_TOKEN) for a server started with one,
+// and --config (env LOCALCASES_CONFIG): the server's own config file, from
+// which the token and the address are read when not given otherwise.
 func (m *Main) urlFlag(cmd *cobra.Command) *string {
 	u := cmd.PersistentFlags().String("url", "http://127.0.0.1:4599", "endpoint of the running localcases server")
 	cmd.PersistentFlags().String("admin-token", "", "the server's --admin-token, if it was started with one")
+	cmd.PersistentFlags().String("config", "", "the server's config file (serve --config): its adminToken and addr are used unless given otherwise")
 	return u
 }
 
+// clientConfig is what the admin commands read from a server config file.
+type clientConfig struct {
+	Addr       string `yaml:"addr" json:"addr"`
+	AdminToken string `yaml:"adminToken" json:"adminToken"`
+}
+
 func (m *Main) client(cmd *cobra.Command, url string) (*admin.Client, error) {
-	if err := applyEnv(cmd.Flags(), m.Getenv); err != nil {
+	fs := cmd.Flags()
+	if err := applyEnv(fs, m.Getenv); err != nil {
 		return nil, err
 	}
-	if f := cmd.Flags().Lookup("url"); f != nil {
+	if f := fs.Lookup("url"); f != nil {
 		url = f.Value.String()
 	}
-	c := admin.NewClient(url)
-	if f := cmd.Flags().Lookup("admin-token"); f != nil {
-		c.Token = f.Value.String()
+	var token string
+	if f := fs.Lookup("admin-token"); f != nil {
+		token = f.Value.String()
 	}
+	if f := fs.Lookup("config"); f != nil && f.Value.String() != "" {
+		var cc clientConfig
+		if err := loadConfigFileLoose(f.Value.String(), &cc); err != nil {
+			return nil, fmt.Errorf("config %s: %w", f.Value.String(), err)
+		}
+		if !fs.Changed("url") && cc.Addr != "" {
+			url = urlFromAddr(cc.Addr)
+		}
+		if !fs.Changed("admin-token") {
+			token = cc.AdminToken
+		}
+	}
+	c := admin.NewClient(url)
+	c.Token = token
 	return c, nil
+}
+
+// urlFromAddr turns a listen address into a URL a client on this machine
+// can reach: a wildcard or empty host becomes loopback.
+func urlFromAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	switch host {
+	case "", "0.0.0.0", "::", "[::]":
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func printJSON(w io.Writer, v any) error {

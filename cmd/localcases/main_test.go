@@ -374,7 +374,7 @@ func TestCLIAdminToken(t *testing.T) {
 		return out.String(), err
 	}
 	_, err := run(nil, "faults", "list")
-	if err == nil || !strings.Contains(err.Error(), "--admin-token or LOCALCASES_ADMIN_TOKEN") {
+	if err == nil || !strings.Contains(err.Error(), "--admin-token, LOCALCASES_ADMIN_TOKEN or the adminToken of a --config file") {
 		t.Fatalf("without the token: %v", err)
 	}
 	if _, err := run(nil, "faults", "list", "--admin-token", "wrong"); err == nil || !strings.Contains(err.Error(), "not the server's --admin-token") {
@@ -388,5 +388,21 @@ func TestCLIAdminToken(t *testing.T) {
 	}
 	if _, err := run(map[string]string{"LOCALCASES_ADMIN_TOKEN": "s3cret"}, "export", "--out", t.TempDir()+"/x.json"); err != nil {
 		t.Fatalf("export with LOCALCASES_ADMIN_TOKEN: %v", err)
+	}
+
+	// The server's own config file gives the token and, without --url, the
+	// address; a flag still wins over the file.
+	cfg := t.TempDir() + "/localcases.yaml"
+	addr := strings.TrimPrefix(srv.URL(), "http://")
+	if err := os.WriteFile(cfg, []byte("addr: "+addr+"\nadminToken: s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+	if err := m.Run(context.Background(), []string{"faults", "list", "--config", cfg}); err != nil {
+		t.Fatalf("with --config: %v", err)
+	}
+	if _, err := run(nil, "health", "--config", cfg, "--admin-token", "wrong"); err == nil {
+		t.Fatal("--admin-token did not win over the config file")
 	}
 }
