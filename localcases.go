@@ -97,6 +97,7 @@ type Tx interface {
 	DeleteScope(c Collection, scope string) error
 
 	IndexTx
+	OutboxTx
 }
 
 // Raw is one stored record as List yields it.
@@ -146,4 +147,45 @@ type IndexTx interface {
 	// CountIndex returns how many entries of index have a key starting
 	// with prefix.
 	CountIndex(index string, prefix []byte) (int, error)
+}
+
+// OutboxEvent is one event kept in a store's outbox.
+type OutboxEvent struct {
+	// Seq orders the outbox: it grows with every append, is never reused
+	// (not even after a trim), and its order is commit order, so a reader
+	// that has seen every event up to Seq has missed none before it.
+	Seq      int64
+	DomainID string
+	// Time is when the event was appended, for age-based retention.
+	Time time.Time
+	// Data is the event as published (an EventBridge envelope, JSON).
+	Data []byte
+}
+
+// TrimPolicy says which outbox events TrimEvents may drop: those beyond
+// the newest KeepLast or appended before Before, but never one with a
+// sequence number above UpTo (the oldest position a reader still needs).
+type TrimPolicy struct {
+	KeepLast int       // 0: no count bound
+	Before   time.Time // zero: no age bound
+	UpTo     int64     // only events with Seq <= UpTo may go
+}
+
+// OutboxTx is the part of Tx that keeps the transactional outbox: events
+// written in the transaction of the change that causes them, so they
+// commit or roll back with it, and a committed change always has its
+// event.
+type OutboxTx interface {
+	// AppendEvent adds an event and returns its sequence number. It fails
+	// in a View.
+	AppendEvent(domainID string, at time.Time, data []byte) (int64, error)
+	// ListEvents returns at most limit events with a sequence number above
+	// after, in sequence order; only domainID's if it is not "".
+	ListEvents(after int64, domainID string, limit int) ([]OutboxEvent, error)
+	// TrimEvents drops the events p allows and returns how many. It fails
+	// in a View.
+	TrimEvents(p TrimPolicy) (int, error)
+	// LastEventSeq is the highest sequence number ever appended (0 for
+	// none), whether or not that event has been trimmed since.
+	LastEventSeq() (int64, error)
 }

@@ -47,6 +47,7 @@ type Store struct {
 	buckets map[key]*bucket
 	indexes map[string]*index
 	seq     int64
+	outbox  outbox
 }
 
 // New returns an empty store.
@@ -84,6 +85,9 @@ func (s *Store) Reset() {
 	defer s.mu.Unlock()
 	s.buckets = map[key]*bucket{}
 	s.indexes = map[string]*index{}
+	// The sequence goes on: a reader's cursor from before the reset must
+	// not skip events appended after it.
+	s.outbox.events = nil
 }
 
 // undo restores one record to its state before the transaction.
@@ -98,9 +102,11 @@ type tx struct {
 	readOnly bool
 	undo     []undo
 	iundo    []indexUndo
+	oundo    outboxUndo
 }
 
 func (t *tx) rollback() {
+	t.rollbackOutbox()
 	for i := len(t.iundo) - 1; i >= 0; i-- {
 		u := t.iundo[i]
 		t.s.index(u.name, true).setKeys(u.owner, u.prev)

@@ -81,3 +81,60 @@ func (q *queries) DeleteScope(c localcases.Collection, scope string) error {
 	_, err := q.tx.Exec(q.ctx, `DELETE FROM records WHERE coll = $1 AND scope = $2`, string(c), scope)
 	return err
 }
+
+func (q *queries) AppendEvent(domainID string, at int64, data []byte) (int64, error) {
+	var seq int64
+	err := q.tx.QueryRow(q.ctx, `INSERT INTO events (domain, at, data) VALUES ($1, $2, $3) RETURNING seq`,
+		domainID, at, string(data)).Scan(&seq)
+	return seq, err
+}
+
+func (q *queries) ListEvents(after int64, domainID string, limit int) ([]localcases.OutboxEvent, error) {
+	var rows pgx.Rows
+	var err error
+	if domainID == "" {
+		rows, err = q.tx.Query(q.ctx, `SELECT seq, domain, at, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
+	} else {
+		rows, err = q.tx.Query(q.ctx, `SELECT seq, domain, at, data FROM events WHERE domain = $1 AND seq > $2 ORDER BY seq LIMIT $3`, domainID, after, limit)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return readRows(rows, nil, func(e *localcases.OutboxEvent) []any {
+		return []any{&e.Seq, &e.DomainID, sqlstore.MillisTime{T: &e.Time}, &e.Data}
+	})
+}
+
+func (q *queries) TrimEvents(keepLast int, before, upTo int64) (int, error) {
+	bound, err := sqlstore.TrimBound(keepLast, before, upTo,
+		func(offset int) (int64, error) {
+			var seq int64
+			err := q.tx.QueryRow(q.ctx, `SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET $1`, offset).Scan(&seq)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return 0, nil
+			}
+			return seq, err
+		},
+		func(before int64) (int64, error) {
+			var seq int64
+			err := q.tx.QueryRow(q.ctx, `SELECT coalesce(max(seq), 0) FROM events WHERE at < $1`, before).Scan(&seq)
+			return seq, err
+		})
+	if err != nil || bound <= 0 {
+		return 0, err
+	}
+	tag, err := q.tx.Exec(q.ctx, `DELETE FROM events WHERE seq <= $1`, bound)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := q.tx.Exec(q.ctx, `UPDATE event_meta SET trimmed = greatest(trimmed, $1) WHERE id = 1`, bound); err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func (q *queries) LastEventSeq() (int64, error) {
+	var seq int64
+	err := q.tx.QueryRow(q.ctx, `SELECT greatest(coalesce((SELECT max(seq) FROM events), 0), (SELECT trimmed FROM event_meta WHERE id = 1))`).Scan(&seq)
+	return seq, err
+}

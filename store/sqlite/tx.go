@@ -31,6 +31,14 @@ var statements = func() []string {
 		stIdxAdd:      `INSERT INTO idx (name, key, owner) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 		stIdxDel:      `DELETE FROM idx WHERE name = ? AND key = ? AND owner = ?`,
 		stIdxDelOwner: `DELETE FROM idx WHERE name = ? AND owner = ?`,
+		stEvAppend:    `INSERT INTO events (domain, at, data) VALUES (?, ?, ?) RETURNING seq`,
+		stEvList:      `SELECT seq, domain, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+		stEvListDom:   `SELECT seq, domain, at, data FROM events WHERE domain = ? AND seq > ? ORDER BY seq LIMIT ?`,
+		stEvByCount:   `SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?`,
+		stEvByAge:     `SELECT coalesce(max(seq), 0) FROM events WHERE at < ?`,
+		stEvDelete:    `DELETE FROM events WHERE seq <= ?`,
+		stEvTrimmed:   `UPDATE event_meta SET trimmed = max(trimmed, ?) WHERE id = 1`,
+		stEvLast:      `SELECT max(coalesce((SELECT max(seq) FROM events), 0), (SELECT trimmed FROM event_meta WHERE id = 1))`,
 	}
 	scans := sqlstore.ScanQueries(alsoKeySQL)
 	s = append(s, scans[:]...)
@@ -48,6 +56,14 @@ const (
 	stIdxAdd
 	stIdxDel
 	stIdxDelOwner
+	stEvAppend
+	stEvList
+	stEvListDom
+	stEvByCount
+	stEvByAge
+	stEvDelete
+	stEvTrimmed
+	stEvLast
 	stIdxScan                                  // the sqlstore.ScanQueries, in order
 	stIdxCount = stIdxScan + sqlstore.NumScans // the sqlstore.Counts, in order
 	numStmts   = stIdxCount + sqlstore.NumCounts
@@ -166,4 +182,64 @@ func (q *queries) Count(c localcases.Collection, scope string) (int, error) {
 func (q *queries) DeleteScope(c localcases.Collection, scope string) error {
 	_, err := q.stmt(stDelScope).ExecContext(q.ctx, string(c), scope)
 	return err
+}
+
+func (q *queries) AppendEvent(domainID string, at int64, data []byte) (int64, error) {
+	var seq int64
+	err := q.stmt(stEvAppend).QueryRowContext(q.ctx, domainID, at, string(data)).Scan(&seq)
+	return seq, err
+}
+
+func (q *queries) ListEvents(after int64, domainID string, limit int) ([]localcases.OutboxEvent, error) {
+	var rows *sql.Rows
+	var err error
+	if domainID == "" {
+		rows, err = q.stmt(stEvList).QueryContext(q.ctx, after, limit)
+	} else {
+		rows, err = q.stmt(stEvListDom).QueryContext(q.ctx, domainID, after, limit)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return readRows(rows, nil, func(e *localcases.OutboxEvent) []any {
+		return []any{&e.Seq, &e.DomainID, sqlstore.MillisTime{T: &e.Time}, &e.Data}
+	})
+}
+
+func (q *queries) TrimEvents(keepLast int, before, upTo int64) (int, error) {
+	bound, err := sqlstore.TrimBound(keepLast, before, upTo,
+		func(offset int) (int64, error) {
+			var seq int64
+			err := q.stmt(stEvByCount).QueryRowContext(q.ctx, offset).Scan(&seq)
+			if errors.Is(err, sql.ErrNoRows) {
+				return 0, nil
+			}
+			return seq, err
+		},
+		func(before int64) (int64, error) {
+			var seq int64
+			err := q.stmt(stEvByAge).QueryRowContext(q.ctx, before).Scan(&seq)
+			return seq, err
+		})
+	if err != nil || bound <= 0 {
+		return 0, err
+	}
+	res, err := q.stmt(stEvDelete).ExecContext(q.ctx, bound)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := q.stmt(stEvTrimmed).ExecContext(q.ctx, bound); err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+func (q *queries) LastEventSeq() (int64, error) {
+	var seq int64
+	err := q.stmt(stEvLast).QueryRowContext(q.ctx).Scan(&seq)
+	return seq, err
 }

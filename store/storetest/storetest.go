@@ -49,6 +49,7 @@ func RunStoreTests(t *testing.T, open Opener) {
 		{"Kind", testKind},
 	}
 	tests = append(tests, indexTests...)
+	tests = append(tests, outboxTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/localcases/localcases"
 )
@@ -36,6 +37,19 @@ type Queries interface {
 	ScanPage(variant int, args []any, page []Entry) ([]Entry, error)
 	// CountIndex runs Counts[variant] with args.
 	CountIndex(variant int, args []any) (int, error)
+
+	// AppendEvent inserts an outbox event (at in Unix milliseconds) and
+	// returns its sequence number.
+	AppendEvent(domainID string, atMillis int64, data []byte) (int64, error)
+	// ListEvents reads at most limit events after a sequence number, of
+	// one domain unless domainID is "".
+	ListEvents(after int64, domainID string, limit int) ([]localcases.OutboxEvent, error)
+	// TrimEvents deletes the events beyond the newest keepLast (0: no
+	// bound) or older than beforeMillis, up to sequence number upTo, and
+	// records the highest one deleted for LastEventSeq.
+	TrimEvents(keepLast int, beforeMillis, upTo int64) (int, error)
+	// LastEventSeq is the highest sequence number appended, trimmed or not.
+	LastEventSeq() (int64, error)
 }
 
 // ListPage is how many records Tx.List reads per query. Reading in pages
@@ -235,6 +249,59 @@ func (t *Tx) CountIndex(name string, prefix []byte) (int, error) {
 		return 0, err
 	}
 	n, err := t.q.CountIndex(Count(name, prefix))
+	if err != nil {
+		return 0, t.fail(err)
+	}
+	return n, nil
+}
+
+func (t *Tx) checkOutbox(write bool) error { return t.check(write, "write to the event outbox") }
+
+func (t *Tx) AppendEvent(domainID string, at time.Time, data []byte) (int64, error) {
+	if err := t.checkOutbox(true); err != nil {
+		return 0, err
+	}
+	seq, err := t.q.AppendEvent(domainID, at.UTC().UnixMilli(), data)
+	if err != nil {
+		return 0, t.fail(err)
+	}
+	return seq, nil
+}
+
+func (t *Tx) ListEvents(after int64, domainID string, limit int) ([]localcases.OutboxEvent, error) {
+	if err := t.checkOutbox(false); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	evs, err := t.q.ListEvents(after, domainID, limit)
+	if err != nil {
+		return nil, t.fail(err)
+	}
+	return evs, nil
+}
+
+func (t *Tx) TrimEvents(p localcases.TrimPolicy) (int, error) {
+	if err := t.checkOutbox(true); err != nil {
+		return 0, err
+	}
+	var before int64 = -1 << 63
+	if !p.Before.IsZero() {
+		before = p.Before.UTC().UnixMilli()
+	}
+	n, err := t.q.TrimEvents(p.KeepLast, before, p.UpTo)
+	if err != nil {
+		return 0, t.fail(err)
+	}
+	return n, nil
+}
+
+func (t *Tx) LastEventSeq() (int64, error) {
+	if err := t.checkOutbox(false); err != nil {
+		return 0, err
+	}
+	n, err := t.q.LastEventSeq()
 	if err != nil {
 		return 0, t.fail(err)
 	}
