@@ -51,6 +51,8 @@ func (c *Client) doWith(ctx context.Context, hc *http.Client, method, path strin
 	case nil:
 	case []byte:
 		rd = bytes.NewReader(b)
+	case io.Reader:
+		rd = b
 	default:
 		data, err := json.Marshal(b)
 		if err != nil {
@@ -196,4 +198,39 @@ func (c *Client) Report(ctx context.Context) (fault.TrafficReport, error) {
 func (c *Client) Requests(ctx context.Context, limit int) ([]fault.Record, error) {
 	var out struct{ Requests []fault.Record }
 	return out.Requests, c.do(ctx, http.MethodGet, "requests?limit="+strconv.Itoa(limit), nil, &out)
+}
+
+// WaitReady polls the server's readiness until it answers 200, ctx ends or
+// timeout passes; a server that is not listening yet counts as not ready.
+func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last error
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URL+Prefix+"ready", nil)
+		if err != nil {
+			return err
+		}
+		if c.Token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.Token)
+		}
+		resp, err := c.HTTP.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			switch resp.StatusCode {
+			case http.StatusOK:
+				return nil
+			case http.StatusForbidden, http.StatusUnauthorized:
+				return fmt.Errorf("GET ready: HTTP %d%s", resp.StatusCode, forbiddenHint(c.Token != ""))
+			}
+			err = fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not become ready within %s: %v", c.URL, timeout, last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/localcases/localcases/fault"
 )
@@ -33,6 +35,29 @@ import (
 type Faults struct {
 	Engine   *fault.Engine
 	Recorder *fault.Recorder
+	// Logger records every change of rules, scenario, seed and throttling,
+	// so an operator reading the log can tell why calls failed; nil logs
+	// nothing.
+	Logger *slog.Logger
+}
+
+// changed logs a change with the rules in force after it.
+func (f *Faults) changed(r *http.Request, msg string, args ...any) {
+	if f.Logger == nil {
+		return
+	}
+	args = append(args, "remote", r.RemoteAddr)
+	LogRules(f.Logger, msg, f.Engine.Rules(), args...)
+}
+
+// LogRules logs msg at info with the rules, one summary each ("rules" is
+// empty when none are in force).
+func LogRules(l *slog.Logger, msg string, rules []fault.Rule, args ...any) {
+	sums := make([]string, len(rules))
+	for i, r := range rules {
+		sums[i] = r.Summary()
+	}
+	l.Info(msg, append(args, "count", len(rules), "rules", strings.Join(sums, "; "))...)
 }
 
 // Register adds the endpoints to h.
@@ -102,6 +127,7 @@ func (f *Faults) setRules(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err)
 		return
 	}
+	f.changed(r, "fault rules replaced")
 	f.rules(w)
 }
 
@@ -114,6 +140,7 @@ func (f *Faults) addRules(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err)
 		return
 	}
+	f.changed(r, "fault rules added", "added", len(rules))
 	f.rules(w)
 }
 
@@ -128,6 +155,7 @@ func (f *Faults) deleteRules(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		f.Engine.Clear()
+		f.changed(r, "fault rules cleared")
 		f.rules(w)
 		return
 	}
@@ -143,7 +171,7 @@ func (f *Faults) deleteRules(w http.ResponseWriter, r *http.Request) {
 	for i, t := range templates {
 		templates[i] = normalizeTemplate(t)
 	}
-	f.Engine.RemoveRules(func(rule fault.Rule) bool {
+	removed := f.Engine.RemoveRules(func(rule fault.Rule) bool {
 		have := ruleMap(rule)
 		for _, t := range templates {
 			if matchesTemplate(have, t) {
@@ -152,6 +180,7 @@ func (f *Faults) deleteRules(w http.ResponseWriter, r *http.Request) {
 		}
 		return false
 	})
+	f.changed(r, "fault rules removed", "removed", removed)
 	f.rules(w)
 }
 
@@ -267,12 +296,16 @@ func (f *Faults) seed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Engine.Reseed(*body.Seed)
+	if f.Logger != nil {
+		f.Logger.Info("fault seed set", "seed", *body.Seed, "remote", r.RemoteAddr)
+	}
 	writeJSON(w, http.StatusOK, map[string]int64{"seed": f.Engine.Seed()})
 }
 
 func (f *Faults) reset(w http.ResponseWriter, r *http.Request) {
 	f.Engine.Reset()
 	f.Recorder.Reset()
+	f.changed(r, "faults reset: rules, scenario and records cleared")
 	writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
 }
 
@@ -337,11 +370,22 @@ func (f *Faults) startScenario(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err)
 		return
 	}
+	if f.Logger != nil {
+		st := f.Engine.ActiveScenario()
+		args := []any{"name", file.Scenario.Name, "remote", r.RemoteAddr}
+		if st != nil && !st.EndsAt.IsZero() {
+			args = append(args, "ends", st.EndsAt.UTC().Format(time.RFC3339))
+		}
+		f.Logger.Info("fault scenario started", args...)
+	}
 	f.scenario(w, r)
 }
 
 func (f *Faults) stopScenario(w http.ResponseWriter, r *http.Request) {
 	f.Engine.StopScenario()
+	if f.Logger != nil {
+		f.Logger.Info("fault scenario stopped", "remote", r.RemoteAddr)
+	}
 	f.scenario(w, r)
 }
 
@@ -388,5 +432,8 @@ func (f *Faults) setThrottle(w http.ResponseWriter, r *http.Request) {
 		t.SetLimit(op, l)
 	}
 	t.SetEnabled(body.Enabled)
+	if f.Logger != nil {
+		f.Logger.Info("throttling set", "enabled", body.Enabled, "operations", len(body.Operations), "remote", r.RemoteAddr)
+	}
 	f.throttle(w, r)
 }

@@ -94,6 +94,7 @@ x-localcases-fault: InternalServerException;retryAfter=3 (or ThrottlingException
 http=503, drop, latency=200ms, hang=10s, commit-then-fail) on one call.`,
 	}
 	url := m.urlFlag(cmd)
+	jsonFlag(cmd)
 	cmd.AddCommand(
 		m.faultsList(url), m.faultsAdd(url), m.faultsClear(url), m.faultsLoad(url),
 		m.faultsScenario(url), m.faultsStop(url), m.faultsReport(url), m.faultsRequests(url),
@@ -113,7 +114,10 @@ func (m *Main) faultsList(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), rules)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), rules)
+			}
+			return writeRules(cmd.OutOrStdout(), rules)
 		},
 	}
 }
@@ -190,7 +194,11 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), all)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), all)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "added rule %s; the rules now:\n", all[len(all)-1].ID)
+			return writeRules(cmd.OutOrStdout(), all)
 		},
 	}
 	fs := cmd.Flags()
@@ -224,7 +232,11 @@ func (m *Main) faultsClear(url *string) *cobra.Command {
 			if err := c.ClearRules(cmd.Context()); err != nil {
 				return err
 			}
-			return c.StopScenario(cmd.Context())
+			if err := c.StopScenario(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "cleared: no fault rules, no scenario")
+			return nil
 		},
 	}
 }
@@ -277,7 +289,10 @@ func (m *Main) faultsScenario(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), st)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), st)
+			}
+			return writeScenario(cmd.OutOrStdout(), st, time.Now())
 		},
 	}
 	fs := cmd.Flags()
@@ -297,7 +312,11 @@ func (m *Main) faultsStop(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.StopScenario(cmd.Context())
+			if err := c.StopScenario(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "stopped: no scenario running")
+			return nil
 		},
 	}
 }
@@ -314,7 +333,10 @@ func (m *Main) faultsReport(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), rep)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), rep)
+			}
+			return writeReport(cmd.OutOrStdout(), rep)
 		},
 	}
 }
@@ -332,7 +354,10 @@ func (m *Main) faultsRequests(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), recs)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), recs)
+			}
+			return writeRequests(cmd.OutOrStdout(), m.painter(cmd.OutOrStdout()), recs)
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many (0: all kept)")
@@ -340,23 +365,43 @@ func (m *Main) faultsRequests(url *string) *cobra.Command {
 }
 
 func (m *Main) healthCommand() *cobra.Command {
+	var wait time.Duration
 	cmd := &cobra.Command{
 		Use:   "health",
 		Short: "Show a running server's service-health page",
-		Args:  cobra.NoArgs,
+		Long: `Show a running server's service-health page: the overall status, and the
+operations that are not operational or have seen requests.
+
+--wait waits until the server answers (up to the duration given, 30s by
+default), for scripts that start one in the background:
+
+  localcases serve --memory &
+  localcases health --wait`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := m.client(cmd, cmd.Flags().Lookup("url").Value.String())
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("wait") {
+				if err := c.WaitReady(cmd.Context(), wait); err != nil {
+					return err
+				}
+			}
 			h, err := c.Health(cmd.Context())
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), h)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), h)
+			}
+			return writeHealth(cmd.OutOrStdout(), m.painter(cmd.OutOrStdout()), h)
 		},
 	}
 	url := m.urlFlag(cmd)
+	jsonFlag(cmd)
+	cmd.Flags().DurationVar(&wait, "wait", 30*time.Second, "wait up to this long for the server to answer before showing its health")
+	cmd.Flags().Lookup("wait").NoOptDefVal = "30s"
 	cmd.AddCommand(m.healthEventCommands(url)...)
 	return cmd
 }
