@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -26,9 +27,14 @@ type Client struct {
 	Token string
 }
 
-// NewClient returns a Client for the server at url.
+// TokenEnv is the environment variable NewClient reads the admin token from,
+// the one the CLI reads too.
+const TokenEnv = "LOCALCASES_ADMIN_TOKEN"
+
+// NewClient returns a Client for the server at url, with Token taken from
+// $LOCALCASES_ADMIN_TOKEN (empty when unset); set Token to override it.
 func NewClient(url string) *Client {
-	return &Client{URL: strings.TrimRight(url, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}}
+	return &Client{URL: strings.TrimRight(url, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}, Token: os.Getenv(TokenEnv)}
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body any, out any) error {
@@ -45,6 +51,8 @@ func (c *Client) doWith(ctx context.Context, hc *http.Client, method, path strin
 	case nil:
 	case []byte:
 		rd = bytes.NewReader(b)
+	case io.Reader:
+		rd = b
 	default:
 		data, err := json.Marshal(b)
 		if err != nil {
@@ -103,7 +111,8 @@ func forbiddenHint(sentToken bool) string {
 		return " (the admin token sent is not the server's --admin-token)"
 	}
 	return " (the server admits admin calls from loopback only, or with its admin token: " +
-		"pass the server's --admin-token with --admin-token or LOCALCASES_ADMIN_TOKEN, or set admin.Client.Token)"
+		"pass the server's token with --admin-token, LOCALCASES_ADMIN_TOKEN or the adminToken of a --config file; " +
+		"in Go, admin.Client.Token)"
 }
 
 // untimed is c.HTTP without its overall timeout, for the state tools: an
@@ -189,4 +198,39 @@ func (c *Client) Report(ctx context.Context) (fault.TrafficReport, error) {
 func (c *Client) Requests(ctx context.Context, limit int) ([]fault.Record, error) {
 	var out struct{ Requests []fault.Record }
 	return out.Requests, c.do(ctx, http.MethodGet, "requests?limit="+strconv.Itoa(limit), nil, &out)
+}
+
+// WaitReady polls the server's readiness until it answers 200, ctx ends or
+// timeout passes; a server that is not listening yet counts as not ready.
+func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last error
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URL+Prefix+"ready", nil)
+		if err != nil {
+			return err
+		}
+		if c.Token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.Token)
+		}
+		resp, err := c.HTTP.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			switch resp.StatusCode {
+			case http.StatusOK:
+				return nil
+			case http.StatusForbidden, http.StatusUnauthorized:
+				return fmt.Errorf("GET ready: HTTP %d%s", resp.StatusCode, forbiddenHint(c.Token != ""))
+			}
+			err = fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not become ready within %s: %v", c.URL, timeout, last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

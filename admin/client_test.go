@@ -51,3 +51,26 @@ func TestTruncatedAnswerIsNamed(t *testing.T) {
 		t.Fatalf("err = %v; want it to name the call and the decoding", err)
 	}
 }
+
+// The Go client takes the token from the environment variable the CLI
+// reads, and a 403 says how to pass one.
+func TestClientToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer s3cret" {
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"error":"admin token required"}`))
+			return
+		}
+		w.Write([]byte(`[]`))
+	}))
+	defer srv.Close()
+	t.Setenv(TokenEnv, "")
+	_, err := NewClient(srv.URL).Rules(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "admin.Client.Token") || !strings.Contains(err.Error(), TokenEnv) {
+		t.Fatalf("without a token: %v", err)
+	}
+	t.Setenv(TokenEnv, "s3cret")
+	if _, err := NewClient(srv.URL).Rules(t.Context()); err != nil {
+		t.Fatalf("with %s: %v", TokenEnv, err)
+	}
+}

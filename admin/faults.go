@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/localcases/localcases/fault"
 )
@@ -32,6 +35,29 @@ import (
 type Faults struct {
 	Engine   *fault.Engine
 	Recorder *fault.Recorder
+	// Logger records every change of rules, scenario, seed and throttling,
+	// so an operator reading the log can tell why calls failed; nil logs
+	// nothing.
+	Logger *slog.Logger
+}
+
+// changed logs a change with the rules in force after it.
+func (f *Faults) changed(r *http.Request, msg string, args ...any) {
+	if f.Logger == nil {
+		return
+	}
+	args = append(args, "remote", r.RemoteAddr)
+	LogRules(f.Logger, msg, f.Engine.Rules(), args...)
+}
+
+// LogRules logs msg at info with the rules, one summary each ("rules" is
+// empty when none are in force).
+func LogRules(l *slog.Logger, msg string, rules []fault.Rule, args ...any) {
+	sums := make([]string, len(rules))
+	for i, r := range rules {
+		sums[i] = r.Summary()
+	}
+	l.Info(msg, append(args, "count", len(rules), "rules", strings.Join(sums, "; "))...)
 }
 
 // Register adds the endpoints to h.
@@ -101,6 +127,7 @@ func (f *Faults) setRules(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err)
 		return
 	}
+	f.changed(r, "fault rules replaced")
 	f.rules(w)
 }
 
@@ -113,6 +140,7 @@ func (f *Faults) addRules(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err)
 		return
 	}
+	f.changed(r, "fault rules added", "added", len(rules))
 	f.rules(w)
 }
 
@@ -127,6 +155,7 @@ func (f *Faults) deleteRules(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		f.Engine.Clear()
+		f.changed(r, "fault rules cleared")
 		f.rules(w)
 		return
 	}
@@ -139,7 +168,10 @@ func (f *Faults) deleteRules(w http.ResponseWriter, r *http.Request) {
 		}
 		templates = []map[string]any{one}
 	}
-	f.Engine.RemoveRules(func(rule fault.Rule) bool {
+	for i, t := range templates {
+		templates[i] = normalizeTemplate(t)
+	}
+	removed := f.Engine.RemoveRules(func(rule fault.Rule) bool {
 		have := ruleMap(rule)
 		for _, t := range templates {
 			if matchesTemplate(have, t) {
@@ -148,25 +180,67 @@ func (f *Faults) deleteRules(w http.ResponseWriter, r *http.Request) {
 		}
 		return false
 	})
+	f.changed(r, "fault rules removed", "removed", removed)
 	f.rules(w)
 }
 
+// ruleMap is the rule as JSON members, with the error status a code
+// implies filled in, so a template naming {"statusCode": 500} matches a
+// rule that named only its code.
 func ruleMap(r fault.Rule) map[string]any {
+	if r.Error != nil && r.Error.StatusCode == 0 {
+		e := *r.Error
+		e.StatusCode = e.Resolve().StatusCode
+		r.Error = &e
+	}
 	data, _ := json.Marshal(r)
 	var m map[string]any
 	json.Unmarshal(data, &m)
 	return m
 }
 
+// normalizeTemplate reads a template the way a rule is read, so the spellings
+// a rule accepts compare equal: "createcase" and "CreateCase", "1000ms" and
+// "1s", a status implied by a code. Only the members the template sets
+// remain; one the reading drops as a zero value must be absent from the
+// rule too. A template that is not a valid rule is compared as written.
+func normalizeTemplate(t map[string]any) map[string]any {
+	data, err := json.Marshal([]any{t})
+	if err != nil {
+		return t
+	}
+	rules, err := fault.ParseRules(data)
+	if err != nil || len(rules) != 1 {
+		return t
+	}
+	return restrict(ruleMap(rules[0]), t)
+}
+
+func restrict(norm, raw map[string]any) map[string]any {
+	out := make(map[string]any, len(raw))
+	for k, v := range raw {
+		sub, isMap := v.(map[string]any)
+		nsub, nIsMap := norm[k].(map[string]any)
+		switch {
+		case isMap && nIsMap:
+			out[k] = restrict(nsub, sub)
+		default:
+			out[k] = norm[k]
+		}
+	}
+	return out
+}
+
 // matchesTemplate compares the members a template sets, recursively, so
 // {"error": {"code": "X"}} matches whatever status the rule resolved. An
 // operation may be a string or a list on either side (a rule with one
-// operation is stored as a string): "X" and ["X"] are the same.
+// operation is stored as a string), in any order: "X" and ["X"] are the
+// same, and so are ["X", "Y"] and ["Y", "X"].
 func matchesTemplate(rule, tmpl map[string]any) bool {
 	for k, want := range tmpl {
 		got := rule[k]
 		if k == "operation" {
-			got, want = asList(got), asList(want)
+			got, want = opSet(got), opSet(want)
 		}
 		if sub, ok := want.(map[string]any); ok {
 			g, ok := got.(map[string]any)
@@ -182,9 +256,22 @@ func matchesTemplate(rule, tmpl map[string]any) bool {
 	return true
 }
 
-func asList(v any) any {
-	if s, ok := v.(string); ok {
-		return []any{s}
+// opSet turns an operation member into a sorted list of names.
+func opSet(v any) any {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return v
+			}
+			out = append(out, s)
+		}
+		slices.Sort(out)
+		return out
 	}
 	return v
 }
@@ -209,12 +296,16 @@ func (f *Faults) seed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Engine.Reseed(*body.Seed)
+	if f.Logger != nil {
+		f.Logger.Info("fault seed set", "seed", *body.Seed, "remote", r.RemoteAddr)
+	}
 	writeJSON(w, http.StatusOK, map[string]int64{"seed": f.Engine.Seed()})
 }
 
 func (f *Faults) reset(w http.ResponseWriter, r *http.Request) {
 	f.Engine.Reset()
 	f.Recorder.Reset()
+	f.changed(r, "faults reset: rules, scenario and records cleared")
 	writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
 }
 
@@ -279,11 +370,22 @@ func (f *Faults) startScenario(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err)
 		return
 	}
+	if f.Logger != nil {
+		st := f.Engine.ActiveScenario()
+		args := []any{"name", file.Scenario.Name, "remote", r.RemoteAddr}
+		if st != nil && !st.EndsAt.IsZero() {
+			args = append(args, "ends", st.EndsAt.UTC().Format(time.RFC3339))
+		}
+		f.Logger.Info("fault scenario started", args...)
+	}
 	f.scenario(w, r)
 }
 
 func (f *Faults) stopScenario(w http.ResponseWriter, r *http.Request) {
 	f.Engine.StopScenario()
+	if f.Logger != nil {
+		f.Logger.Info("fault scenario stopped", "remote", r.RemoteAddr)
+	}
 	f.scenario(w, r)
 }
 
@@ -330,5 +432,8 @@ func (f *Faults) setThrottle(w http.ResponseWriter, r *http.Request) {
 		t.SetLimit(op, l)
 	}
 	t.SetEnabled(body.Enabled)
+	if f.Logger != nil {
+		f.Logger.Info("throttling set", "enabled", body.Enabled, "operations", len(body.Operations), "remote", r.RemoteAddr)
+	}
 	f.throttle(w, r)
 }

@@ -73,6 +73,12 @@ func (c *Client) Import(ctx context.Context, snap *localcases.Snapshot) error {
 	return c.doWith(ctx, c.untimed(), http.MethodPost, "import", snap, nil)
 }
 
+// ImportFrom is Import with the snapshot's JSON read from r as it is sent,
+// so a caller can show the upload's progress.
+func (c *Client) ImportFrom(ctx context.Context, r io.Reader) error {
+	return c.doWith(ctx, c.untimed(), http.MethodPost, "import", r, nil)
+}
+
 // utf8Reader fails a read that would pass bytes that are not UTF-8, which
 // encoding/json would otherwise turn into U+FFFD without a word: a snapshot
 // is stored as sent or not at all.

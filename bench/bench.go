@@ -74,6 +74,11 @@ type Config struct {
 	// Timeout bounds each request. Default 30s.
 	Timeout time.Duration
 
+	// SeedProgress, if set, is called as seeding creates cases, with the
+	// number created so far and the number to create; calls may come from
+	// several goroutines but never concurrently.
+	SeedProgress func(done, total int)
+
 	// Progress, if set, receives a line per ProgressInterval (default 1s).
 	Progress         io.Writer
 	ProgressInterval time.Duration

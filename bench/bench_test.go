@@ -323,3 +323,23 @@ func TestBenchReusesSeededCases(t *testing.T) {
 		t.Errorf("after the third run the domain holds %d cases, want 27", n)
 	}
 }
+
+// Seeding reports each case it creates, ending at the total, so the CLI
+// can draw a bar while a large seed runs.
+func TestBenchSeedProgress(t *testing.T) {
+	var calls, last, total int
+	_, err := Run(context.Background(), Config{Workload: []OpWeight{{"GetCase", 1}}, Concurrency: 4, Requests: 10, SeedCases: 30,
+		SeedProgress: func(done, n int) {
+			calls++
+			if done != last+1 {
+				t.Errorf("done %d after %d", done, last)
+			}
+			last, total = done, n
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 30 || last != 30 || total != 30 {
+		t.Fatalf("%d calls, last %d of %d; want 30 of 30", calls, last, total)
+	}
+}

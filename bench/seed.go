@@ -429,6 +429,8 @@ func (s *seeder) create(ctx context.Context, cfg *Config, st *state, ids []strin
 	var wg sync.WaitGroup
 	var once sync.Once
 	var firstErr error
+	var mu sync.Mutex // orders SeedProgress calls
+	done := 0
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for range min(cfg.Concurrency, 16, len(slots)) {
@@ -451,6 +453,12 @@ func (s *seeder) create(ctx context.Context, cfg *Config, st *state, ids []strin
 					return
 				}
 				ids[i] = *out.CaseId
+				if cfg.SeedProgress != nil {
+					mu.Lock()
+					done++
+					cfg.SeedProgress(done, len(slots))
+					mu.Unlock()
+				}
 			}
 		})
 	}

@@ -338,3 +338,41 @@ func ruleError(i int, r Rule, err error) error {
 	}
 	return fmt.Errorf("rule %d: %w", i, err)
 }
+
+// Summary describes the rule in one line for logs: its ID, operations,
+// what it does and when, e.g.
+// "rule-1 CreateCase: InternalServerException, attempts 1-2".
+func (r Rule) Summary() string {
+	ops := "*"
+	if len(r.Operation) > 0 {
+		ops = strings.Join(r.Operation, ",")
+	}
+	what := string(r.Action)
+	switch {
+	case r.Action == ActionHTTP:
+		what = fmt.Sprintf("HTTP %d", r.HTTPStatus)
+	case r.Error != nil && (r.Action == ActionError || r.Action == ""):
+		what = r.Error.Code
+	}
+	var when []string
+	if r.Probability != nil {
+		when = append(when, fmt.Sprintf("p=%g", *r.Probability))
+	}
+	if s := r.Attempts.String(); s != "" {
+		when = append(when, "attempts "+s)
+	}
+	if r.Count != nil {
+		when = append(when, fmt.Sprintf("count %d", *r.Count))
+	}
+	if r.Latency != nil {
+		when = append(when, "latency "+r.Latency.Min.String())
+	}
+	if r.Domain != "" {
+		when = append(when, "domain "+r.Domain)
+	}
+	s := r.ID + " " + ops + ": " + what
+	if len(when) > 0 {
+		s += ", " + strings.Join(when, ", ")
+	}
+	return s
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,26 +16,64 @@ import (
 	"github.com/localcases/localcases/fault"
 )
 
-// urlFlag adds --url (env LOCALCASES_URL) naming the running server, and
-// --admin-token (env LOCALCASES_ADMIN_TOKEN) for a server started with one.
+// urlFlag adds --url (env LOCALCASES_URL) naming the running server,
+// --admin-token (env LOCALCASES_ADMIN_TOKEN) for a server started with one,
+// and --config (env LOCALCASES_CONFIG): the server's own config file, from
+// which the token and the address are read when not given otherwise.
 func (m *Main) urlFlag(cmd *cobra.Command) *string {
 	u := cmd.PersistentFlags().String("url", "http://127.0.0.1:4599", "endpoint of the running localcases server")
 	cmd.PersistentFlags().String("admin-token", "", "the server's --admin-token, if it was started with one")
+	cmd.PersistentFlags().String("config", "", "the server's config file (serve --config): its adminToken and addr are used unless given otherwise")
 	return u
 }
 
+// clientConfig is what the admin commands read from a server config file.
+type clientConfig struct {
+	Addr       string `yaml:"addr" json:"addr"`
+	AdminToken string `yaml:"adminToken" json:"adminToken"`
+}
+
 func (m *Main) client(cmd *cobra.Command, url string) (*admin.Client, error) {
-	if err := applyEnv(cmd.Flags(), m.Getenv); err != nil {
+	fs := cmd.Flags()
+	if err := applyEnv(fs, m.Getenv); err != nil {
 		return nil, err
 	}
-	if f := cmd.Flags().Lookup("url"); f != nil {
+	if f := fs.Lookup("url"); f != nil {
 		url = f.Value.String()
 	}
-	c := admin.NewClient(url)
-	if f := cmd.Flags().Lookup("admin-token"); f != nil {
-		c.Token = f.Value.String()
+	var token string
+	if f := fs.Lookup("admin-token"); f != nil {
+		token = f.Value.String()
 	}
+	if f := fs.Lookup("config"); f != nil && f.Value.String() != "" {
+		var cc clientConfig
+		if err := loadConfigFileLoose(f.Value.String(), &cc); err != nil {
+			return nil, fmt.Errorf("config %s: %w", f.Value.String(), err)
+		}
+		if !fs.Changed("url") && cc.Addr != "" {
+			url = urlFromAddr(cc.Addr)
+		}
+		if !fs.Changed("admin-token") {
+			token = cc.AdminToken
+		}
+	}
+	c := admin.NewClient(url)
+	c.Token = token
 	return c, nil
+}
+
+// urlFromAddr turns a listen address into a URL a client on this machine
+// can reach: a wildcard or empty host becomes loopback.
+func urlFromAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	switch host {
+	case "", "0.0.0.0", "::", "[::]":
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -55,6 +94,7 @@ x-localcases-fault: InternalServerException;retryAfter=3 (or ThrottlingException
 http=503, drop, latency=200ms, hang=10s, commit-then-fail) on one call.`,
 	}
 	url := m.urlFlag(cmd)
+	jsonFlag(cmd)
 	cmd.AddCommand(
 		m.faultsList(url), m.faultsAdd(url), m.faultsClear(url), m.faultsLoad(url),
 		m.faultsScenario(url), m.faultsStop(url), m.faultsReport(url), m.faultsRequests(url),
@@ -74,7 +114,10 @@ func (m *Main) faultsList(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), rules)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), rules)
+			}
+			return writeRules(cmd.OutOrStdout(), rules)
 		},
 	}
 }
@@ -151,7 +194,11 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), all)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), all)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "added rule %s; the rules now:\n", all[len(all)-1].ID)
+			return writeRules(cmd.OutOrStdout(), all)
 		},
 	}
 	fs := cmd.Flags()
@@ -185,7 +232,11 @@ func (m *Main) faultsClear(url *string) *cobra.Command {
 			if err := c.ClearRules(cmd.Context()); err != nil {
 				return err
 			}
-			return c.StopScenario(cmd.Context())
+			if err := c.StopScenario(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "cleared: no fault rules, no scenario")
+			return nil
 		},
 	}
 }
@@ -238,7 +289,10 @@ func (m *Main) faultsScenario(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), st)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), st)
+			}
+			return writeScenario(cmd.OutOrStdout(), st, time.Now())
 		},
 	}
 	fs := cmd.Flags()
@@ -258,7 +312,11 @@ func (m *Main) faultsStop(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.StopScenario(cmd.Context())
+			if err := c.StopScenario(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "stopped: no scenario running")
+			return nil
 		},
 	}
 }
@@ -275,7 +333,10 @@ func (m *Main) faultsReport(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), rep)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), rep)
+			}
+			return writeReport(cmd.OutOrStdout(), rep)
 		},
 	}
 }
@@ -293,7 +354,10 @@ func (m *Main) faultsRequests(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), recs)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), recs)
+			}
+			return writeRequests(cmd.OutOrStdout(), m.painter(cmd.OutOrStdout()), recs)
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 20, "how many (0: all kept)")
@@ -301,23 +365,43 @@ func (m *Main) faultsRequests(url *string) *cobra.Command {
 }
 
 func (m *Main) healthCommand() *cobra.Command {
+	var wait time.Duration
 	cmd := &cobra.Command{
 		Use:   "health",
 		Short: "Show a running server's service-health page",
-		Args:  cobra.NoArgs,
+		Long: `Show a running server's service-health page: the overall status, and the
+operations that are not operational or have seen requests.
+
+--wait waits until the server answers (up to the duration given, 30s by
+default), for scripts that start one in the background:
+
+  localcases serve --memory &
+  localcases health --wait`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := m.client(cmd, cmd.Flags().Lookup("url").Value.String())
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("wait") {
+				if err := c.WaitReady(cmd.Context(), wait); err != nil {
+					return err
+				}
+			}
 			h, err := c.Health(cmd.Context())
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), h)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), h)
+			}
+			return writeHealth(cmd.OutOrStdout(), m.painter(cmd.OutOrStdout()), h)
 		},
 	}
 	url := m.urlFlag(cmd)
+	jsonFlag(cmd)
+	cmd.Flags().DurationVar(&wait, "wait", 30*time.Second, "wait up to this long for the server to answer before showing its health")
+	cmd.Flags().Lookup("wait").NoOptDefVal = "30s"
 	cmd.AddCommand(m.healthEventCommands(url)...)
 	return cmd
 }

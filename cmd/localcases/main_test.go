@@ -95,6 +95,43 @@ func TestServePrintsEndpointAndCLILine(t *testing.T) {
 	}
 }
 
+// The try line works pasted into a new shell that has no AWS settings at
+// all: the AWS CLI refuses to send a request without credentials, so the
+// line carries them.
+func TestTryLineWorksInANewShell(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("AWS CLI not installed")
+	}
+	_, out := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory")
+	var line string
+	for l := range strings.Lines(out.String()) {
+		if rest, ok := strings.CutPrefix(l, "try:"); ok {
+			line = strings.TrimSpace(rest)
+		}
+	}
+	if line == "" {
+		t.Fatalf("no try: line in\n%s", out.String())
+	}
+	cmd := exec.Command("sh", "-c", line)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	got, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(got), "domains") {
+		t.Fatalf("%s: %v\n%s", line, err, got)
+	}
+}
+
+// A server on every interface (":0") is named by its loopback URL, which
+// this machine's clients can reach, not by "[::]".
+func TestWildcardAddrPrintsLoopbackURL(t *testing.T) {
+	srv, out := MustRunMain(t, nil, "--addr", ":0", "--memory")
+	if !strings.HasPrefix(srv.URL(), "http://127.0.0.1:") || strings.Contains(out.String(), "at http://[::]") {
+		t.Fatalf("URL %s, output:\n%s", srv.URL(), out.String())
+	}
+	if !strings.Contains(out.String(), "beyond loopback") {
+		t.Errorf("no warning about listening beyond loopback:\n%s", out.String())
+	}
+}
+
 func TestServeReadsEnvironment(t *testing.T) {
 	env := map[string]string{"LOCALCASES_ADDR": "127.0.0.1:0", "LOCALCASES_REGION": "eu-west-2", "LOCALCASES_ACCOUNT": "123456789012"}
 	srv, _ := MustRunMain(t, env, "--memory")
@@ -374,7 +411,7 @@ func TestCLIAdminToken(t *testing.T) {
 		return out.String(), err
 	}
 	_, err := run(nil, "faults", "list")
-	if err == nil || !strings.Contains(err.Error(), "--admin-token or LOCALCASES_ADMIN_TOKEN") {
+	if err == nil || !strings.Contains(err.Error(), "--admin-token, LOCALCASES_ADMIN_TOKEN or the adminToken of a --config file") {
 		t.Fatalf("without the token: %v", err)
 	}
 	if _, err := run(nil, "faults", "list", "--admin-token", "wrong"); err == nil || !strings.Contains(err.Error(), "not the server's --admin-token") {
@@ -388,5 +425,79 @@ func TestCLIAdminToken(t *testing.T) {
 	}
 	if _, err := run(map[string]string{"LOCALCASES_ADMIN_TOKEN": "s3cret"}, "export", "--out", t.TempDir()+"/x.json"); err != nil {
 		t.Fatalf("export with LOCALCASES_ADMIN_TOKEN: %v", err)
+	}
+
+	// The server's own config file gives the token and, without --url, the
+	// address; a flag still wins over the file.
+	cfg := t.TempDir() + "/localcases.yaml"
+	addr := strings.TrimPrefix(srv.URL(), "http://")
+	if err := os.WriteFile(cfg, []byte("addr: "+addr+"\nadminToken: s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+	if err := m.Run(context.Background(), []string{"faults", "list", "--config", cfg}); err != nil {
+		t.Fatalf("with --config: %v", err)
+	}
+	if _, err := run(nil, "health", "--config", cfg, "--admin-token", "wrong"); err == nil {
+		t.Fatal("--admin-token did not win over the config file")
+	}
+}
+
+// What a person sees: commands that change state say so; reset asks on a
+// terminal (and --yes skips the question); the server log records each
+// change of the fault rules, and the rules loaded at start.
+func TestCLIConfirmsAndServerLogsChanges(t *testing.T) {
+	faults := t.TempDir() + "/faults.yaml"
+	if err := os.WriteFile(faults, []byte("- operation: GetCase\n  error: {code: ThrottlingException}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, log := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory", "--faults", faults)
+	run := func(stdin string, interactive bool, args ...string) (string, error) {
+		var out bytes.Buffer
+		m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" },
+			Interactive: func() bool { return interactive }}
+		err := m.Run(context.Background(), append(args, "--url", srv.URL()))
+		return out.String(), err
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"faults", "add", "--op", "CreateCase", "--error", "InternalServerException"}, "added rule"},
+		{[]string{"faults", "scenario", "outage", "--duration", "1m"}, "scenario outage: running"},
+		{[]string{"faults", "stop"}, "stopped"},
+		{[]string{"faults", "clear"}, "cleared"},
+		{[]string{"export", "-o", t.TempDir() + "/snap.json"}, "exported"},
+	} {
+		out, err := run("", false, tt.args...)
+		if err != nil || !strings.Contains(out, tt.want) {
+			t.Errorf("%v: %v, output %q; want it to say %q", tt.args, err, out, tt.want)
+		}
+	}
+	c := servertest.Client(srv.URL())
+	if _, err := c.CreateDomain(context.Background(), &connectcases.CreateDomainInput{Name: aws.String("kept")}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run("n\n", true, "reset"); err == nil || !strings.Contains(out, "[y/N]") {
+		t.Fatalf("reset answered no: %v, %q", err, out)
+	}
+	if l, _ := c.ListDomains(context.Background(), &connectcases.ListDomainsInput{}); len(l.Domains) != 1 {
+		t.Fatal("reset deleted after the answer no")
+	}
+	if out, err := run("", true, "reset", "--yes"); err != nil || strings.Contains(out, "[y/N]") || !strings.Contains(out, "no domains") {
+		t.Fatalf("reset --yes: %v, %q", err, out)
+	}
+	if out, err := run("", false, "reset"); err != nil || strings.Contains(out, "[y/N]") {
+		t.Fatalf("reset from a script asked: %v, %q", err, out)
+	}
+	for _, want := range []string{
+		`msg="fault rules loaded"`, "GetCase: ThrottlingException",
+		`msg="fault rules added"`, "CreateCase: InternalServerException",
+		`msg="fault scenario started" name=outage`, `msg="fault scenario stopped"`, `msg="fault rules cleared"`,
+	} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("server log lacks %q:\n%s", want, log.String())
+		}
 	}
 }

@@ -13,9 +13,13 @@ import (
 // Main is the program, separate from main() so tests can run it in-process
 // with their own arguments, output and context.
 type Main struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	// Getenv reads the environment; tests replace it.
 	Getenv func(string) string
+	// Interactive, if set, says whether a person is at the terminal (tests
+	// set it); nil asks the operating system.
+	Interactive func() bool
 	// started, if set, receives the server once it listens (tests use it to
 	// learn the address when serving on :0).
 	started func(*server.Server)
@@ -23,13 +27,16 @@ type Main struct {
 
 // NewMain returns a Main wired to the process's streams and environment.
 func NewMain() *Main {
-	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 }
 
 // Run executes one command line.
 func (m *Main) Run(ctx context.Context, args []string) error {
 	root := m.rootCommand()
 	root.SetArgs(args)
+	if m.Stdin != nil {
+		root.SetIn(m.Stdin)
+	}
 	root.SetOut(m.Stdout)
 	root.SetErr(m.Stderr)
 	return root.ExecuteContext(ctx)

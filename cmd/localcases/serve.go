@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/localcases/localcases/auth"
 	"github.com/localcases/localcases/internal/server"
 )
 
@@ -55,7 +56,7 @@ default.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.config, "config", "", "YAML or JSON config file (quotas, defaults for every flag)")
-	fs.StringVar(&f.addr, "addr", def.Addr, "listen address (host:port; port 0 picks a free one)")
+	fs.StringVar(&f.addr, "addr", def.Addr, "listen address (host:port; port 0 picks a free one; no host, as in :0, listens on every interface)")
 	fs.StringVar(&f.region, "region", def.Region, "AWS Region used in ARNs")
 	fs.StringVar(&f.account, "account", def.Account, "12-digit AWS account ID used in ARNs")
 	fs.BoolVar(&f.memory, "memory", false, "keep nothing on disk")
@@ -168,7 +169,7 @@ func (m *Main) serve(ctx context.Context, cfg server.Config, configFile string, 
 	fmt.Fprintf(out, "localcases %s: Amazon Connect Cases at %s (region %s, account %s, store %s)\n",
 		cfg.Version, url, cfg.Region, cfg.Account, srv.Store().Kind())
 	fmt.Fprintln(out, storeNote(cfg))
-	fmt.Fprintf(out, "try:  aws connectcases list-domains --endpoint-url %s --region %s\n", url, cfg.Region)
+	fmt.Fprintln(out, tryLine(url, cfg))
 	fmt.Fprintf(out, "health: %s/_localcases/health (AWS Health: aws health describe-events --endpoint-url %s --region %s)\n", url, url, cfg.Region)
 	if warning := exposureWarning(srv.Addr(), cfg); warning != "" {
 		fmt.Fprintln(out, warning)
@@ -208,4 +209,15 @@ func storeNote(cfg server.Config) string {
 		dir = abs
 	}
 	return fmt.Sprintf("store: SQLite in %s; delete the directory to start afresh, or use --memory", dir)
+}
+
+// tryLine is a command that works pasted into a new shell: in permissive
+// mode any credentials do, so they go on the line, because the AWS CLI
+// refuses to send an unsigned request.
+func tryLine(url string, cfg server.Config) string {
+	line := fmt.Sprintf("aws connectcases list-domains --endpoint-url %s --region %s", url, cfg.Region)
+	if cfg.Auth.Mode == "" || cfg.Auth.Mode == auth.Permissive {
+		return "try:  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test " + line
+	}
+	return "try:  " + line + "   (with an access key of the --config file)"
 }

@@ -1,8 +1,15 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+
 	"encoding/json"
 	"fmt"
+	"github.com/schollz/progressbar/v3"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -11,20 +18,46 @@ import (
 )
 
 func (m *Main) resetCommand() *cobra.Command {
+	var yes bool
 	cmd := &cobra.Command{
 		Use:   "reset",
 		Short: "Wipe a running server's state: every domain and what it holds",
-		Args:  cobra.NoArgs,
+		Long: `Wipe a running server's state: every domain and what it holds.
+
+On a terminal it asks first; --yes skips the question. Scripts (standard
+input not a terminal) are not asked.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := m.client(cmd, "")
 			if err != nil {
 				return err
 			}
-			return c.ResetState(cmd.Context())
+			if !yes && m.interactive(cmd) {
+				fmt.Fprintf(cmd.OutOrStdout(), "Delete every domain, case and record on %s? [y/N] ", c.URL)
+				answer, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+					return errors.New("reset cancelled; nothing was deleted")
+				}
+			}
+			if err := c.ResetState(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "reset: %s holds no domains now\n", c.URL)
+			return nil
 		},
 	}
 	m.urlFlag(cmd)
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation on a terminal")
 	return cmd
+}
+
+// interactive reports whether a person is at the command: its input and
+// output are both a terminal.
+func (m *Main) interactive(cmd *cobra.Command) bool {
+	if m.Interactive != nil {
+		return m.Interactive()
+	}
+	return isTerminal(cmd.InOrStdin()) && isTerminal(cmd.OutOrStdout())
 }
 
 func (m *Main) exportCommand() *cobra.Command {
@@ -51,7 +84,11 @@ func (m *Main) exportCommand() *cobra.Command {
 				_, err = cmd.OutOrStdout().Write(data)
 				return err
 			}
-			return os.WriteFile(out, data, 0o644)
+			if err := os.WriteFile(out, data, 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d records to %s\n", len(snap.Records), out)
+			return nil
 		},
 	}
 	m.urlFlag(cmd)
@@ -77,7 +114,15 @@ func (m *Main) importCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.Import(cmd.Context(), &snap); err != nil {
+			var body io.Reader = bytes.NewReader(data)
+			if isTerminal(cmd.ErrOrStderr()) {
+				bar := progressbar.NewOptions64(int64(len(data)),
+					progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionSetDescription("importing "+args[0]),
+					progressbar.OptionShowBytes(true), progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30))
+				r := progressbar.NewReader(body, bar)
+				body = &r
+			}
+			if err := c.ImportFrom(cmd.Context(), body); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "imported %d records\n", len(snap.Records))

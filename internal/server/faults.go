@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/fault"
 	"github.com/localcases/localcases/restjson"
 )
@@ -34,6 +35,12 @@ func (s *Server) openFaults() error {
 	if file.Scenario != nil {
 		if err := s.faults.StartScenario(*file.Scenario); err != nil {
 			return fmt.Errorf("faults %s: %w", s.cfg.FaultsFile, err)
+		}
+	}
+	if s.cfg.Logger != nil {
+		admin.LogRules(s.cfg.Logger, "fault rules loaded", s.faults.Rules(), "file", s.cfg.FaultsFile)
+		if file.Scenario != nil {
+			s.cfg.Logger.Info("fault scenario started", "name", file.Scenario.Name, "file", s.cfg.FaultsFile)
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -179,7 +180,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Version: cfg.Version, StoreKind: store.Kind(), Region: cfg.Region, Account: cfg.Account,
 		ServiceHealth: s.faults.Health,
 	})
-	(&admin.Faults{Engine: s.faults, Recorder: s.records}).Register(s.admin)
+	(&admin.Faults{Engine: s.faults, Recorder: s.records, Logger: s.cfg.Logger}).Register(s.admin)
 	admin.RegisterProfiling(s.admin)
 	admin.RegisterState(s.admin, checkedState{svc})
 	s.openHealth()
@@ -242,12 +243,18 @@ func (s *Server) Open() error {
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// URL is the endpoint clients use, e.g. http://127.0.0.1:4599.
+// URL is the endpoint clients use, e.g. http://127.0.0.1:4599. A server
+// listening on every interface (":0", "0.0.0.0:4599") is named by its
+// loopback address, which a client on this machine can always reach.
 func (s *Server) URL() string {
 	if s.ln == nil {
 		return ""
 	}
-	return "http://" + s.ln.Addr().String()
+	addr := s.ln.Addr()
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
+	return "http://" + addr.String()
 }
 
 // Service returns the service, for tests that seed state directly.

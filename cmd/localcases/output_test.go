@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/localcases/localcases/admin"
+	"github.com/localcases/localcases/fault"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden CLI output files under testdata/golden")
+
+// golden compares got with testdata/golden/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/localcases -run TestGoldenOutput -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (rewrite with -update if intended)\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Fixed answers, as the admin API gives them, so every field a table shows
+// is pinned.
+var (
+	t0          = time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	goldenRules = []fault.Rule{
+		{ID: "rule-1", Operation: fault.StringList{"CreateCase"}, Action: fault.ActionError,
+			Error: &fault.ErrorSpec{Code: "InternalServerException", RetryAfterSeconds: ptr(2)}},
+		{ID: "rule-2", Operation: fault.StringList{"GetCase", "SearchCases"}, Probability: ptr(0.3),
+			Action: fault.ActionLatency, Latency: &fault.Latency{Min: 200 * time.Millisecond, Max: 200 * time.Millisecond}},
+		{ID: "rule-3", Action: fault.ActionHTTP, HTTPStatus: 503, Count: ptr(5), Service: "connectcases", Region: "us-east-1"},
+	}
+	goldenReport = fault.TrafficReport{
+		Records: 7,
+		ByOperation: []fault.Usage{
+			{Key: "CreateCase", Invocations: 2, Attempts: 5, Injected: 3, AttemptsPerInvocation: 2.5, FaultedInvocations: 2, FaultedAttempts: 5, Amplification: 2.5,
+				RetryAfter: fault.RetryAfterStats{Retries: 3, Honored: 2, Violated: 1, ShortestWait: 350 * time.Millisecond}},
+			{Key: "GetDomain", Invocations: 2, Attempts: 2, AttemptsPerInvocation: 1},
+		},
+		ByClient: []fault.Usage{{Key: "aws-sdk-go-v2", Invocations: 4, Attempts: 7, Injected: 3, AttemptsPerInvocation: 1.75, FaultedInvocations: 2, FaultedAttempts: 5, Amplification: 2.5,
+			RetryAfter: fault.RetryAfterStats{Retries: 3, Honored: 2, Violated: 1, ShortestWait: 350 * time.Millisecond}}},
+		Violations: []fault.RetryAfterViolation{{Operation: "CreateCase", ClientID: "aws-sdk-go-v2", InvocationID: "inv-1", Attempt: 3, RetryAfter: 2 * time.Second, Waited: 350 * time.Millisecond}},
+	}
+	goldenRequests = []fault.Record{
+		{Time: t0, RequestID: "req-1", Operation: "CreateCase", ClientID: "aws-sdk-go-v2", InvocationID: "inv-1", Attempt: 1, Status: 500,
+			ErrorCode: "InternalServerException", Injected: true, RuleID: "rule-1", Latency: 412 * time.Microsecond, RetryAfter: 2 * time.Second},
+		{Time: t0.Add(2 * time.Second), RequestID: "req-2", Operation: "CreateCase", ClientID: "aws-sdk-go-v2", InvocationID: "inv-1", Attempt: 2, Status: 200, Latency: 1500 * time.Microsecond},
+		{Time: t0.Add(3 * time.Second), RequestID: "req-3", Operation: "GetCase", Status: 404, ErrorCode: "ResourceNotFoundException", Latency: 230 * time.Millisecond},
+		{Time: t0.Add(4 * time.Second), Operation: "SearchCases", Dropped: true, Injected: true, Latency: 2 * time.Second},
+	}
+	goldenHealth = admin.Health{
+		Status: fault.StatusDegraded, Ready: true, Version: "v1.2.3", UptimeSeconds: 125, Store: "sqlite", Region: "us-east-1", Account: "000000000000", Time: t0,
+		Operations: []fault.OperationHealth{
+			{Operation: "CreateCase", Status: fault.StatusDegraded, Reasons: []string{`rule "rule-1": InternalServerException on 100% of calls`}, RuleIDs: []string{"rule-1"}, Requests: 5, Failures: 3, ErrorRate: 0.6},
+			{Operation: "GetDomain", Status: fault.StatusOperational, Requests: 2},
+			{Operation: "ListDomains", Status: fault.StatusOperational},
+			{Operation: "SearchCases", Status: fault.StatusOutage, Reasons: []string{"observed errors"}, Requests: 4, Failures: 4, ErrorRate: 1},
+		},
+	}
+	goldenScenario = &fault.ScenarioStatus{Name: "outage", Description: "Service outage: all operations fail with InternalServerException.",
+		Active: true, StartedAt: t0, EndsAt: t0.Add(30 * time.Second), Phase: "outage"}
+)
+
+// Human output (tables, durations with units) and --json, for every admin
+// command that shows an answer; colour only when asked for a terminal.
+func TestGoldenOutput(t *testing.T) {
+	plain, colour := painter{}, painter{on: true}
+	tests := []struct {
+		name  string
+		human func(*bytes.Buffer) error
+		json  any
+	}{
+		{"faults-list", func(b *bytes.Buffer) error { return writeRules(b, goldenRules) }, goldenRules},
+		{"faults-list-empty", func(b *bytes.Buffer) error { return writeRules(b, nil) }, []fault.Rule{}},
+		{"faults-report", func(b *bytes.Buffer) error { return writeReport(b, goldenReport) }, goldenReport},
+		{"faults-requests", func(b *bytes.Buffer) error { return writeRequests(b, plain, goldenRequests) }, goldenRequests},
+		{"faults-requests-terminal", func(b *bytes.Buffer) error { return writeRequests(b, colour, goldenRequests) }, nil},
+		{"faults-scenario", func(b *bytes.Buffer) error { return writeScenario(b, goldenScenario, t0.Add(10*time.Second)) }, goldenScenario},
+		{"health", func(b *bytes.Buffer) error { return writeHealth(b, plain, goldenHealth) }, goldenHealth},
+		{"health-terminal", func(b *bytes.Buffer) error { return writeHealth(b, colour, goldenHealth) }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := tt.human(&b); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.name+".txt", b.Bytes())
+			if tt.json == nil {
+				return
+			}
+			b.Reset()
+			if err := printJSON(&b, tt.json); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.name+".json", b.Bytes())
+		})
+	}
+}
+
+func TestDurationsCarryUnits(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0s", 412 * time.Microsecond: "412µs", 1500 * time.Microsecond: "1.5ms", 230 * time.Millisecond: "230ms",
+		2 * time.Second: "2s", 2500 * time.Millisecond: "2.5s", 125 * time.Second: "2m5s",
+	} {
+		if got := dur(d); got != want {
+			t.Errorf("dur(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
