@@ -137,7 +137,7 @@ func TestRetainerTrimsByCountAndAge(t *testing.T) {
 	if err != nil || n != 4 {
 		t.Fatalf("Trim = %d, %v; want 4 (two past the count, two more past the age)", n, err)
 	}
-	rt.r.Pin = func() int64 { return 0 }
+	rt.r.Pin = func(localcases.Tx) (int64, bool, error) { return 0, true, nil }
 	rt.r.Count = 1
 	if n, _ := rt.Trim(context.Background()); n != 0 {
 		t.Errorf("a pinned trim dropped %d", n)

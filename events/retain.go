@@ -28,11 +28,12 @@ type Retention struct {
 	Age time.Duration
 	// Interval is the time between trims. Default DefaultTrimInterval.
 	Interval time.Duration
-	// Pin, if set, returns the highest sequence number that may be trimmed:
-	// a delivery component that has not yet handed on later events pins
-	// them, so retention never drops an event before it is delivered. Nil:
-	// nothing is pinned.
-	Pin func() int64
+	// Pin, if set, returns (in the trim's transaction) the highest sequence
+	// number that may be trimmed: a delivery component that has not yet
+	// handed on later events pins them, so retention never drops an event
+	// before it is delivered; ok false pins nothing. dispatch.TrimBound
+	// fits. Nil: nothing is pinned.
+	Pin func(tx localcases.Tx) (bound int64, ok bool, err error)
 	// Clock tells the time the outbox's append times are compared with.
 	// Default: the system clock.
 	Clock  localcases.Clock
@@ -98,11 +99,17 @@ func (rt *Retainer) Trim(ctx context.Context) (int, error) {
 	if p.KeepLast == 0 && p.Before.IsZero() {
 		return 0, nil
 	}
-	if rt.r.Pin != nil {
-		p.UpTo = rt.r.Pin()
-	}
 	var n int
 	err := rt.store.Update(ctx, func(tx localcases.Tx) (err error) {
+		if rt.r.Pin != nil {
+			bound, ok, err := rt.r.Pin(tx)
+			if err != nil {
+				return fmt.Errorf("retention pin: %w", err)
+			}
+			if ok {
+				p.UpTo = bound
+			}
+		}
 		n, err = tx.TrimEvents(p)
 		return err
 	})

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/localcases/localcases/dispatch"
 	"github.com/localcases/localcases/events"
 )
 
@@ -27,7 +28,9 @@ func (s *Server) openEvents() {
 }
 
 func (c EventsConfig) retention(cfg Config, log *slog.Logger) events.Retention {
-	r := events.Retention{Count: c.RetainCount, Age: time.Duration(c.RetainAge), Interval: time.Duration(c.TrimInterval), Clock: cfg.Clock, Logger: log}
+	// Retention never trims an event a sink's delivery cursor has not passed.
+	r := events.Retention{Count: c.RetainCount, Age: time.Duration(c.RetainAge), Interval: time.Duration(c.TrimInterval),
+		Clock: cfg.Clock, Logger: log, Pin: dispatch.TrimBound}
 	if r.Count == 0 {
 		r.Count = events.DefaultRetainCount
 	}
