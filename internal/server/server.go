@@ -224,6 +224,11 @@ func (s *Server) Handler() http.Handler {
 				admin.WriteError(w, http.StatusForbidden, err.Error())
 				return
 			}
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Allow", "GET, HEAD")
+				admin.WriteError(w, http.StatusMethodNotAllowed, "/metrics answers GET")
+				return
+			}
 			s.metrics.Handler().ServeHTTP(w, r)
 			return
 		}
