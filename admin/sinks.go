@@ -107,7 +107,9 @@ func (s *Sinks) status(w http.ResponseWriter, r *http.Request, name string, code
 	WriteError(w, http.StatusNotFound, fmt.Sprintf("sink %q: not found", name))
 }
 
-func (s *Sinks) get(w http.ResponseWriter, r *http.Request) { s.status(w, r, r.PathValue("name"), http.StatusOK) }
+func (s *Sinks) get(w http.ResponseWriter, r *http.Request) {
+	s.status(w, r, r.PathValue("name"), http.StatusOK)
+}
 
 // DecodeSinkRequest reads a POST /_localcases/sinks body.
 func DecodeSinkRequest(body []byte) (dispatch.SinkConfig, error) {

@@ -40,7 +40,7 @@ type Recorder struct {
 	injected map[string]map[string]int
 	total    int
 	// events are what event rules did, oldest first (events.go).
-	events     []EventRecord
+	events []EventRecord
 }
 
 // DefaultRecorderCapacity is used when NewRecorder gets a capacity <= 0.
