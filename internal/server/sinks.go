@@ -168,4 +168,3 @@ func (s *Server) observeDelivery(o dispatch.Outcome) {
 
 // Dispatcher returns the event dispatcher.
 func (s *Server) Dispatcher() *dispatch.Dispatcher { return s.dispatcher }
-

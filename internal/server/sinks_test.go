@@ -85,7 +85,6 @@ func skWait(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-
 // TestSinkGetsWhatThePollEndpointShows: a webhook configured at start,
 // filtered by a pattern, receives exactly the matching events, in order,
 // on every engine.
