@@ -22,6 +22,7 @@ import (
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/auth"
 	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/fault/pgshare"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
 )
@@ -112,6 +113,8 @@ type Server struct {
 	svc      *service.Service
 	api      *restjson.Handler
 	faults   *fault.Engine
+	control  fault.Control
+	share    *pgshare.Share // nil unless the store is PostgreSQL
 	verifier verifierBox
 	records  *fault.Recorder
 	admin    *admin.Handler
@@ -180,12 +183,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Version: cfg.Version, StoreKind: store.Kind(), Region: cfg.Region, Account: cfg.Account,
 		ServiceHealth: s.faults.Health,
 	})
-	(&admin.Faults{Engine: s.faults, Recorder: s.records, Logger: s.cfg.Logger}).Register(s.admin)
+	s.openHealth()
+	if err := s.shareFaults(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := s.loadFaultsFile(); err != nil {
+		s.closeShare()
+		store.Close()
+		return nil, err
+	}
+	(&admin.Faults{Engine: s.faults, Control: s.control, Recorder: s.records, Logger: s.cfg.Logger}).Register(s.admin)
 	admin.RegisterProfiling(s.admin)
 	admin.RegisterState(s.admin, checkedState{svc})
-	s.openHealth()
 	if cfg.ImportFile != "" {
 		if err := s.importFile(ctx, cfg.ImportFile); err != nil {
+			s.closeShare()
 			store.Close()
 			return nil, err
 		}
@@ -342,8 +355,17 @@ func (s *Server) close(ctx context.Context) error {
 		}
 		t.Stop()
 	}
+	s.closeShare()
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// closeShare stops following the shared fault state, before the store's
+// pool closes under it.
+func (s *Server) closeShare() {
+	if s.share != nil {
+		s.share.Close()
+	}
 }
