@@ -21,6 +21,7 @@
 //	auth               SigV4 verification and access policies
 //	admin              the /_localcases/ control plane and its client
 //	fault              fault-injection decisions (pure logic)
+//	eventsink          delivers case events: webhooks, EventBridge PutEvents
 //	bench              the load generator behind `localcases bench`
 //	resilience         the public client kit for aws-sdk-go-v2
 package localcases
