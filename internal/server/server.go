@@ -23,6 +23,7 @@ import (
 	"github.com/localcases/localcases/auth"
 	"github.com/localcases/localcases/fault"
 	"github.com/localcases/localcases/fault/pgshare"
+	"github.com/localcases/localcases/metrics"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
 )
@@ -81,6 +82,10 @@ type Config struct {
 	// SubscriptionRequiredException, as for an account without a
 	// Business or Enterprise support plan. Default false.
 	HealthSubscriptionRequired bool `yaml:"healthSubscriptionRequired" json:"healthSubscriptionRequired"`
+	// DisableMetrics turns the Prometheus metrics off: nothing is counted
+	// and /metrics answers 404. Default false: metrics are on, at a cost
+	// measured in docs/BENCHMARKS.md.
+	DisableMetrics bool `yaml:"disableMetrics" json:"disableMetrics"`
 
 	Version string           `yaml:"-" json:"-"`
 	Logger  *slog.Logger     `yaml:"-" json:"-"`
@@ -121,6 +126,7 @@ type Server struct {
 	guard    *guard
 	shed     *shedder
 	health   healthAPI
+	metrics  *metrics.Metrics
 	ln       net.Listener
 	http     *http.Server
 	serveCh  chan error
@@ -149,6 +155,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var m *metrics.Metrics // nil counts nothing
+	if !cfg.DisableMetrics {
+		m = metrics.New()
+	}
+	store = m.Store(store)
 	svc, err := service.New(ctx, store, service.Config{
 		Region: cfg.Region, Account: cfg.Account, Quotas: cfg.Quotas,
 		Clock: cfg.Clock, Logger: cfg.Logger.With("subsystem", "service"),
@@ -157,7 +168,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: store, svc: svc, guard: newGuard(cfg.AllowedHosts, cfg.Addr)}
+	s := &Server{cfg: cfg, store: store, svc: svc, metrics: m, guard: newGuard(cfg.AllowedHosts, cfg.Addr)}
 	if err := s.SetAuth(cfg.Auth); err != nil {
 		store.Close()
 		return nil, err
@@ -166,7 +177,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	s.shed = newShedder(cfg.MaxInFlight)
+	s.shed = newShedder(cfg.MaxInFlight, m)
 	s.api = restjson.NewHandler(svc, restjson.Options{
 		Logger:       cfg.Logger.With("subsystem", "api"),
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -175,8 +186,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		// a slot, so slow uploaders cannot starve fast calls; shedding
 		// before the signature check, so an overloaded server spends
 		// nothing on a call it refuses; authentication before faults, as
-		// at AWS's front door.
-		Middleware: []restjson.Middleware{s.precheck, s.shed.readFirst, s.shed.middleware, s.authenticate, injectFaults(s.faults)},
+		// at AWS's front door. In-flight counting wraps them all.
+		Middleware: []restjson.Middleware{s.inFlight, s.precheck, s.shed.readFirst, s.shed.middleware, s.authenticate, injectFaults(s.faults, m)},
 		Observe:    s.observe,
 	})
 	s.admin = admin.NewHandler(admin.Options{
@@ -219,6 +230,19 @@ func (s *Server) Handler() http.Handler {
 			}
 			s.admin.ServeHTTP(w, r)
 			s.adminChanged(r)
+			return
+		}
+		if r.URL.Path == "/metrics" {
+			if err := admin.Allow(r, s.cfg.AdminToken); err != nil {
+				admin.WriteError(w, http.StatusForbidden, err.Error())
+				return
+			}
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Allow", "GET, HEAD")
+				admin.WriteError(w, http.StatusMethodNotAllowed, "/metrics answers GET")
+				return
+			}
+			s.metrics.Handler().ServeHTTP(w, r)
 			return
 		}
 		if s.serveHealth(w, r) {
@@ -296,6 +320,10 @@ func (s *Server) Records() *fault.Recorder { return s.records }
 
 // Admin returns the admin handler, for subsystems that add endpoints.
 func (s *Server) Admin() *admin.Handler { return s.admin }
+
+// Metrics returns the server's metrics, served at /metrics, for subsystems
+// that record their own (event delivery).
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // Store returns the store.
 func (s *Server) Store() localcases.Store { return s.store }
