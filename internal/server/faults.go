@@ -31,10 +31,9 @@ func (s *Server) openFaults() error {
 
 // shareFaults makes the servers on one PostgreSQL schema inject as one
 // service: the rules, scenario and seed move into the database (package
-// pgshare). Memory and SQLite keep them in this process.
-func (s *Server) shareFaults(ctx context.Context) error {
-	pg, ok := s.store.(*postgres.Store)
-	if !ok {
+// pgshare). Memory and SQLite (pg nil) keep them in this process.
+func (s *Server) shareFaults(ctx context.Context, pg *postgres.Store) error {
+	if pg == nil {
 		return nil
 	}
 	sh, err := pgshare.Open(ctx, pg.Pool(), pg.Schema(), s.faults, pgshare.Options{

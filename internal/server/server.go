@@ -26,6 +26,7 @@ import (
 	"github.com/localcases/localcases/metrics"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
+	"github.com/localcases/localcases/store/postgres"
 )
 
 // Config is everything a Server needs. DefaultConfig gives the documented
@@ -155,6 +156,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Taken before the store is wrapped: the fault state shares its pool.
+	pg, _ := store.(*postgres.Store)
 	var m *metrics.Metrics // nil counts nothing
 	if !cfg.DisableMetrics {
 		m = metrics.New()
@@ -195,7 +198,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		ServiceHealth: s.faults.Health,
 	})
 	s.openHealth()
-	if err := s.shareFaults(ctx); err != nil {
+	if err := s.shareFaults(ctx, pg); err != nil {
 		store.Close()
 		return nil, err
 	}
