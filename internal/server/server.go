@@ -21,6 +21,7 @@ import (
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/auth"
+	"github.com/localcases/localcases/events"
 	"github.com/localcases/localcases/fault"
 	"github.com/localcases/localcases/fault/pgshare"
 	"github.com/localcases/localcases/metrics"
@@ -87,15 +88,38 @@ type Config struct {
 	// and /metrics answers 404. Default false: metrics are on, at a cost
 	// measured in docs/BENCHMARKS.md.
 	DisableMetrics bool `yaml:"disableMetrics" json:"disableMetrics"`
+	// Events configures case events: the outbox's retention and the
+	// choices EVENTS.md leaves open.
+	Events EventsConfig `yaml:"events" json:"events"`
 
 	Version string           `yaml:"-" json:"-"`
 	Logger  *slog.Logger     `yaml:"-" json:"-"`
 	Clock   localcases.Clock `yaml:"-" json:"-"`
 }
 
+// EventsConfig is the events section of the configuration.
+type EventsConfig struct {
+	// RetainCount keeps at most this many events in the outbox. Default
+	// events.DefaultRetainCount (10000); 0 keeps the default; negative: no
+	// count bound.
+	RetainCount int `yaml:"retainCount" json:"retainCount"`
+	// RetainAge drops events older than this. Default
+	// events.DefaultRetainAge (24h); 0 keeps the default; negative: no age
+	// bound.
+	RetainAge events.Duration `yaml:"retainAge" json:"retainAge"`
+	// TrimInterval is the time between background trims. Default
+	// events.DefaultTrimInterval.
+	TrimInterval events.Duration `yaml:"trimInterval" json:"trimInterval"`
+	// StreamKeepalive is the interval of the event stream's keepalive
+	// comments. Default events.DefaultKeepalive.
+	StreamKeepalive      events.Duration `yaml:"streamKeepalive" json:"streamKeepalive"`
+	service.EventOptions `yaml:",inline"`
+}
+
 // DefaultConfig returns the configuration `localcases serve` starts from.
 func DefaultConfig() Config {
-	return Config{Addr: "127.0.0.1:4599", Region: "us-east-1", Account: "000000000000", Version: "dev", Seed: 1}
+	return Config{Addr: "127.0.0.1:4599", Region: "us-east-1", Account: "000000000000", Version: "dev", Seed: 1,
+		Events: EventsConfig{RetainCount: events.DefaultRetainCount, RetainAge: events.Duration(events.DefaultRetainAge)}}
 }
 
 // Validate reports a configuration that cannot start.
@@ -128,9 +152,14 @@ type Server struct {
 	shed     *shedder
 	health   healthAPI
 	metrics  *metrics.Metrics
-	ln       net.Listener
-	http     *http.Server
-	serveCh  chan error
+	// notifier wakes event readers on commit; retainer trims the outbox;
+	// eventsDone ends event waits and streams when the server stops.
+	notifier   *events.Notifier
+	retainer   *events.Retainer
+	eventsDone chan struct{}
+	ln         net.Listener
+	http       *http.Server
+	serveCh    chan error
 
 	// requests counts the HTTP requests being served, and handlers lets
 	// Close wait for them to return before the store closes.
@@ -163,15 +192,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		m = metrics.New()
 	}
 	store = m.Store(store)
+	notifier := &events.Notifier{}
 	svc, err := service.New(ctx, store, service.Config{
 		Region: cfg.Region, Account: cfg.Account, Quotas: cfg.Quotas,
 		Clock: cfg.Clock, Logger: cfg.Logger.With("subsystem", "service"),
+		Events: cfg.Events.EventOptions, EventsCommitted: notifier.Notify,
 	})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: store, svc: svc, metrics: m, guard: newGuard(cfg.AllowedHosts, cfg.Addr)}
+	s := &Server{cfg: cfg, store: store, svc: svc, metrics: m, guard: newGuard(cfg.AllowedHosts, cfg.Addr),
+		notifier: notifier, eventsDone: make(chan struct{})}
 	if err := s.SetAuth(cfg.Auth); err != nil {
 		store.Close()
 		return nil, err
@@ -217,6 +249,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.openEvents()
 	return s, nil
 }
 
@@ -365,6 +398,8 @@ func (s *Server) Close(ctx context.Context) error {
 
 func (s *Server) close(ctx context.Context) error {
 	var errs []error
+	// Event polls and streams would hold the drain until its deadline.
+	close(s.eventsDone)
 	if s.http != nil {
 		s.admin.SetReady(false)
 		if err := s.http.Shutdown(ctx); err != nil {
@@ -386,6 +421,7 @@ func (s *Server) close(ctx context.Context) error {
 		}
 		t.Stop()
 	}
+	s.retainer.Close()
 	s.closeShare()
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, err)
