@@ -13,7 +13,6 @@ import (
 	"github.com/localcases/localcases/dispatch"
 	"github.com/localcases/localcases/events"
 	"github.com/localcases/localcases/eventsink"
-	"github.com/localcases/localcases/metrics"
 )
 
 // SinkEntry is an event sink of the configuration: `serve --event-sink`,
@@ -152,18 +151,14 @@ func (s *Server) openSinks(ctx context.Context) error {
 	return nil
 }
 
-// observeDelivery counts deliveries and event faults in the metrics.
+// observeDelivery counts deliveries by sink and result, and event faults,
+// in the metrics.
 func (s *Server) observeDelivery(o dispatch.Outcome) {
-	switch o.Result {
-	case dispatch.Delivered:
-		s.metrics.Delivery(o.Sink, metrics.DeliveryOK, o.Duration)
-	case dispatch.Failed:
-		s.metrics.Delivery(o.Sink, metrics.DeliveryFailed, o.Duration)
-	case dispatch.DeadLettered:
-		s.metrics.Delivery(o.Sink, metrics.DeliveryDropped, 0)
-	case dispatch.Faulted:
+	if o.Result == dispatch.Faulted {
 		s.metrics.FaultInjected("events", string(o.Fault))
+		return
 	}
+	s.metrics.Delivery(o.Sink, string(o.Result))
 }
 
 // Dispatcher returns the event dispatcher.
