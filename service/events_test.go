@@ -217,8 +217,7 @@ func TestRejectedChangesPublishNothing(t *testing.T) {
 func BenchmarkCreateCaseEvents(b *testing.B) {
 	for _, on := range []bool{false, true} {
 		b.Run(fmt.Sprintf("events=%v", on), func(b *testing.B) {
-			e := csNewEnv(&testing.T{}, Quotas{})
-			e.t = nil
+			e := csNewEnv(b, Quotas{})
 			if on {
 				ids := []api.FieldIdentifier{{Id: api.String("status")}, {Id: api.String("title")}}
 				if _, err := e.s.PutCaseEventConfiguration(e.ctx, &api.PutCaseEventConfigurationRequest{DomainId: &e.domain,
