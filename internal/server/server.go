@@ -21,6 +21,7 @@ import (
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/auth"
+	"github.com/localcases/localcases/console"
 	"github.com/localcases/localcases/fault"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
@@ -115,6 +116,7 @@ type Server struct {
 	verifier verifierBox
 	records  *fault.Recorder
 	admin    *admin.Handler
+	console  *console.Handler
 	guard    *guard
 	shed     *shedder
 	health   healthAPI
@@ -126,6 +128,9 @@ type Server struct {
 	// Close wait for them to return before the store closes.
 	requests atomic.Int64
 	handlers sync.WaitGroup
+	// stopping closes when Close begins, ending the console's live
+	// streams so they do not hold up the drain.
+	stopping chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -154,7 +159,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: store, svc: svc, guard: newGuard(cfg.AllowedHosts, cfg.Addr)}
+	s := &Server{cfg: cfg, store: store, svc: svc, guard: newGuard(cfg.AllowedHosts, cfg.Addr), stopping: make(chan struct{})}
 	if err := s.SetAuth(cfg.Auth); err != nil {
 		store.Close()
 		return nil, err
@@ -181,6 +186,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		ServiceHealth: s.faults.Health,
 	})
 	(&admin.Faults{Engine: s.faults, Recorder: s.records, Logger: s.cfg.Logger}).Register(s.admin)
+	(&admin.Live{Engine: s.faults, Recorder: s.records, Done: s.stopping, Now: cfg.Clock.Now}).Register(s.admin)
+	s.console = console.New(console.Options{
+		AdminToken: cfg.AdminToken,
+		AuthMode:   func() string { return s.verifier.p.Load().Mode() },
+	})
 	admin.RegisterProfiling(s.admin)
 	admin.RegisterState(s.admin, checkedState{svc})
 	s.openHealth()
@@ -199,6 +209,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // clean API paths (redirecting a caseId of "..") before restjson sees them.
 func (s *Server) Handler() http.Handler {
 	return s.guarded(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if console.Handles(r) {
+			// With a token the page itself is public (it holds no data
+			// and carries the login); without one, the console answers
+			// whom the admin API answers.
+			if s.cfg.AdminToken == "" || !console.Public(r) {
+				if err := admin.Allow(r, s.cfg.AdminToken); err != nil {
+					admin.WriteError(w, http.StatusForbidden, err.Error())
+					return
+				}
+			}
+			s.console.ServeHTTP(w, r)
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, admin.Prefix) {
 			if err := admin.Allow(r, s.cfg.AdminToken); err != nil {
 				admin.WriteError(w, http.StatusForbidden, err.Error())
@@ -320,6 +343,7 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 func (s *Server) close(ctx context.Context) error {
+	close(s.stopping)
 	var errs []error
 	if s.http != nil {
 		s.admin.SetReady(false)
