@@ -111,6 +111,7 @@ type Engine struct {
 	nextID    int
 	scenario  *scenarioState
 	health    healthState
+	claimer   Claimer
 }
 
 type ruleState struct {
@@ -322,6 +323,15 @@ func (e *Engine) Reset() {
 	e.mu.Unlock()
 }
 
+// ForgetObservations forgets observed outcomes and keeps rules and
+// scenario: the part of Reset that is this process's own when the rules
+// are shared.
+func (e *Engine) ForgetObservations() {
+	e.mu.Lock()
+	e.health.obs = map[string]*opCounts{}
+	e.mu.Unlock()
+}
+
 // Decide returns the fault for r, if any. Precedence: the x-localcases-fault
 // header (which, when present, bypasses everything else), then the
 // throttler, then rules in order, then the active scenario phase's rules in
@@ -412,6 +422,9 @@ func (e *Engine) try(rs *ruleState, r *Request, now time.Time) (Decision, bool) 
 		if p <= 0 || rs.rng.Float64() >= p {
 			return Decision{}, false
 		}
+	}
+	if !e.claim(rs) {
+		return Decision{}, false
 	}
 	rs.fired++
 	d := Decision{Action: rule.Action, RuleID: rule.ID, Description: rule.Description}

@@ -24,9 +24,11 @@ import (
 	"github.com/localcases/localcases/console"
 	"github.com/localcases/localcases/events"
 	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/fault/pgshare"
 	"github.com/localcases/localcases/metrics"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
+	"github.com/localcases/localcases/store/postgres"
 )
 
 // Config is everything a Server needs. DefaultConfig gives the documented
@@ -142,6 +144,8 @@ type Server struct {
 	svc      *service.Service
 	api      *restjson.Handler
 	faults   *fault.Engine
+	control  fault.Control
+	share    *pgshare.Share // nil unless the store is PostgreSQL
 	verifier verifierBox
 	records  *fault.Recorder
 	admin    *admin.Handler
@@ -184,6 +188,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Taken before the store is wrapped: the fault state shares its pool.
+	pg, _ := store.(*postgres.Store)
 	var m *metrics.Metrics // nil counts nothing
 	if !cfg.DisableMetrics {
 		m = metrics.New()
@@ -226,7 +232,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Version: cfg.Version, StoreKind: store.Kind(), Region: cfg.Region, Account: cfg.Account,
 		ServiceHealth: s.faults.Health,
 	})
-	(&admin.Faults{Engine: s.faults, Recorder: s.records, Logger: s.cfg.Logger}).Register(s.admin)
+	s.openHealth()
+	if err := s.shareFaults(ctx, pg); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := s.loadFaultsFile(); err != nil {
+		s.closeShare()
+		store.Close()
+		return nil, err
+	}
+	(&admin.Faults{Engine: s.faults, Control: s.control, Recorder: s.records, Logger: s.cfg.Logger}).Register(s.admin)
 	(&admin.Live{Engine: s.faults, Recorder: s.records, Done: s.eventsDone, Now: cfg.Clock.Now}).Register(s.admin)
 	s.console = console.New(console.Options{
 		AdminToken: cfg.AdminToken,
@@ -234,9 +250,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	admin.RegisterProfiling(s.admin)
 	admin.RegisterState(s.admin, checkedState{svc})
-	s.openHealth()
 	if cfg.ImportFile != "" {
 		if err := s.importFile(ctx, cfg.ImportFile); err != nil {
+			s.closeShare()
 			store.Close()
 			return nil, err
 		}
@@ -427,8 +443,17 @@ func (s *Server) close(ctx context.Context) error {
 		t.Stop()
 	}
 	s.retainer.Close()
+	s.closeShare()
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// closeShare stops following the shared fault state, before the store's
+// pool closes under it.
+func (s *Server) closeShare() {
+	if s.share != nil {
+		s.share.Close()
+	}
 }
