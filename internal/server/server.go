@@ -22,6 +22,7 @@ import (
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/auth"
 	"github.com/localcases/localcases/console"
+	"github.com/localcases/localcases/dispatch"
 	"github.com/localcases/localcases/events"
 	"github.com/localcases/localcases/fault"
 	"github.com/localcases/localcases/fault/pgshare"
@@ -115,6 +116,12 @@ type EventsConfig struct {
 	// comments. Default events.DefaultKeepalive.
 	StreamKeepalive      events.Duration `yaml:"streamKeepalive" json:"streamKeepalive"`
 	service.EventOptions `yaml:",inline"`
+	// Sinks are delivered every event they match: webhooks and EventBridge
+	// forwarders (serve --event-sink). More can be added at run time
+	// through /_localcases/sinks.
+	Sinks []SinkEntry `yaml:"sinks" json:"sinks,omitempty"`
+	// Delivery tunes the delivery to sinks.
+	Delivery DeliveryConfig `yaml:"delivery" json:"delivery,omitzero"`
 }
 
 // DefaultConfig returns the configuration `localcases serve` starts from.
@@ -134,7 +141,7 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("addr %q: %w", c.Addr, err)
 	}
-	return nil
+	return c.Events.checkSinks()
 }
 
 // Server is a localcases instance.
@@ -159,6 +166,7 @@ type Server struct {
 	// stream) when the server stops.
 	notifier   *events.Notifier
 	retainer   *events.Retainer
+	dispatcher *dispatch.Dispatcher
 	eventsDone chan struct{}
 	ln         net.Listener
 	http       *http.Server
@@ -258,6 +266,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	s.openEvents()
+	if err := s.openSinks(ctx); err != nil {
+		s.retainer.Close()
+		store.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -442,6 +455,9 @@ func (s *Server) close(ctx context.Context) error {
 		}
 		t.Stop()
 	}
+	// Delivery stops before the store closes, writing its cursors and
+	// releasing its leases to the other servers.
+	s.dispatcher.Close()
 	s.retainer.Close()
 	s.closeShare()
 	if err := s.store.Close(); err != nil {
