@@ -21,7 +21,9 @@
 //	auth               SigV4 verification and access policies
 //	admin              the /_localcases/ control plane and its client
 //	fault              fault-injection decisions (pure logic)
+//	events             serves the case-event outbox: long poll, SSE, retention
 //	eventsink          delivers case events: webhooks, EventBridge PutEvents
+//	dispatch           reads the outbox for each sink: cursors, leases, retries, dead letters
 //	bench              the load generator behind `localcases bench`
 //	resilience         the public client kit for aws-sdk-go-v2
 package localcases

@@ -24,7 +24,9 @@ type Sink interface {
 	// when that event was delivered. An error for which IsPermanent holds
 	// will not go away by retrying; the others may. Deliver returns when
 	// every event has its outcome or ctx ends (the events left then fail
-	// with ctx's error).
+	// with ctx's error). After a retryable failure a sink may leave the
+	// later events unsent, with ErrNotAttempted, to keep their order; a
+	// webhook does.
 	Deliver(ctx context.Context, events []Event) []error
 	// Close releases idle connections.
 	Close() error
@@ -87,6 +89,12 @@ func New(spec Spec, opts Options) (Sink, error) {
 	}
 	return nil, fmt.Errorf("eventsink: unknown sink kind %q", spec.Kind)
 }
+
+// ErrNotAttempted is the outcome of an event a Deliver call did not try to
+// send because an earlier event of the call failed and may be retried:
+// sending it anyway would put it ahead of the failed one. It is not a
+// delivery attempt.
+var ErrNotAttempted = errors.New("not attempted: an earlier event of the batch failed")
 
 // PermanentError marks a failure that retrying will not mend: the sink
 // refused the event itself (a 4xx, an entry EventBridge rejects for good, an

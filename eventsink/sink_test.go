@@ -202,3 +202,23 @@ func TestEntryMapping(t *testing.T) {
 		t.Error("Entry of a JSON array: no error")
 	}
 }
+
+// TestWebhookKeepsOrderAfterFailure: after a retryable failure the later
+// events of the batch are not sent, so none overtakes the failed one.
+func TestWebhookKeepsOrderAfterFailure(t *testing.T) {
+	var got received
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.add(r)
+		if len(got.ids) == 2 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	errs := mustNew(t, srv.URL, eventsink.Options{}).Deliver(context.Background(), envelopes(4, 0))
+	if errs[0] != nil || errs[1] == nil || errs[2] != eventsink.ErrNotAttempted || errs[3] != eventsink.ErrNotAttempted {
+		t.Errorf("outcomes %v, want delivered, failed, not attempted, not attempted", errs)
+	}
+	if len(got.ids) != 2 {
+		t.Errorf("webhook got %d posts, want 2", len(got.ids))
+	}
+}

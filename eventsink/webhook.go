@@ -40,6 +40,10 @@ func (w *webhook) Deliver(ctx context.Context, events []Event) []error {
 			break
 		}
 		errs[i] = w.post(ctx, ev)
+		if errs[i] != nil && !IsPermanent(errs[i]) {
+			fill(errs, i+1, ErrNotAttempted)
+			break
+		}
 	}
 	return errs
 }

@@ -140,7 +140,7 @@ func (s *Service) CreateCase(ctx context.Context, in *api.CreateCaseRequest) (*a
 		if err != nil {
 			return err
 		}
-		fields, _, err := fs.mergeValues(in.Fields, nil, true)
+		fields, named, err := fs.mergeValues(in.Fields, nil, true)
 		if err != nil {
 			return err
 		}
@@ -208,10 +208,18 @@ func (s *Service) CreateCase(ctx context.Context, in *api.CreateCaseRequest) (*a
 			}
 		}
 		ev := s.newAuditEvent(ctx, api.AuditEventTypeCaseCreated, in.PerformedBy, now)
-		for _, d := range diffValues(nil, c.Fields) {
+		created := diffValues(nil, c.Fields)
+		for _, d := range created {
 			ev.Fields = append(ev.Fields, localcases.AuditField{FieldID: d.FieldID, NewValue: d.NewValue})
 		}
 		if err := putAudit(tx, domainID, c.ID, ev); err != nil {
+			return err
+		}
+		// CASE.CREATED lists every field holding a value, system fields
+		// included (EVENTS.md §2.2, suggested).
+		err = s.emitCase(ctx, tx, caseChange{typ: EventCaseCreated, domainID: domainID, c: &c,
+			named: named, changed: created, by: in.PerformedBy, at: now, fs: fs})
+		if err != nil {
 			return err
 		}
 		out = api.CreateCaseResponse{CaseId: ptr(c.ID), CaseArn: ptr(c.ARN)}
@@ -302,12 +310,18 @@ func (s *Service) UpdateCase(ctx context.Context, in *api.UpdateCaseRequest) (*a
 			return err
 		}
 		old := c.Fields
-		fields, _, err := fs.mergeValues(in.Fields, old, false)
+		fields, named, err := fs.mergeValues(in.Fields, old, false)
 		if err != nil {
 			return err
 		}
 		if len(diffValues(old, fields)) == 0 {
-			return nil // §7.3: an update that changes nothing leaves no trace
+			// §7.3: an update that changes nothing leaves no trace, nor an
+			// event unless asked for (EVENTS.md §3.1).
+			if !s.events.NoopUpdates {
+				return nil
+			}
+			return s.emitCase(ctx, tx, caseChange{typ: EventCaseUpdated, domainID: domainID, c: c,
+				by: in.PerformedBy, at: s.now(), fs: fs})
 		}
 		var tpl *localcases.Template
 		if t, err := s.caseTemplate(tx, domainID, c.TemplateID); err == nil {
@@ -369,7 +383,11 @@ func (s *Service) UpdateCase(ctx context.Context, in *api.UpdateCaseRequest) (*a
 		}
 		ev := s.newAuditEvent(ctx, api.AuditEventTypeCaseUpdated, in.PerformedBy, now)
 		ev.Fields = diffValues(old, c.Fields)
-		return putAudit(tx, domainID, caseID, ev)
+		if err := putAudit(tx, domainID, caseID, ev); err != nil {
+			return err
+		}
+		return s.emitCase(ctx, tx, caseChange{typ: EventCaseUpdated, domainID: domainID, c: c,
+			named: named, changed: ev.Fields, by: in.PerformedBy, at: now, fs: fs})
 	})
 	if err != nil {
 		return nil, err
@@ -416,7 +434,12 @@ func (s *Service) DeleteCase(ctx context.Context, in *api.DeleteCaseRequest) (*a
 		if err := s.deleteCaseContents(tx, domainID, caseID); err != nil {
 			return err
 		}
-		return tx.Delete(localcases.Cases, domainID, caseID)
+		if err := tx.Delete(localcases.Cases, domainID, caseID); err != nil {
+			return err
+		}
+		// DeleteCase takes no performedBy, so the event names only the caller.
+		return s.emitCase(ctx, tx, caseChange{typ: EventCaseDeleted, domainID: domainID, c: c,
+			changed: []localcases.AuditField{}, at: s.now()})
 	})
 	if err != nil {
 		return nil, err

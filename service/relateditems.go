@@ -297,6 +297,9 @@ func (s *Service) CreateRelatedItem(ctx context.Context, in *api.CreateRelatedIt
 		if err := putAudit(tx, domainID, caseID, ev); err != nil {
 			return err
 		}
+		if err := s.emitRelated(ctx, tx, EventRelatedItemCreated, domainID, &ri, rc, in.PerformedBy, now); err != nil {
+			return err
+		}
 		out = api.CreateRelatedItemResponse{RelatedItemId: ptr(ri.ID), RelatedItemArn: ptr(ri.ARN)}
 		return nil
 	})
@@ -365,6 +368,11 @@ func (s *Service) UpdateRelatedItem(ctx context.Context, in *api.UpdateRelatedIt
 		if err := putAudit(tx, domainID, caseID, ev); err != nil {
 			return err
 		}
+		if s.events.RelatedItemChanges {
+			if err := s.emitRelated(ctx, tx, s.events.RelatedItemUpdatedType, domainID, ri, after, in.PerformedBy, now); err != nil {
+				return err
+			}
+		}
 		out = &api.UpdateRelatedItemResponse{
 			RelatedItemId: ptr(ri.ID), RelatedItemArn: ptr(ri.ARN), Type: ptr(api.RelatedItemType(ri.Type)),
 			AssociationTime: api.NewTime(ri.Associated), Content: after, Tags: tagsOut(ri.Tags),
@@ -415,7 +423,13 @@ func (s *Service) DeleteRelatedItem(ctx context.Context, in *api.DeleteRelatedIt
 		}
 		ev := s.newAuditEvent(ctx, api.AuditEventTypeRelatedItemDeleted, nil, now)
 		relatedAuditEvent(ev, ri, before, nil)
-		return putAudit(tx, domainID, caseID, ev)
+		if err := putAudit(tx, domainID, caseID, ev); err != nil {
+			return err
+		}
+		if !s.events.RelatedItemChanges {
+			return nil
+		}
+		return s.emitRelated(ctx, tx, s.events.RelatedItemDeletedType, domainID, ri, before, nil, now)
 	})
 	if err != nil {
 		return nil, err

@@ -83,6 +83,11 @@ type Config struct {
 	Quotas  Quotas
 	Clock   localcases.Clock // default: the system clock
 	Logger  *slog.Logger     // default: discard
+	// Events chooses case-event details the spec leaves open.
+	Events EventOptions
+	// EventsCommitted, if set, is called after a transaction that appended
+	// case events commits, so readers waiting for events wake at once.
+	EventsCommitted func()
 }
 
 // Service implements every operation of api.Service.
@@ -92,6 +97,7 @@ type Service struct {
 	quotas   Quotas
 	clock    localcases.Clock
 	log      *slog.Logger
+	events   EventOptions
 	tokenKey []byte
 	// searchSlots bounds concurrent SearchCases scans to the CPUs.
 	searchSlots chan struct{}
@@ -117,6 +123,7 @@ func New(ctx context.Context, store localcases.Store, cfg Config) (*Service, err
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{store: store, cfg: cfg, quotas: cfg.Quotas.withDefaults(), clock: cfg.Clock, log: cfg.Logger,
+		events:      cfg.Events.withDefaults(),
 		searchSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	key, err := s.loadTokenKey(ctx)
 	if err != nil {
@@ -167,8 +174,21 @@ func (s *Service) view(ctx context.Context, fn func(localcases.Tx) error) error 
 	return s.store.View(ctx, fn)
 }
 
+// update runs fn in a write transaction and, when fn appended case events
+// and the transaction committed, tells EventsCommitted.
 func (s *Service) update(ctx context.Context, fn func(localcases.Tx) error) error {
-	return s.store.Update(ctx, fn)
+	if s.cfg.EventsCommitted == nil {
+		return s.store.Update(ctx, fn)
+	}
+	appended := false
+	err := s.store.Update(ctx, func(tx localcases.Tx) error {
+		appended = false
+		return fn(noteTx{Tx: tx, appended: &appended})
+	})
+	if err == nil && appended {
+		s.cfg.EventsCommitted()
+	}
+	return err
 }
 
 // Resource types as ResourceNotFoundException names them (§12.4).

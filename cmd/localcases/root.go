@@ -54,6 +54,6 @@ URL differs), and lets you make it fail on demand to test your error handling.`,
 	}
 	root.AddCommand(m.serveCommand(), m.versionCommand(), m.explainCommand(), m.faultsCommand(), m.healthCommand(),
 		m.resetCommand(), m.exportCommand(), m.importCommand())
-	root.AddCommand(m.benchCommand())
+	root.AddCommand(m.benchCommand(), m.eventsCommand())
 	return root
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/localcases/localcases/auth"
+	"github.com/localcases/localcases/events"
 	"github.com/localcases/localcases/internal/server"
 )
 
@@ -28,6 +29,15 @@ type serveFlags struct {
 	importFile                    string
 	allowHosts                    []string
 	healthSubscriptionRequired    bool
+	events                        eventFlags
+}
+
+// eventFlags are the --events.* settings.
+type eventFlags struct {
+	retainCount                                  int
+	retainAge                                    time.Duration
+	relatedItemChanges, noopUpdates, bareDeletes bool
+	caseARN, filterChangedFields                 bool
 }
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -74,6 +84,13 @@ default.`,
 	fs.StringSliceVar(&f.allowHosts, "allow-host", nil, "host names besides this machine's that browsers and clients may use to reach a server protected only by the network (DNS-rebinding guard; *.example.com for subdomains)")
 	fs.IntVar(&f.maxInFlight, "max-in-flight", 0, "concurrent API calls before shedding with ThrottlingException (default 1024)")
 	fs.BoolVar(&f.healthSubscriptionRequired, "health-subscription-required", false, "answer the AWS Health API with SubscriptionRequiredException, as for an account without a Business or Enterprise support plan")
+	fs.IntVar(&f.events.retainCount, "events.retain-count", events.DefaultRetainCount, "case events kept for GET /_localcases/events (negative: no count bound)")
+	fs.DurationVar(&f.events.retainAge, "events.retain-age", events.DefaultRetainAge, "how long case events are kept (negative: no age bound)")
+	fs.BoolVar(&f.events.relatedItemChanges, "events.related-item-changes", false, "also publish RELATED_ITEM.UPDATED and RELATED_ITEM.DELETED (not in AWS's current event list)")
+	fs.BoolVar(&f.events.noopUpdates, "events.noop-updates", false, "publish CASE.UPDATED for an UpdateCase that changes no value")
+	fs.BoolVar(&f.events.bareDeletes, "events.bare-deletes", false, "leave the configured fields' last values out of CASE.DELETED")
+	fs.BoolVar(&f.events.caseARN, "events.case-arn", false, "add detail.case.caseArn to case events")
+	fs.BoolVar(&f.events.filterChangedFields, "events.filter-changed-fields", false, "limit changedFieldIds to the fields of includedData")
 	return cmd
 }
 
@@ -111,6 +128,14 @@ func (f *serveFlags) resolve(cmd *cobra.Command, logOut io.Writer) (server.Confi
 	set("health-subscription-required", func() {
 		cfg.HealthSubscriptionRequired = cfg.HealthSubscriptionRequired || f.healthSubscriptionRequired
 	})
+	ev := &cfg.Events
+	set("events.retain-count", func() { ev.RetainCount = f.events.retainCount })
+	set("events.retain-age", func() { ev.RetainAge = events.Duration(f.events.retainAge) })
+	set("events.related-item-changes", func() { ev.RelatedItemChanges = ev.RelatedItemChanges || f.events.relatedItemChanges })
+	set("events.noop-updates", func() { ev.NoopUpdates = ev.NoopUpdates || f.events.noopUpdates })
+	set("events.bare-deletes", func() { ev.BareDeletes = ev.BareDeletes || f.events.bareDeletes })
+	set("events.case-arn", func() { ev.CaseARN = ev.CaseARN || f.events.caseARN })
+	set("events.filter-changed-fields", func() { ev.FilterChangedFields = ev.FilterChangedFields || f.events.filterChangedFields })
 	logger, err := newLogger(logOut, f.logFormat, f.logLevel)
 	if err != nil {
 		return cfg, err
@@ -152,6 +177,10 @@ func cfgUnset(name string, cfg server.Config) bool {
 		return cfg.ImportFile == ""
 	case "allow-host":
 		return len(cfg.AllowedHosts) == 0
+	case "events.retain-count":
+		return cfg.Events.RetainCount == 0
+	case "events.retain-age":
+		return cfg.Events.RetainAge == 0
 	}
 	return true
 }
@@ -171,6 +200,7 @@ func (m *Main) serve(ctx context.Context, cfg server.Config, configFile string, 
 	fmt.Fprintln(out, storeNote(cfg))
 	fmt.Fprintln(out, tryLine(url, cfg))
 	fmt.Fprintf(out, "health: %s/_localcases/health (AWS Health: aws health describe-events --endpoint-url %s --region %s)\n", url, url, cfg.Region)
+	fmt.Fprintf(out, "events: %s%s (localcases events tail --url %s)\n", url, events.Path, url)
 	if warning := exposureWarning(srv.Addr(), cfg); warning != "" {
 		fmt.Fprintln(out, warning)
 		cfg.Logger.Warn(warning)

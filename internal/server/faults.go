@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/metrics"
 	"github.com/localcases/localcases/restjson"
 )
 
@@ -46,9 +48,10 @@ func (s *Server) openFaults() error {
 	return nil
 }
 
-// observe feeds every answered request to the traffic recorder and to the
-// health report.
+// observe feeds every answered request to the traffic recorder, the health
+// report and the metrics.
 func (s *Server) observe(c *restjson.Call, o restjson.Outcome) {
+	s.metrics.Request(c.Op.Name, metricCode(o), o.Latency)
 	req := faultRequest(c)
 	rec := fault.Record{
 		Time: c.Start, RequestID: c.RequestID, Operation: c.Op.Name,
@@ -64,6 +67,30 @@ func (s *Server) observe(c *restjson.Call, o restjson.Outcome) {
 		Time: c.Start, Operation: c.Op.Name, StatusCode: o.Status, ErrorCode: string(o.Code),
 		Dropped: o.Dropped, Injected: rec.Injected,
 	})
+}
+
+// metricCode is the code label of an answered request: the AWS error code,
+// OK, the status of a raw HTTP answer (a load balancer's 503 page), or
+// Dropped when no answer was sent.
+func metricCode(o restjson.Outcome) string {
+	switch {
+	case o.Code != "":
+		return string(o.Code)
+	case o.Dropped:
+		return "Dropped"
+	case o.Status >= 300:
+		return strconv.Itoa(o.Status)
+	}
+	return metrics.CodeOK
+}
+
+// inFlight counts the API calls being served, for localcases_in_flight.
+func (s *Server) inFlight(next restjson.Invoker) restjson.Invoker {
+	return func(c *restjson.Call) (any, error) {
+		s.metrics.Begin()
+		defer s.metrics.End()
+		return next(c)
+	}
 }
 
 func timeSeconds(n int) time.Duration { return time.Duration(n) * time.Second }

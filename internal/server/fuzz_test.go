@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/localcases/localcases/internal/servertest"
 )
 
@@ -16,7 +19,8 @@ import (
 // might shape them (any method, path, query, Host, Origin, Sec-Fetch-Site,
 // Content-Type and body), to the whole HTTP surface: the guard, the admin
 // namespace and the API. Whatever arrives, nothing panics, nothing answers
-// 5xx, and every answer is JSON; a request the guard refuses is a 403.
+// 5xx, and every answer but /metrics is JSON; a request the guard refuses
+// is a 403.
 func FuzzServer(f *testing.F) {
 	seeds := []struct{ method, target, host, origin, site, ctype, body string }{
 		{"POST", "/domains", "localhost:4599", "", "", "application/json", `{"name":"d"}`},
@@ -68,6 +72,14 @@ func FuzzServer(f *testing.F) {
 		res := rec.Result()
 		if res.StatusCode >= 500 && res.StatusCode != http.StatusNotImplemented {
 			t.Fatalf("%s %s: %d %s", method, target, res.StatusCode, rec.Body.Bytes())
+		}
+		if u.Path == "/metrics" && res.StatusCode == http.StatusOK {
+			// The one answer that is not JSON: Prometheus's text format.
+			p := expfmt.NewTextParser(model.UTF8Validation)
+			if _, err := p.TextToMetricFamilies(rec.Body); err != nil {
+				t.Fatalf("%s %s: not the Prometheus text format: %v", method, target, err)
+			}
+			return
 		}
 		if method != "HEAD" && !json.Valid(rec.Body.Bytes()) {
 			t.Fatalf("%s %s: %d answer is not JSON: %q", method, target, res.StatusCode, rec.Body.Bytes())

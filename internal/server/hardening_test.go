@@ -43,6 +43,13 @@ func TestOverloadShedsWithThrottling(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("the call holding the slot: %v", err)
 	}
+	mfs := scrape(t, srv.URL(), "")
+	if got := sample(mfs, "localcases_throttled_total", "operation", "ListDomains", "reason", "capacity"); got != 1 {
+		t.Errorf("localcases_throttled_total{reason=capacity} = %v, want the 1 call shed", got)
+	}
+	if got := sample(mfs, "localcases_faults_injected_total", "operation", "ListDomains", "action", "latency"); got != 1 {
+		t.Errorf("localcases_faults_injected_total{action=latency} = %v, want 1", got)
+	}
 }
 
 func TestAdminNamespaceGuard(t *testing.T) {

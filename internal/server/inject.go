@@ -10,6 +10,7 @@ import (
 	"github.com/localcases/localcases/api"
 	"github.com/localcases/localcases/auth"
 	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/metrics"
 	"github.com/localcases/localcases/restjson"
 )
 
@@ -18,7 +19,11 @@ import (
 // and an injected error leaves through the same error writer as a real one,
 // so a client cannot tell them apart. It lives where the server is
 // assembled so that the wire package speaks only the protocol.
-func injectFaults(e *fault.Engine) restjson.Middleware {
+//
+// What was carried out is counted in m once the call returns, so a
+// commit-then-fail whose real error went out instead counts as nothing.
+// The token buckets' refusals count as throttling, not as faults.
+func injectFaults(e *fault.Engine, m *metrics.Metrics) restjson.Middleware {
 	return func(next restjson.Invoker) restjson.Invoker {
 		return func(c *restjson.Call) (any, error) {
 			r := c.Request
@@ -28,6 +33,15 @@ func injectFaults(e *fault.Engine) restjson.Middleware {
 			}
 			c.Injected = injectedLabel(d)
 			c.Rule = d.RuleID
+			defer func() {
+				switch {
+				case c.Injected == "":
+				case d.Source == fault.SourceThrottle:
+					m.Throttled(c.Op.Name, metrics.ThrottleQuota)
+				default:
+					m.FaultInjected(c.Op.Name, string(d.Action))
+				}
+			}()
 			ctx := r.Context()
 			if d.Latency > 0 {
 				if err := sleep(ctx, d.Latency); err != nil {

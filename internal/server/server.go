@@ -21,7 +21,9 @@ import (
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/auth"
+	"github.com/localcases/localcases/events"
 	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/metrics"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
 )
@@ -80,15 +82,42 @@ type Config struct {
 	// SubscriptionRequiredException, as for an account without a
 	// Business or Enterprise support plan. Default false.
 	HealthSubscriptionRequired bool `yaml:"healthSubscriptionRequired" json:"healthSubscriptionRequired"`
+	// DisableMetrics turns the Prometheus metrics off: nothing is counted
+	// and /metrics answers 404. Default false: metrics are on, at a cost
+	// measured in docs/BENCHMARKS.md.
+	DisableMetrics bool `yaml:"disableMetrics" json:"disableMetrics"`
+	// Events configures case events: the outbox's retention and the
+	// choices EVENTS.md leaves open.
+	Events EventsConfig `yaml:"events" json:"events"`
 
 	Version string           `yaml:"-" json:"-"`
 	Logger  *slog.Logger     `yaml:"-" json:"-"`
 	Clock   localcases.Clock `yaml:"-" json:"-"`
 }
 
+// EventsConfig is the events section of the configuration.
+type EventsConfig struct {
+	// RetainCount keeps at most this many events in the outbox. Default
+	// events.DefaultRetainCount (10000); 0 keeps the default; negative: no
+	// count bound.
+	RetainCount int `yaml:"retainCount" json:"retainCount"`
+	// RetainAge drops events older than this. Default
+	// events.DefaultRetainAge (24h); 0 keeps the default; negative: no age
+	// bound.
+	RetainAge events.Duration `yaml:"retainAge" json:"retainAge"`
+	// TrimInterval is the time between background trims. Default
+	// events.DefaultTrimInterval.
+	TrimInterval events.Duration `yaml:"trimInterval" json:"trimInterval"`
+	// StreamKeepalive is the interval of the event stream's keepalive
+	// comments. Default events.DefaultKeepalive.
+	StreamKeepalive      events.Duration `yaml:"streamKeepalive" json:"streamKeepalive"`
+	service.EventOptions `yaml:",inline"`
+}
+
 // DefaultConfig returns the configuration `localcases serve` starts from.
 func DefaultConfig() Config {
-	return Config{Addr: "127.0.0.1:4599", Region: "us-east-1", Account: "000000000000", Version: "dev", Seed: 1}
+	return Config{Addr: "127.0.0.1:4599", Region: "us-east-1", Account: "000000000000", Version: "dev", Seed: 1,
+		Events: EventsConfig{RetainCount: events.DefaultRetainCount, RetainAge: events.Duration(events.DefaultRetainAge)}}
 }
 
 // Validate reports a configuration that cannot start.
@@ -118,9 +147,15 @@ type Server struct {
 	guard    *guard
 	shed     *shedder
 	health   healthAPI
-	ln       net.Listener
-	http     *http.Server
-	serveCh  chan error
+	metrics  *metrics.Metrics
+	// notifier wakes event readers on commit; retainer trims the outbox;
+	// eventsDone ends event waits and streams when the server stops.
+	notifier   *events.Notifier
+	retainer   *events.Retainer
+	eventsDone chan struct{}
+	ln         net.Listener
+	http       *http.Server
+	serveCh    chan error
 
 	// requests counts the HTTP requests being served, and handlers lets
 	// Close wait for them to return before the store closes.
@@ -146,15 +181,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var m *metrics.Metrics // nil counts nothing
+	if !cfg.DisableMetrics {
+		m = metrics.New()
+	}
+	store = m.Store(store)
+	notifier := &events.Notifier{}
 	svc, err := service.New(ctx, store, service.Config{
 		Region: cfg.Region, Account: cfg.Account, Quotas: cfg.Quotas,
 		Clock: cfg.Clock, Logger: cfg.Logger.With("subsystem", "service"),
+		Events: cfg.Events.EventOptions, EventsCommitted: notifier.Notify,
 	})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, store: store, svc: svc, guard: newGuard(cfg.AllowedHosts, cfg.Addr)}
+	s := &Server{cfg: cfg, store: store, svc: svc, metrics: m, guard: newGuard(cfg.AllowedHosts, cfg.Addr),
+		notifier: notifier, eventsDone: make(chan struct{})}
 	if err := s.SetAuth(cfg.Auth); err != nil {
 		store.Close()
 		return nil, err
@@ -163,7 +206,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	s.shed = newShedder(cfg.MaxInFlight)
+	s.shed = newShedder(cfg.MaxInFlight, m)
 	s.api = restjson.NewHandler(svc, restjson.Options{
 		Logger:       cfg.Logger.With("subsystem", "api"),
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -172,8 +215,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		// a slot, so slow uploaders cannot starve fast calls; shedding
 		// before the signature check, so an overloaded server spends
 		// nothing on a call it refuses; authentication before faults, as
-		// at AWS's front door.
-		Middleware: []restjson.Middleware{s.precheck, s.shed.readFirst, s.shed.middleware, s.authenticate, injectFaults(s.faults)},
+		// at AWS's front door. In-flight counting wraps them all.
+		Middleware: []restjson.Middleware{s.inFlight, s.precheck, s.shed.readFirst, s.shed.middleware, s.authenticate, injectFaults(s.faults, m)},
 		Observe:    s.observe,
 	})
 	s.admin = admin.NewHandler(admin.Options{
@@ -190,6 +233,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.openEvents()
 	return s, nil
 }
 
@@ -206,6 +250,19 @@ func (s *Server) Handler() http.Handler {
 			}
 			s.admin.ServeHTTP(w, r)
 			s.adminChanged(r)
+			return
+		}
+		if r.URL.Path == "/metrics" {
+			if err := admin.Allow(r, s.cfg.AdminToken); err != nil {
+				admin.WriteError(w, http.StatusForbidden, err.Error())
+				return
+			}
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Allow", "GET, HEAD")
+				admin.WriteError(w, http.StatusMethodNotAllowed, "/metrics answers GET")
+				return
+			}
+			s.metrics.Handler().ServeHTTP(w, r)
 			return
 		}
 		if s.serveHealth(w, r) {
@@ -284,6 +341,10 @@ func (s *Server) Records() *fault.Recorder { return s.records }
 // Admin returns the admin handler, for subsystems that add endpoints.
 func (s *Server) Admin() *admin.Handler { return s.admin }
 
+// Metrics returns the server's metrics, served at /metrics, for subsystems
+// that record their own (event delivery).
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
+
 // Store returns the store.
 func (s *Server) Store() localcases.Store { return s.store }
 
@@ -321,6 +382,8 @@ func (s *Server) Close(ctx context.Context) error {
 
 func (s *Server) close(ctx context.Context) error {
 	var errs []error
+	// Event polls and streams would hold the drain until its deadline.
+	close(s.eventsDone)
 	if s.http != nil {
 		s.admin.SetReady(false)
 		if err := s.http.Shutdown(ctx); err != nil {
@@ -342,6 +405,7 @@ func (s *Server) close(ctx context.Context) error {
 		}
 		t.Stop()
 	}
+	s.retainer.Close()
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, err)
 	}

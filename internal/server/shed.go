@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/localcases/localcases/api"
+	"github.com/localcases/localcases/metrics"
 	"github.com/localcases/localcases/restjson"
 )
 
@@ -23,13 +24,14 @@ type shedder struct {
 	// reading counts calls still receiving their bodies, which hold no
 	// slot.
 	reading atomic.Int64
+	metrics *metrics.Metrics
 }
 
-func newShedder(n int) *shedder {
+func newShedder(n int, m *metrics.Metrics) *shedder {
 	if n <= 0 {
 		n = DefaultMaxInFlight
 	}
-	return &shedder{slots: make(chan struct{}, n)}
+	return &shedder{slots: make(chan struct{}, n), metrics: m}
 }
 
 // readFirst receives the whole body before the call asks for a slot, so a
@@ -58,6 +60,7 @@ func (sh *shedder) middleware(next restjson.Invoker) restjson.Invoker {
 			case sh.slots <- struct{}{}:
 				t.Stop()
 			case <-t.C:
+				sh.metrics.Throttled(c.Op.Name, metrics.ThrottleCapacity)
 				return nil, api.Errorf(api.CodeThrottlingException, "Rate exceeded: the server is at capacity (%d calls in flight).", cap(sh.slots))
 			case <-c.Request.Context().Done():
 				t.Stop()
