@@ -38,13 +38,6 @@ const (
 	ThrottleCapacity = "capacity"
 )
 
-// Delivery results, the result label of localcases_event_deliveries_total.
-const (
-	DeliveryOK      = "ok"      // the sink accepted the event
-	DeliveryFailed  = "failed"  // this attempt failed; it may be retried
-	DeliveryDropped = "dropped" // the event was given up on after its retries
-)
-
 // Transaction kinds, the kind label of localcases_store_transaction_duration_seconds.
 const (
 	TxView   = "view"
@@ -63,14 +56,13 @@ var (
 type Metrics struct {
 	reg *prometheus.Registry
 
-	requests         *prometheus.CounterVec
-	requestDuration  *prometheus.HistogramVec
-	inFlight         prometheus.Gauge
-	faults           *prometheus.CounterVec
-	throttled        *prometheus.CounterVec
-	txDuration       *prometheus.HistogramVec
-	deliveries       *prometheus.CounterVec
-	deliveryDuration *prometheus.HistogramVec
+	requests        *prometheus.CounterVec
+	requestDuration *prometheus.HistogramVec
+	inFlight        prometheus.Gauge
+	faults          *prometheus.CounterVec
+	throttled       *prometheus.CounterVec
+	txDuration      *prometheus.HistogramVec
+	deliveries      *prometheus.CounterVec
 }
 
 // New returns Metrics in a fresh registry that also holds the Go runtime
@@ -106,19 +98,14 @@ func New() *Metrics {
 		}, []string{"engine", "kind"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "event_deliveries_total",
-			Help: "Attempts to deliver a case event to a sink, by sink and result (ok, failed, dropped).",
+			Help: "Case events on their way to a sink, by sink and result: delivered, failed (an attempt failed; it will be retried), dead_lettered (given up), queue_full (the sink's queue was full while more events waited).",
 		}, []string{"sink", "result"}),
-		deliveryDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: Namespace, Name: "event_delivery_duration_seconds",
-			Help:    "Time one delivery attempt to a sink took, by sink.",
-			Buckets: requestBuckets,
-		}, []string{"sink"}),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.requestDuration, m.inFlight, m.faults, m.throttled,
-		m.txDuration, m.deliveries, m.deliveryDuration,
+		m.txDuration, m.deliveries,
 	)
 	return m
 }
@@ -194,19 +181,14 @@ func (m *Metrics) Transaction(engine, kind string, d time.Duration) {
 	m.txDuration.WithLabelValues(engine, kind).Observe(d.Seconds())
 }
 
-// Delivery records one attempt to deliver an event to a sink: result is
-// DeliveryOK, DeliveryFailed or DeliveryDropped, and d how long the attempt
-// took (0 when nothing was attempted, as for a drop). sink should name the
-// sink's kind or configured name, not something unbounded like a URL with
-// an ID in it.
-func (m *Metrics) Delivery(sink, result string, d time.Duration) {
+// Delivery records what happened to one event on its way to a sink: result
+// is a dispatch.Result (delivered, failed, dead_lettered, queue_full). sink
+// is the sink's configured name, a label of bounded cardinality.
+func (m *Metrics) Delivery(sink, result string) {
 	if m == nil {
 		return
 	}
 	m.deliveries.WithLabelValues(sink, result).Inc()
-	if d > 0 {
-		m.deliveryDuration.WithLabelValues(sink).Observe(d.Seconds())
-	}
 }
 
 // Store returns s with every View and Update timed into

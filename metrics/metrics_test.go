@@ -43,7 +43,7 @@ func recordOneOfEach(m *metrics.Metrics) {
 	m.FaultInjected("CreateCase", "error")
 	m.Throttled("CreateCase", metrics.ThrottleQuota)
 	m.Transaction("memory", metrics.TxUpdate, time.Millisecond)
-	m.Delivery("log", metrics.DeliveryOK, time.Millisecond)
+	m.Delivery("audit-hook", "delivered")
 }
 
 func TestNilMetricsDoNothing(t *testing.T) {
@@ -125,7 +125,7 @@ func TestHandlerServesTextFormat(t *testing.T) {
 	}
 	for _, want := range []string{
 		`localcases_requests_total{code="OK",operation="CreateCase"} 1`,
-		`localcases_event_deliveries_total{result="ok",sink="log"} 1`,
+		`localcases_event_deliveries_total{result="delivered",sink="audit-hook"} 1`,
 		"go_goroutines ", "process_cpu_seconds_total ",
 	} {
 		if !strings.Contains(string(body), want) {
