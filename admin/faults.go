@@ -33,7 +33,12 @@ import (
 //	GET|POST|DELETE /_localcases/scenario       the active scenario: show, start, stop
 //	GET|PUT /_localcases/throttle               token buckets with the real quotas
 type Faults struct {
-	Engine   *fault.Engine
+	// Engine decides, and is read for the rules, scenario and status.
+	Engine *fault.Engine
+	// Control changes rules, scenario and seed; nil changes Engine alone
+	// (fault.Local). A shared Control (pgshare) changes every server on
+	// one database, and answers 503 when it cannot reach it.
+	Control  fault.Control
 	Recorder *fault.Recorder
 	// Logger records every change of rules, scenario, seed and throttling,
 	// so an operator reading the log can tell why calls failed; nil logs
@@ -91,6 +96,23 @@ func badRequest(w http.ResponseWriter, err error) {
 	writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 }
 
+func (f *Faults) control() fault.Control {
+	if f.Control != nil {
+		return f.Control
+	}
+	return fault.Local(f.Engine)
+}
+
+// changeFailed answers a change that did not happen: 503 when the shared
+// state could not be reached (try again), 400 for a bad rule or scenario.
+func changeFailed(w http.ResponseWriter, err error) {
+	if errors.Is(err, fault.ErrUnavailable) {
+		WriteError(w, http.StatusServiceUnavailable, err.Error()+"; nothing changed, try again")
+		return
+	}
+	badRequest(w, err)
+}
+
 func (f *Faults) rules(w http.ResponseWriter) {
 	rules := f.Engine.Rules()
 	if rules == nil {
@@ -123,8 +145,8 @@ func (f *Faults) setRules(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := f.Engine.SetRules(rules); err != nil {
-		badRequest(w, err)
+	if err := f.control().SetRules(rules); err != nil {
+		changeFailed(w, err)
 		return
 	}
 	f.changed(r, "fault rules replaced")
@@ -136,8 +158,8 @@ func (f *Faults) addRules(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := f.Engine.AddRules(rules); err != nil {
-		badRequest(w, err)
+	if err := f.control().AddRules(rules); err != nil {
+		changeFailed(w, err)
 		return
 	}
 	f.changed(r, "fault rules added", "added", len(rules))
@@ -154,7 +176,10 @@ func (f *Faults) deleteRules(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
-		f.Engine.Clear()
+		if err := f.control().ClearRules(); err != nil {
+			changeFailed(w, err)
+			return
+		}
 		f.changed(r, "fault rules cleared")
 		f.rules(w)
 		return
@@ -171,7 +196,7 @@ func (f *Faults) deleteRules(w http.ResponseWriter, r *http.Request) {
 	for i, t := range templates {
 		templates[i] = normalizeTemplate(t)
 	}
-	removed := f.Engine.RemoveRules(func(rule fault.Rule) bool {
+	removed, err := f.control().RemoveRules(func(rule fault.Rule) bool {
 		have := ruleMap(rule)
 		for _, t := range templates {
 			if matchesTemplate(have, t) {
@@ -180,6 +205,10 @@ func (f *Faults) deleteRules(w http.ResponseWriter, r *http.Request) {
 		}
 		return false
 	})
+	if err != nil {
+		changeFailed(w, err)
+		return
+	}
 	f.changed(r, "fault rules removed", "removed", removed)
 	f.rules(w)
 }
@@ -295,7 +324,10 @@ func (f *Faults) seed(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err)
 		return
 	}
-	f.Engine.Reseed(*body.Seed)
+	if err := f.control().Reseed(*body.Seed); err != nil {
+		changeFailed(w, err)
+		return
+	}
 	if f.Logger != nil {
 		f.Logger.Info("fault seed set", "seed", *body.Seed, "remote", r.RemoteAddr)
 	}
@@ -303,7 +335,10 @@ func (f *Faults) seed(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Faults) reset(w http.ResponseWriter, r *http.Request) {
-	f.Engine.Reset()
+	if err := f.control().Reset(); err != nil {
+		changeFailed(w, err)
+		return
+	}
 	f.Recorder.Reset()
 	f.changed(r, "faults reset: rules, scenario and records cleared")
 	writeJSON(w, http.StatusOK, map[string]string{"status": "reset"})
@@ -366,8 +401,8 @@ func (f *Faults) startScenario(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, errors.New(`body must name a scenario: {"preset": "outage", "duration": "30s"} or {"name": ..., "phases": [...]}`))
 		return
 	}
-	if err := f.Engine.StartScenario(*file.Scenario); err != nil {
-		badRequest(w, err)
+	if err := f.control().StartScenario(*file.Scenario); err != nil {
+		changeFailed(w, err)
 		return
 	}
 	if f.Logger != nil {
@@ -382,7 +417,10 @@ func (f *Faults) startScenario(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Faults) stopScenario(w http.ResponseWriter, r *http.Request) {
-	f.Engine.StopScenario()
+	if err := f.control().StopScenario(); err != nil {
+		changeFailed(w, err)
+		return
+	}
 	if f.Logger != nil {
 		f.Logger.Info("fault scenario stopped", "remote", r.RemoteAddr)
 	}

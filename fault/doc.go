@@ -46,6 +46,14 @@
 // their interleaving is the only nondeterminism left, which is why replay
 // tests should drive requests sequentially.
 //
+// # Several engines as one
+//
+// Changes go through a Control: Local(e) for one process, or a shared
+// implementation (package pgshare) that keeps the State (rules with the
+// time each was added, the scenario with its start, the seed) in a
+// database and Restores it into every server's engine. A Claimer makes
+// count-limited rules hold in sum over the engines.
+//
 // # Observability
 //
 // Engine.Observe and Engine.Health turn faults and observed outcomes into a

@@ -111,6 +111,7 @@ type Engine struct {
 	nextID    int
 	scenario  *scenarioState
 	health    healthState
+	claimer   Claimer
 }
 
 type ruleState struct {
@@ -119,6 +120,10 @@ type ruleState struct {
 	added  time.Time
 	fired  int
 	rng    *rand.Rand
+	// sinkRNG holds an event rule's streams, one per sink, so that the
+	// faults one sink's events meet do not depend on how its delivery
+	// interleaves with other sinks'.
+	sinkRNG map[string]*rand.Rand
 }
 
 // NewEngine returns an engine with no rules.
@@ -155,6 +160,7 @@ func (e *Engine) Reseed(seed int64) {
 	e.seed = seed
 	for _, rs := range e.rules {
 		rs.rng = newStream(seed, rs.stream)
+		rs.sinkRNG = nil
 	}
 	if s := e.scenario; s != nil {
 		s.seed = seed
@@ -322,6 +328,15 @@ func (e *Engine) Reset() {
 	e.mu.Unlock()
 }
 
+// ForgetObservations forgets observed outcomes and keeps rules and
+// scenario: the part of Reset that is this process's own when the rules
+// are shared.
+func (e *Engine) ForgetObservations() {
+	e.mu.Lock()
+	e.health.obs = map[string]*opCounts{}
+	e.mu.Unlock()
+}
+
 // Decide returns the fault for r, if any. Precedence: the x-localcases-fault
 // header (which, when present, bypasses everything else), then the
 // throttler, then rules in order, then the active scenario phase's rules in
@@ -381,7 +396,7 @@ func decideHeader(v string, attempt int) (Decision, bool) {
 // eligible reports whether rs would consider r at now, before probability.
 func (e *Engine) eligible(rs *ruleState, op, domain, region string, attempt int, now time.Time) bool {
 	rule := &rs.rule
-	if !rule.matchesService() || !rule.matchesRegion(region) || !rule.matchesOperation(op) ||
+	if rule.isEvent() || !rule.matchesService() || !rule.matchesRegion(region) || !rule.matchesOperation(op) ||
 		!rule.matchesDomain(domain) || !rule.Attempts.Contains(attempt) {
 		return false
 	}
@@ -412,6 +427,9 @@ func (e *Engine) try(rs *ruleState, r *Request, now time.Time) (Decision, bool) 
 		if p <= 0 || rs.rng.Float64() >= p {
 			return Decision{}, false
 		}
+	}
+	if !e.claim(rs) {
+		return Decision{}, false
 	}
 	rs.fired++
 	d := Decision{Action: rule.Action, RuleID: rule.ID, Description: rule.Description}

@@ -39,6 +39,8 @@ type Recorder struct {
 	full     bool
 	injected map[string]map[string]int
 	total    int
+	// events are what event rules did, oldest first (events.go).
+	events []EventRecord
 }
 
 // DefaultRecorderCapacity is used when NewRecorder gets a capacity <= 0.
@@ -133,6 +135,7 @@ func (r *Recorder) Reset() {
 	clear(r.buf)
 	r.next, r.full, r.total = 0, false, 0
 	r.injected = map[string]map[string]int{}
+	r.events = nil
 }
 
 // Usage aggregates one operation or one client.
@@ -190,7 +193,22 @@ type TrafficReport struct {
 	ByOperation []Usage               `json:"byOperation"`
 	ByClient    []Usage               `json:"byClient"`
 	Violations  []RetryAfterViolation `json:"violations,omitempty"`
+	// EventFaults counts what event rules did to case events, by sink and
+	// action; Events lists the most recent, naming each event.
+	EventFaults []EventFaultCount `json:"eventFaults,omitempty"`
+	Events      []EventRecord     `json:"events,omitempty"`
 }
+
+// EventFaultCount is how many events of a sink an action was applied to.
+type EventFaultCount struct {
+	Sink   string `json:"sink"`
+	Action Action `json:"action"`
+	Events int    `json:"events"`
+}
+
+// maxReportEvents bounds the event records a report lists; the counts
+// cover every record retained.
+const maxReportEvents = 200
 
 // maxViolations bounds the violation list; counters stay exact.
 const maxViolations = 50
@@ -203,6 +221,7 @@ const maxViolations = 50
 func (r *Recorder) Report() TrafficReport {
 	r.mu.Lock()
 	recs := r.recentLocked(0)
+	events := append([]EventRecord(nil), r.events...)
 	r.mu.Unlock()
 
 	type key struct{ client, inv string }
@@ -281,7 +300,37 @@ func (r *Recorder) Report() TrafficReport {
 	}
 	rep.ByOperation = finish(byOp)
 	rep.ByClient = finish(byClient)
+	rep.EventFaults = countEventFaults(events)
+	if len(events) > maxReportEvents {
+		events = events[len(events)-maxReportEvents:]
+	}
+	rep.Events = events
 	return rep
+}
+
+func countEventFaults(events []EventRecord) []EventFaultCount {
+	type key struct {
+		sink   string
+		action Action
+	}
+	n := map[key]int{}
+	for _, e := range events {
+		n[key{e.Sink, e.Action}]++
+	}
+	out := make([]EventFaultCount, 0, len(n))
+	for k, c := range n {
+		out = append(out, EventFaultCount{Sink: k.sink, Action: k.action, Events: c})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Sink != out[j].Sink {
+			return out[i].Sink < out[j].Sink
+		}
+		return out[i].Action < out[j].Action
+	})
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 func finish(m map[string]*Usage) []Usage {

@@ -230,13 +230,7 @@ func (e *Engine) StartScenario(sc Scenario) error {
 	if n.Seed != nil {
 		seed = *n.Seed
 	}
-	st := &scenarioState{sc: n, start: now, seed: seed, rules: make([][]*ruleState, len(n.Phases))}
-	for i, p := range n.Phases {
-		for j, r := range p.Rules {
-			stream := fmt.Sprintf("scenario/%s/%d/%d", n.Name, i, j)
-			st.rules[i] = append(st.rules[i], &ruleState{rule: r, stream: stream, added: now, rng: newStream(seed, stream)})
-		}
-	}
+	st := newScenarioState(n, now, seed)
 	e.scenario = st
 	return nil
 }

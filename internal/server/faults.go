@@ -1,6 +1,9 @@
 package server
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,8 +13,10 @@ import (
 
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/fault/pgshare"
 	"github.com/localcases/localcases/metrics"
 	"github.com/localcases/localcases/restjson"
+	"github.com/localcases/localcases/store/postgres"
 )
 
 func (s *Server) openFaults() error {
@@ -20,6 +25,33 @@ func (s *Server) openFaults() error {
 		fault.WithThrottler(fault.NewThrottler(s.cfg.Throttle)),
 	)
 	s.records = fault.NewRecorder(0)
+	s.control = fault.Local(s.faults)
+	return nil
+}
+
+// shareFaults makes the servers on one PostgreSQL schema inject as one
+// service: the rules, scenario and seed move into the database (package
+// pgshare). Memory and SQLite (pg nil) keep them in this process.
+func (s *Server) shareFaults(ctx context.Context, pg *postgres.Store) error {
+	if pg == nil {
+		return nil
+	}
+	sh, err := pgshare.Open(ctx, pg.Pool(), pg.Schema(), s.faults, pgshare.Options{
+		Seed:     s.cfg.Seed,
+		Logger:   s.cfg.Logger.With("subsystem", "faults"),
+		OnChange: func() { s.health.svc.Sync(context.Background()) },
+	})
+	if err != nil {
+		return err
+	}
+	s.share, s.control = sh, sh
+	return nil
+}
+
+// loadFaultsFile installs the --faults file. On a shared database a file
+// equal to what is installed changes nothing, so servers started with the
+// same file do not restart each other's rules (their windows and counts).
+func (s *Server) loadFaultsFile() error {
 	if s.cfg.FaultsFile == "" {
 		return nil
 	}
@@ -31,11 +63,14 @@ func (s *Server) openFaults() error {
 	if err != nil {
 		return fmt.Errorf("faults %s: %w", s.cfg.FaultsFile, err)
 	}
-	if err := s.faults.SetRules(file.Rules); err != nil {
-		return fmt.Errorf("faults %s: %w", s.cfg.FaultsFile, err)
+	st := s.faults.State()
+	if s.share == nil || !sameRules(file.Rules, st.Rules) {
+		if err := s.control.SetRules(file.Rules); err != nil {
+			return fmt.Errorf("faults %s: %w", s.cfg.FaultsFile, err)
+		}
 	}
-	if file.Scenario != nil {
-		if err := s.faults.StartScenario(*file.Scenario); err != nil {
+	if file.Scenario != nil && (s.share == nil || !sameScenario(*file.Scenario, st.Scenario)) {
+		if err := s.control.StartScenario(*file.Scenario); err != nil {
 			return fmt.Errorf("faults %s: %w", s.cfg.FaultsFile, err)
 		}
 	}
@@ -46,6 +81,39 @@ func (s *Server) openFaults() error {
 		}
 	}
 	return nil
+}
+
+// sameRules reports whether the file's rules are those installed; a rule
+// the file leaves without an ID matches whatever ID it was given.
+func sameRules(file []fault.Rule, have []fault.InstalledRule) bool {
+	if len(file) != len(have) {
+		return false
+	}
+	for i, r := range file {
+		n, err := r.Normalize()
+		if err != nil {
+			return false
+		}
+		h := have[i].Rule.Clone()
+		if n.ID == "" {
+			h.ID = ""
+		}
+		if !sameJSON(n, h) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameScenario(file fault.Scenario, have *fault.RunningScenario) bool {
+	n, err := file.Normalize()
+	return err == nil && have != nil && sameJSON(n, have.Scenario)
+}
+
+func sameJSON(a, b any) bool {
+	x, errA := json.Marshal(a)
+	y, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(x, y)
 }
 
 // observe feeds every answered request to the traffic recorder, the health

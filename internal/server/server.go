@@ -21,11 +21,14 @@ import (
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/auth"
+	"github.com/localcases/localcases/dispatch"
 	"github.com/localcases/localcases/events"
 	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/fault/pgshare"
 	"github.com/localcases/localcases/metrics"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
+	"github.com/localcases/localcases/store/postgres"
 )
 
 // Config is everything a Server needs. DefaultConfig gives the documented
@@ -112,6 +115,12 @@ type EventsConfig struct {
 	// comments. Default events.DefaultKeepalive.
 	StreamKeepalive      events.Duration `yaml:"streamKeepalive" json:"streamKeepalive"`
 	service.EventOptions `yaml:",inline"`
+	// Sinks are delivered every event they match: webhooks and EventBridge
+	// forwarders (serve --event-sink). More can be added at run time
+	// through /_localcases/sinks.
+	Sinks []SinkEntry `yaml:"sinks" json:"sinks,omitempty"`
+	// Delivery tunes the delivery to sinks.
+	Delivery DeliveryConfig `yaml:"delivery" json:"delivery,omitzero"`
 }
 
 // DefaultConfig returns the configuration `localcases serve` starts from.
@@ -131,7 +140,7 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("addr %q: %w", c.Addr, err)
 	}
-	return nil
+	return c.Events.checkSinks()
 }
 
 // Server is a localcases instance.
@@ -141,6 +150,8 @@ type Server struct {
 	svc      *service.Service
 	api      *restjson.Handler
 	faults   *fault.Engine
+	control  fault.Control
+	share    *pgshare.Share // nil unless the store is PostgreSQL
 	verifier verifierBox
 	records  *fault.Recorder
 	admin    *admin.Handler
@@ -152,6 +163,7 @@ type Server struct {
 	// eventsDone ends event waits and streams when the server stops.
 	notifier   *events.Notifier
 	retainer   *events.Retainer
+	dispatcher *dispatch.Dispatcher
 	eventsDone chan struct{}
 	ln         net.Listener
 	http       *http.Server
@@ -181,6 +193,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Taken before the store is wrapped: the fault state shares its pool.
+	pg, _ := store.(*postgres.Store)
 	var m *metrics.Metrics // nil counts nothing
 	if !cfg.DisableMetrics {
 		m = metrics.New()
@@ -223,17 +237,32 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Version: cfg.Version, StoreKind: store.Kind(), Region: cfg.Region, Account: cfg.Account,
 		ServiceHealth: s.faults.Health,
 	})
-	(&admin.Faults{Engine: s.faults, Recorder: s.records, Logger: s.cfg.Logger}).Register(s.admin)
+	s.openHealth()
+	if err := s.shareFaults(ctx, pg); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := s.loadFaultsFile(); err != nil {
+		s.closeShare()
+		store.Close()
+		return nil, err
+	}
+	(&admin.Faults{Engine: s.faults, Control: s.control, Recorder: s.records, Logger: s.cfg.Logger}).Register(s.admin)
 	admin.RegisterProfiling(s.admin)
 	admin.RegisterState(s.admin, checkedState{svc})
-	s.openHealth()
 	if cfg.ImportFile != "" {
 		if err := s.importFile(ctx, cfg.ImportFile); err != nil {
+			s.closeShare()
 			store.Close()
 			return nil, err
 		}
 	}
 	s.openEvents()
+	if err := s.openSinks(ctx); err != nil {
+		s.retainer.Close()
+		store.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -405,9 +434,21 @@ func (s *Server) close(ctx context.Context) error {
 		}
 		t.Stop()
 	}
+	// Delivery stops before the store closes, writing its cursors and
+	// releasing its leases to the other servers.
+	s.dispatcher.Close()
 	s.retainer.Close()
+	s.closeShare()
 	if err := s.store.Close(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// closeShare stops following the shared fault state, before the store's
+// pool closes under it.
+func (s *Server) closeShare() {
+	if s.share != nil {
+		s.share.Close()
+	}
 }

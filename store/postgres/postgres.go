@@ -196,3 +196,8 @@ func (s *Store) Update(ctx context.Context, fn func(localcases.Tx) error) (err e
 	}
 	return nil
 }
+
+// Pool is the store's connection pool, for packages that keep tables of
+// their own beside the store's (fault/pgshare). Its connections resolve
+// unqualified names in the store's schema.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }

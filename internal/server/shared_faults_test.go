@@ -1,0 +1,277 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/connectcases"
+	"github.com/aws/aws-sdk-go-v2/service/connectcases/types"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/localcases/localcases/admin"
+	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/internal/server"
+	"github.com/localcases/localcases/internal/servertest"
+	"github.com/localcases/localcases/store/storetest"
+)
+
+// sharedServers starts n servers on one throwaway PostgreSQL schema, as n
+// processes behind a load balancer would run, and returns them with an SDK
+// client each, and the database's URL and the schema.
+func sharedServers(t *testing.T, n int) ([]*server.Server, []*connectcases.Client, string, string) {
+	t.Helper()
+	u := storetest.PostgresURL(t)
+	schema := storetest.PostgresSchema(t, u)
+	storeURL := storetest.WithSchema(u, schema)
+	var srvs []*server.Server
+	var clients []*connectcases.Client
+	for range n {
+		srv := servertest.MustOpen(t, servertest.WithConfig(func(c *server.Config) {
+			c.Memory, c.StoreURL = false, storeURL
+		}))
+		srvs = append(srvs, srv)
+		clients = append(clients, servertest.Client(srv.URL()))
+	}
+	return srvs, clients, u, schema
+}
+
+// waitFor polls cond until it holds; the timeout is generous because a
+// loaded machine can delay a notification, and the poll catches up within
+// a second of the next read anyway.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func listDomainsErr(c *connectcases.Client) error {
+	_, err := c.ListDomains(context.Background(), &connectcases.ListDomainsInput{})
+	return err
+}
+
+func isInternal(err error) bool {
+	var ise *types.InternalServerException
+	return errors.As(err, &ise)
+}
+
+// TestSharedRulesApplyToEveryServer: a rule set through one server fails
+// calls on the others, and removed through another it stops everywhere.
+func TestSharedRulesApplyToEveryServer(t *testing.T) {
+	srvs, clients, _, _ := sharedServers(t, 3)
+	ctx := t.Context()
+	rules, err := fault.ParseRules([]byte(`[{"id":"down","operation":"ListDomains","error":{"code":"InternalServerException"}}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.NewClient(srvs[0].URL()).SetRules(ctx, rules); err != nil {
+		t.Fatal(err)
+	}
+	// The server that took the change answers with it at once.
+	if err := listDomainsErr(clients[0]); !isInternal(err) {
+		t.Fatalf("server 0 right after the change: %v, want InternalServerException", err)
+	}
+	for i := 1; i < len(srvs); i++ {
+		waitFor(t, "the rule fails ListDomains on server "+string(rune('0'+i)), func() bool { return isInternal(listDomainsErr(clients[i])) })
+	}
+	if _, err := exec.LookPath("aws"); err == nil {
+		cmd := exec.Command("aws", "connectcases", "list-domains", "--endpoint-url", srvs[2].URL())
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+			"AWS_DEFAULT_REGION=us-east-1", "AWS_MAX_ATTEMPTS=1")
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "InternalServerException") {
+			t.Errorf("the AWS CLI on server 2: %v\n%s", err, out)
+		}
+	} else {
+		t.Log("the AWS CLI is not on PATH; its call is skipped")
+	}
+
+	if err := admin.NewClient(srvs[1].URL()).ClearRules(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := range srvs {
+		waitFor(t, "the cleared rule stops failing server "+string(rune('0'+i)), func() bool { return listDomainsErr(clients[i]) == nil })
+	}
+}
+
+// TestSharedCountRuleFailsNInSum: count: 5 fails five calls over three
+// servers taking calls at once, not five on each.
+func TestSharedCountRuleFailsNInSum(t *testing.T) {
+	srvs, clients, _, _ := sharedServers(t, 3)
+	ctx := t.Context()
+	rules, err := fault.ParseRules([]byte(`[{"id":"five","operation":"ListDomains","count":5,"error":{"code":"InternalServerException"}}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.NewClient(srvs[2].URL()).SetRules(ctx, rules); err != nil {
+		t.Fatal(err)
+	}
+	for i := range srvs {
+		waitFor(t, "every server holds the rule", func() bool { return len(srvs[i].Faults().Rules()) == 1 })
+	}
+	var failed, other atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 60 {
+		wg.Go(func() {
+			switch err := listDomainsErr(clients[i%3]); {
+			case isInternal(err):
+				failed.Add(1)
+			case err != nil:
+				other.Add(1)
+				t.Errorf("call %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() != 5 {
+		t.Fatalf("%d of 60 calls failed over three servers, want 5", failed.Load())
+	}
+	// Once the database has refused, every server holds the rule spent.
+	for i := range srvs {
+		if err := listDomainsErr(clients[i]); err != nil {
+			t.Errorf("server %d after the rule was spent: %v", i, err)
+		}
+	}
+}
+
+// TestSharedScenarioRunsOnOneClock: a scenario started through one server
+// has one start on every server, and its phases fail calls everywhere.
+func TestSharedScenarioRunsOnOneClock(t *testing.T) {
+	srvs, clients, _, _ := sharedServers(t, 2)
+	ctx := t.Context()
+	body := []byte(`{"name":"late-outage","phases":[
+		{"name":"calm","duration":"300ms"},
+		{"name":"outage","rules":[{"operation":"ListDomains","error":{"code":"InternalServerException"}}]}]}`)
+	if _, err := admin.NewClient(srvs[1].URL()).Load(ctx, body, "json"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "server 0 runs the scenario", func() bool { return srvs[0].Faults().ActiveScenario() != nil })
+	a, b := srvs[0].Faults().ActiveScenario(), srvs[1].Faults().ActiveScenario()
+	if !a.StartedAt.Equal(b.StartedAt) || a.Name != "late-outage" {
+		t.Fatalf("two clocks: server 0 started %q at %v, server 1 %q at %v", a.Name, a.StartedAt, b.Name, b.StartedAt)
+	}
+	for i := range srvs {
+		waitFor(t, "the outage phase fails server "+string(rune('0'+i)), func() bool { return isInternal(listDomainsErr(clients[i])) })
+		st := srvs[i].Faults().ActiveScenario()
+		if st.Phase != "outage" || !st.PhaseStartedAt.Equal(a.StartedAt.Add(300*time.Millisecond)) {
+			t.Errorf("server %d: phase %q from %v, want outage from %v", i, st.Phase, st.PhaseStartedAt, a.StartedAt.Add(300*time.Millisecond))
+		}
+	}
+	if err := admin.NewClient(srvs[0].URL()).StopScenario(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "server 1 stops the scenario", func() bool { return srvs[1].Faults().ActiveScenario() == nil })
+}
+
+// TestSharedSeedAndFileAtStart: the seed is the database's once it has
+// one, and a server started with the file already installed keeps the
+// rules as they are (their counts and windows).
+func TestSharedSeedAndFileAtStart(t *testing.T) {
+	u := storetest.PostgresURL(t)
+	storeURL := storetest.WithSchema(u, storetest.PostgresSchema(t, u))
+	file := t.TempDir() + "/faults.yaml"
+	if err := os.WriteFile(file, []byte("rules:\n  - operation: ListDomains\n    count: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := func(seed int64) *server.Server {
+		return servertest.MustOpen(t, servertest.WithConfig(func(c *server.Config) {
+			c.Memory, c.StoreURL, c.Seed, c.FaultsFile = false, storeURL, seed, file
+		}))
+	}
+	first := start(7)
+	if err := listDomainsErr(servertest.Client(first.URL())); !isInternal(err) {
+		t.Fatalf("the file's rule did not fire: %v", err)
+	}
+	second := start(8)
+	if got := second.Faults().Seed(); got != 7 {
+		t.Errorf("second server's seed %d, want the database's 7", got)
+	}
+	if got, want := second.Faults().State().Rules, first.Faults().State().Rules; len(got) != 1 || !got[0].Added.Equal(want[0].Added) {
+		t.Fatalf("the second start replaced the rules: %+v, was %+v", got, want)
+	}
+	if err := listDomainsErr(servertest.Client(second.URL())); err != nil {
+		t.Fatalf("the spent count: 1 rule fired again after a second server started: %v", err)
+	}
+}
+
+// TestSharedStateUnavailable: a change that cannot reach the shared state
+// answers 503 and says so; a bad rule is still 400.
+func TestSharedStateUnavailable(t *testing.T) {
+	srvs, _, db, schema := sharedServers(t, 1)
+	ctx := t.Context()
+	c := admin.NewClient(srvs[0].URL())
+	post := func(body string) int {
+		t.Helper()
+		resp, err := http.Post(srvs[0].URL()+"/_localcases/faults", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(`[{"operation":"NoSuchOperation"}]`); got != http.StatusBadRequest {
+		t.Errorf("a bad rule: %d, want 400", got)
+	}
+	conn, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `DROP TABLE `+pgx.Identifier{schema, "fault_state"}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	if got := post(`[{"operation":"ListDomains"}]`); got != http.StatusServiceUnavailable {
+		t.Fatalf("a change with the state table gone: %d, want 503", got)
+	}
+	_, err = c.SetRules(ctx, []fault.Rule{{Operation: fault.StringList{"ListDomains"}}})
+	if err == nil || !strings.Contains(err.Error(), "shared fault state is unavailable") || !strings.Contains(err.Error(), "nothing changed") {
+		t.Errorf("the 503's message: %v", err)
+	}
+	if got := srvs[0].Faults().Rules(); len(got) != 0 {
+		t.Errorf("a failed change installed rules: %v", got)
+	}
+}
+
+// TestSharedFaultPropagation measures how long a rule set through one
+// server takes to reach another (docs/FAULTS.md, "Several servers as one
+// service"): run with -v to read the figures.
+func TestSharedFaultPropagation(t *testing.T) {
+	srvs, _, _, _ := sharedServers(t, 2)
+	ctx := t.Context()
+	c := admin.NewClient(srvs[0].URL())
+	var delays []time.Duration
+	for i := range 20 {
+		rules := []fault.Rule{{ID: "p" + string(rune('a'+i)), Operation: fault.StringList{"ListDomains"}}}
+		start := time.Now()
+		if _, err := c.SetRules(ctx, rules); err != nil {
+			t.Fatal(err)
+		}
+		deadline := start.Add(30 * time.Second)
+		for {
+			if r := srvs[1].Faults().Rules(); len(r) == 1 && r[0].ID == rules[0].ID {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("change %d did not reach the second server", i)
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+		delays = append(delays, time.Since(start))
+	}
+	slices.Sort(delays)
+	t.Logf("propagation over %d changes (set on one server, held by the other): median %v, max %v",
+		len(delays), delays[len(delays)/2], delays[len(delays)-1])
+}
