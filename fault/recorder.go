@@ -25,8 +25,9 @@ type Record struct {
 	RetryAfter time.Duration `json:"retryAfter,omitempty"`
 }
 
-// faulted reports whether the attempt failed in a way a client would retry.
-func (r Record) faulted() bool {
+// Failed reports whether the attempt failed in a way a client would retry
+// (injected, dropped, 5xx or 429): what Count.Failed counts.
+func (r Record) Failed() bool {
 	return r.Injected || r.Dropped || r.Status >= 500 || r.Status == 429
 }
 
@@ -38,9 +39,17 @@ type Recorder struct {
 	next     int
 	full     bool
 	injected map[string]map[string]int
+	counts   map[string]Count
 	total    int
 	// events are what event rules did, oldest first (events.go).
 	events []EventRecord
+}
+
+// Count is how many requests an operation answered, and how many of them
+// failed as a client would retry them (5xx, 429, dropped, or injected).
+type Count struct {
+	Requests int `json:"requests"`
+	Failed   int `json:"failed"`
 }
 
 // DefaultRecorderCapacity is used when NewRecorder gets a capacity <= 0.
@@ -51,7 +60,7 @@ func NewRecorder(capacity int) *Recorder {
 	if capacity <= 0 {
 		capacity = DefaultRecorderCapacity
 	}
-	return &Recorder{buf: make([]Record, capacity), injected: map[string]map[string]int{}}
+	return &Recorder{buf: make([]Record, capacity), injected: map[string]map[string]int{}, counts: map[string]Count{}}
 }
 
 // Add records one request.
@@ -64,6 +73,12 @@ func (r *Recorder) Add(rec Record) {
 		r.next, r.full = 0, true
 	}
 	r.total++
+	c := r.counts[rec.Operation]
+	c.Requests++
+	if rec.Failed() {
+		c.Failed++
+	}
+	r.counts[rec.Operation] = c
 	if rec.Injected {
 		key := rec.ErrorCode
 		switch {
@@ -128,6 +143,19 @@ func (r *Recorder) InjectedCounts() map[string]map[string]int {
 	return out
 }
 
+// Counts returns the cumulative requests and failures per operation since
+// the recorder started or was last reset, however many records the ring
+// still holds: a rate is the difference of two readings.
+func (r *Recorder) Counts() map[string]Count {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]Count, len(r.counts))
+	for op, c := range r.counts {
+		out[op] = c
+	}
+	return out
+}
+
 // Reset forgets everything.
 func (r *Recorder) Reset() {
 	r.mu.Lock()
@@ -135,6 +163,7 @@ func (r *Recorder) Reset() {
 	clear(r.buf)
 	r.next, r.full, r.total = 0, false, 0
 	r.injected = map[string]map[string]int{}
+	r.counts = map[string]Count{}
 	r.events = nil
 }
 
@@ -262,7 +291,7 @@ func (r *Recorder) Report() TrafficReport {
 		}
 		faulted := false
 		for _, rec := range g {
-			faulted = faulted || rec.faulted()
+			faulted = faulted || rec.Failed()
 		}
 		op := g[0].Operation
 		for _, u := range []*Usage{get(byOp, op), get(byClient, client)} {

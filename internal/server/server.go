@@ -21,6 +21,7 @@ import (
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/auth"
+	"github.com/localcases/localcases/console"
 	"github.com/localcases/localcases/dispatch"
 	"github.com/localcases/localcases/events"
 	"github.com/localcases/localcases/fault"
@@ -155,12 +156,14 @@ type Server struct {
 	verifier verifierBox
 	records  *fault.Recorder
 	admin    *admin.Handler
+	console  *console.Handler
 	guard    *guard
 	shed     *shedder
 	health   healthAPI
 	metrics  *metrics.Metrics
 	// notifier wakes event readers on commit; retainer trims the outbox;
-	// eventsDone ends event waits and streams when the server stops.
+	// eventsDone ends event waits and streams (and the console's live
+	// stream) when the server stops.
 	notifier   *events.Notifier
 	retainer   *events.Retainer
 	dispatcher *dispatch.Dispatcher
@@ -248,6 +251,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	(&admin.Faults{Engine: s.faults, Control: s.control, Recorder: s.records, Logger: s.cfg.Logger}).Register(s.admin)
+	(&admin.Live{Engine: s.faults, Recorder: s.records, Done: s.eventsDone, Now: cfg.Clock.Now}).Register(s.admin)
+	s.console = console.New(console.Options{
+		AdminToken: cfg.AdminToken,
+		AuthMode:   func() string { return s.verifier.p.Load().Mode() },
+	})
 	admin.RegisterProfiling(s.admin)
 	admin.RegisterState(s.admin, checkedState{svc})
 	if cfg.ImportFile != "" {
@@ -272,6 +280,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // clean API paths (redirecting a caseId of "..") before restjson sees them.
 func (s *Server) Handler() http.Handler {
 	return s.guarded(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if console.Handles(r) {
+			// With a token the page itself is public (it holds no data
+			// and carries the login); without one, the console answers
+			// whom the admin API answers.
+			if s.cfg.AdminToken == "" || !console.Public(r) {
+				if err := admin.Allow(r, s.cfg.AdminToken); err != nil {
+					admin.WriteError(w, http.StatusForbidden, err.Error())
+					return
+				}
+			}
+			s.console.ServeHTTP(w, r)
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, admin.Prefix) {
 			if err := admin.Allow(r, s.cfg.AdminToken); err != nil {
 				admin.WriteError(w, http.StatusForbidden, err.Error())
