@@ -15,6 +15,7 @@ import (
 
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/eventsink"
+	"github.com/localcases/localcases/fault"
 )
 
 // RetryPolicy bounds how long a failing event is retried before it is
@@ -72,6 +73,11 @@ type Outcome struct {
 	Result  Result
 	Attempt int
 	Err     error
+	// Duration is how long the delivery call carrying the event took (0
+	// when none was made).
+	Duration time.Duration
+	// Fault is what an event rule did, for Result Faulted.
+	Fault fault.Action
 }
 
 // Result names an Outcome.
@@ -83,6 +89,7 @@ const (
 	Failed       Result = "failed" // an attempt failed; it will be retried
 	DeadLettered Result = "dead_lettered"
 	QueueFull    Result = "queue_full" // the sink's queue was full when more events waited
+	Faulted      Result = "faulted"    // an event rule acted on the event (Outcome.Fault says how)
 )
 
 // Options configure a Dispatcher. The zero value of each field is its
@@ -112,6 +119,12 @@ type Options struct {
 	// Sync is how often the sink list is read again from the store, where
 	// another server may have changed it. Default 2 s.
 	Sync time.Duration
+	// Faults, if set, decides event faults (fault.Engine.DecideEvent):
+	// drop, duplicate, delay, reorder.
+	Faults *fault.Engine
+	// Recorder, if set, records what event rules did, for the traffic
+	// report.
+	Recorder *fault.Recorder
 	// Observe, if set, is called with every outcome (metrics).
 	Observe func(Outcome)
 	// Logger is for operational messages. Default: discard.
@@ -629,7 +642,9 @@ func (d *Dispatcher) replaySink(ctx context.Context, name string, dls []DeadLett
 		for i, dl := range batch {
 			evs[i] = eventsink.Event{ID: dl.EventID, Data: dl.Event}
 		}
+		began := time.Now()
 		errs := sink.Deliver(ctx, evs)
+		took := time.Since(began)
 		now := d.opts.Now().UTC()
 		err := d.store.Update(ctx, func(tx localcases.Tx) error {
 			for i, dl := range batch {
@@ -657,7 +672,9 @@ func (d *Dispatcher) replaySink(ctx context.Context, name string, dls []DeadLett
 			}
 			out = append(out, r)
 			if errs[i] == nil {
-				d.observe(Outcome{Sink: name, Seq: dl.Seq, EventID: dl.EventID, Result: Delivered, Attempt: dl.Attempts + 1})
+				d.observe(Outcome{Sink: name, Seq: dl.Seq, EventID: dl.EventID, Result: Delivered, Attempt: dl.Attempts + 1, Duration: took})
+			} else if !errors.Is(errs[i], eventsink.ErrNotAttempted) {
+				d.observe(Outcome{Sink: name, Seq: dl.Seq, EventID: dl.EventID, Result: Failed, Attempt: dl.Attempts + 1, Err: errs[i], Duration: took})
 			}
 		}
 		if err != nil {

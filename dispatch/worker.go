@@ -13,6 +13,7 @@ import (
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/eventpattern"
 	"github.com/localcases/localcases/eventsink"
+	"github.com/localcases/localcases/fault"
 )
 
 // errLeaseLost stops a worker's delivery round: another server holds the
@@ -30,6 +31,9 @@ type item struct {
 	attempts  int
 	first     time.Time
 	lastErr   error
+	// copy is an extra copy a duplicate fault sends: it is not tracked,
+	// retried or dead-lettered.
+	copy bool
 }
 
 // worker delivers one sink: while it holds the sink's lease, a reader fills
@@ -317,16 +321,49 @@ func eventID(data []byte) string {
 	return env.ID
 }
 
-// deliverLoop takes batches from the queue and delivers each, retrying, until
-// ctx ends.
+// held is an event an event rule holds back.
+type held struct {
+	it  item
+	due time.Time
+	// reorder: released as soon as a later event goes out, at due at
+	// the latest.
+	reorder bool
+}
+
+// reorderWait bounds how long a reordered event waits for a later one.
+const reorderWait = time.Second
+
+// deliverLoop takes batches from the queue, applies the event rules, and
+// delivers each batch, retrying, until ctx ends.
 func (w *worker) deliverLoop(ctx context.Context, queue chan item, tr *tracker) error {
+	var holds []held
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
 		var batch []item
+		var wake <-chan time.Time
+		if len(holds) > 0 {
+			due := holds[0].due
+			for _, h := range holds[1:] {
+				if h.due.Before(due) {
+					due = h.due
+				}
+			}
+			timer.Reset(max(due.Sub(w.now()), 0))
+			wake = timer.C
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case it := <-queue:
 			batch = append(batch, it)
+		case <-wake:
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
 		}
 	fill:
 		for len(batch) < w.d.opts.BatchSize {
@@ -337,10 +374,67 @@ func (w *worker) deliverLoop(ctx context.Context, queue chan item, tr *tracker) 
 				break fill
 			}
 		}
-		if err := w.deliverBatch(ctx, batch, tr); err != nil {
+		var send []item
+		for _, it := range batch {
+			send, holds = w.applyFaults(it, tr, send, holds)
+		}
+		now := w.now()
+		kept := holds[:0]
+		var released []item
+		for _, h := range holds {
+			if !now.Before(h.due) || (h.reorder && len(send) > 0) {
+				released = append(released, h.it)
+			} else {
+				kept = append(kept, h)
+			}
+		}
+		holds = kept
+		send = append(send, released...)
+		if len(send) == 0 {
+			continue
+		}
+		if err := w.deliverBatch(ctx, send, tr); err != nil {
 			return err
 		}
 	}
+}
+
+// applyFaults asks the fault engine about an event handed to the sink for
+// the first time, records what a rule did, and adds the event to send or
+// holds accordingly.
+func (w *worker) applyFaults(it item, tr *tracker, send []item, holds []held) ([]item, []held) {
+	f := w.d.opts.Faults
+	if f == nil {
+		return append(send, it), holds
+	}
+	now := w.now()
+	d, ok := f.DecideEvent(fault.Event{Sink: w.cfg.Name, DomainID: it.domainID, EventID: it.id, Seq: it.seq, Time: now})
+	if !ok {
+		return append(send, it), holds
+	}
+	if r := w.d.opts.Recorder; r != nil {
+		r.AddEvent(fault.EventRecord{Time: now.UTC(), Sink: w.cfg.Name, EventID: it.id, Seq: it.seq, DomainID: it.domainID,
+			Action: d.Action, RuleID: d.RuleID, Delay: d.Delay, Copies: d.Copies})
+	}
+	w.d.observe(Outcome{Sink: w.cfg.Name, Seq: it.seq, EventID: it.id, Result: Faulted, Fault: d.Action})
+	switch d.Action {
+	case fault.ActionDrop:
+		tr.done(it.seq)
+	case fault.ActionDuplicate:
+		send = append(send, it)
+		for range d.Copies {
+			c := it
+			c.copy = true
+			send = append(send, c)
+		}
+	case fault.ActionDelay:
+		holds = append(holds, held{it: it, due: now.Add(d.Delay)})
+	case fault.ActionReorder:
+		holds = append(holds, held{it: it, due: now.Add(reorderWait), reorder: true})
+	default:
+		send = append(send, it)
+	}
+	return send, holds
 }
 
 // deliverBatch delivers a batch, sending failed events again after a
@@ -352,7 +446,9 @@ func (w *worker) deliverBatch(ctx context.Context, batch []item, tr *tracker) er
 		for i, it := range batch {
 			evs[i] = eventsink.Event{ID: it.id, Data: it.data}
 		}
+		began := time.Now()
 		errs := w.sink.Deliver(ctx, evs)
+		took := time.Since(began)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -361,11 +457,18 @@ func (w *worker) deliverBatch(ctx context.Context, batch []item, tr *tracker) er
 		delivered := 0
 		for i, it := range batch {
 			err := errs[i]
+			if it.copy {
+				if err == nil {
+					delivered++
+					w.d.observe(Outcome{Sink: w.cfg.Name, Seq: it.seq, EventID: it.id, Result: Delivered, Attempt: 1, Duration: took})
+				}
+				continue
+			}
 			switch {
 			case err == nil:
 				delivered++
 				tr.done(it.seq)
-				w.d.observe(Outcome{Sink: w.cfg.Name, Seq: it.seq, EventID: it.id, Result: Delivered, Attempt: it.attempts + 1})
+				w.d.observe(Outcome{Sink: w.cfg.Name, Seq: it.seq, EventID: it.id, Result: Delivered, Attempt: it.attempts + 1, Duration: took})
 				continue
 			case errors.Is(err, eventsink.ErrNotAttempted):
 				again = append(again, it)
@@ -377,7 +480,7 @@ func (w *worker) deliverBatch(ctx context.Context, batch []item, tr *tracker) er
 				it.first = now
 			}
 			w.stats.add(Failed, 1, err, now)
-			w.d.observe(Outcome{Sink: w.cfg.Name, Seq: it.seq, EventID: it.id, Result: Failed, Attempt: it.attempts, Err: err})
+			w.d.observe(Outcome{Sink: w.cfg.Name, Seq: it.seq, EventID: it.id, Result: Failed, Attempt: it.attempts, Err: err, Duration: took})
 			if eventsink.IsPermanent(err) || it.attempts >= w.d.opts.Retry.MaxAttempts || now.Sub(it.committed) >= w.d.opts.Retry.MaxAge {
 				dead = append(dead, it)
 				continue

@@ -120,6 +120,10 @@ type ruleState struct {
 	added  time.Time
 	fired  int
 	rng    *rand.Rand
+	// sinkRNG holds an event rule's streams, one per sink, so that the
+	// faults one sink's events meet do not depend on how its delivery
+	// interleaves with other sinks'.
+	sinkRNG map[string]*rand.Rand
 }
 
 // NewEngine returns an engine with no rules.
@@ -156,6 +160,7 @@ func (e *Engine) Reseed(seed int64) {
 	e.seed = seed
 	for _, rs := range e.rules {
 		rs.rng = newStream(seed, rs.stream)
+		rs.sinkRNG = nil
 	}
 	if s := e.scenario; s != nil {
 		s.seed = seed
@@ -391,7 +396,7 @@ func decideHeader(v string, attempt int) (Decision, bool) {
 // eligible reports whether rs would consider r at now, before probability.
 func (e *Engine) eligible(rs *ruleState, op, domain, region string, attempt int, now time.Time) bool {
 	rule := &rs.rule
-	if !rule.matchesService() || !rule.matchesRegion(region) || !rule.matchesOperation(op) ||
+	if rule.isEvent() || !rule.matchesService() || !rule.matchesRegion(region) || !rule.matchesOperation(op) ||
 		!rule.matchesDomain(domain) || !rule.Attempts.Contains(attempt) {
 		return false
 	}

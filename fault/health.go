@@ -206,7 +206,7 @@ func (e *Engine) plannedHealth(oh *OperationHealth, op string, now time.Time, po
 	}
 	check := func(rs *ruleState, fresh bool) bool {
 		rule := &rs.rule
-		if !rule.matchesService() || !rule.matchesOperation(op) {
+		if rule.isEvent() || !rule.matchesService() || !rule.matchesOperation(op) {
 			return false
 		}
 		spent := rs.spent() && !fresh

@@ -25,8 +25,9 @@ type Record struct {
 	RetryAfter time.Duration `json:"retryAfter,omitempty"`
 }
 
-// faulted reports whether the attempt failed in a way a client would retry.
-func (r Record) faulted() bool {
+// Failed reports whether the attempt failed in a way a client would retry
+// (injected, dropped, 5xx or 429): what Count.Failed counts.
+func (r Record) Failed() bool {
 	return r.Injected || r.Dropped || r.Status >= 500 || r.Status == 429
 }
 
@@ -38,7 +39,17 @@ type Recorder struct {
 	next     int
 	full     bool
 	injected map[string]map[string]int
+	counts   map[string]Count
 	total    int
+	// events are what event rules did, oldest first (events.go).
+	events []EventRecord
+}
+
+// Count is how many requests an operation answered, and how many of them
+// failed as a client would retry them (5xx, 429, dropped, or injected).
+type Count struct {
+	Requests int `json:"requests"`
+	Failed   int `json:"failed"`
 }
 
 // DefaultRecorderCapacity is used when NewRecorder gets a capacity <= 0.
@@ -49,7 +60,7 @@ func NewRecorder(capacity int) *Recorder {
 	if capacity <= 0 {
 		capacity = DefaultRecorderCapacity
 	}
-	return &Recorder{buf: make([]Record, capacity), injected: map[string]map[string]int{}}
+	return &Recorder{buf: make([]Record, capacity), injected: map[string]map[string]int{}, counts: map[string]Count{}}
 }
 
 // Add records one request.
@@ -62,6 +73,12 @@ func (r *Recorder) Add(rec Record) {
 		r.next, r.full = 0, true
 	}
 	r.total++
+	c := r.counts[rec.Operation]
+	c.Requests++
+	if rec.Failed() {
+		c.Failed++
+	}
+	r.counts[rec.Operation] = c
 	if rec.Injected {
 		key := rec.ErrorCode
 		switch {
@@ -126,6 +143,19 @@ func (r *Recorder) InjectedCounts() map[string]map[string]int {
 	return out
 }
 
+// Counts returns the cumulative requests and failures per operation since
+// the recorder started or was last reset, however many records the ring
+// still holds: a rate is the difference of two readings.
+func (r *Recorder) Counts() map[string]Count {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]Count, len(r.counts))
+	for op, c := range r.counts {
+		out[op] = c
+	}
+	return out
+}
+
 // Reset forgets everything.
 func (r *Recorder) Reset() {
 	r.mu.Lock()
@@ -133,6 +163,8 @@ func (r *Recorder) Reset() {
 	clear(r.buf)
 	r.next, r.full, r.total = 0, false, 0
 	r.injected = map[string]map[string]int{}
+	r.counts = map[string]Count{}
+	r.events = nil
 }
 
 // Usage aggregates one operation or one client.
@@ -190,7 +222,22 @@ type TrafficReport struct {
 	ByOperation []Usage               `json:"byOperation"`
 	ByClient    []Usage               `json:"byClient"`
 	Violations  []RetryAfterViolation `json:"violations,omitempty"`
+	// EventFaults counts what event rules did to case events, by sink and
+	// action; Events lists the most recent, naming each event.
+	EventFaults []EventFaultCount `json:"eventFaults,omitempty"`
+	Events      []EventRecord     `json:"events,omitempty"`
 }
+
+// EventFaultCount is how many events of a sink an action was applied to.
+type EventFaultCount struct {
+	Sink   string `json:"sink"`
+	Action Action `json:"action"`
+	Events int    `json:"events"`
+}
+
+// maxReportEvents bounds the event records a report lists; the counts
+// cover every record retained.
+const maxReportEvents = 200
 
 // maxViolations bounds the violation list; counters stay exact.
 const maxViolations = 50
@@ -203,6 +250,7 @@ const maxViolations = 50
 func (r *Recorder) Report() TrafficReport {
 	r.mu.Lock()
 	recs := r.recentLocked(0)
+	events := append([]EventRecord(nil), r.events...)
 	r.mu.Unlock()
 
 	type key struct{ client, inv string }
@@ -243,7 +291,7 @@ func (r *Recorder) Report() TrafficReport {
 		}
 		faulted := false
 		for _, rec := range g {
-			faulted = faulted || rec.faulted()
+			faulted = faulted || rec.Failed()
 		}
 		op := g[0].Operation
 		for _, u := range []*Usage{get(byOp, op), get(byClient, client)} {
@@ -281,7 +329,37 @@ func (r *Recorder) Report() TrafficReport {
 	}
 	rep.ByOperation = finish(byOp)
 	rep.ByClient = finish(byClient)
+	rep.EventFaults = countEventFaults(events)
+	if len(events) > maxReportEvents {
+		events = events[len(events)-maxReportEvents:]
+	}
+	rep.Events = events
 	return rep
+}
+
+func countEventFaults(events []EventRecord) []EventFaultCount {
+	type key struct {
+		sink   string
+		action Action
+	}
+	n := map[key]int{}
+	for _, e := range events {
+		n[key{e.Sink, e.Action}]++
+	}
+	out := make([]EventFaultCount, 0, len(n))
+	for k, c := range n {
+		out = append(out, EventFaultCount{Sink: k.sink, Action: k.action, Events: c})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Sink != out[j].Sink {
+			return out[i].Sink < out[j].Sink
+		}
+		return out[i].Action < out[j].Action
+	})
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 func finish(m map[string]*Usage) []Usage {

@@ -2,6 +2,7 @@ package fault
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -37,6 +38,23 @@ func TestRecorderInjectedCounts(t *testing.T) {
 	got := r.InjectedCounts()
 	if got["GetCase"][CodeThrottling] != 2 || got["GetCase"]["drop"] != 1 || got["CreateCase"]["http-502"] != 1 || len(got["CreateCase"]) != 1 {
 		t.Errorf("counts %+v", got)
+	}
+}
+
+func TestRecorderCounts(t *testing.T) {
+	r := NewRecorder(2) // fewer than the records: counts outlive the ring
+	r.Add(Record{Operation: "GetCase", Status: 200})
+	r.Add(Record{Operation: "GetCase", Status: 500, ErrorCode: CodeInternalServer})
+	r.Add(Record{Operation: "GetCase", Status: 400, ErrorCode: "ValidationException"})
+	r.Add(Record{Operation: "CreateCase", Status: 429, ErrorCode: CodeThrottling})
+	r.Add(Record{Operation: "CreateCase", Dropped: true, Injected: true})
+	want := map[string]Count{"GetCase": {Requests: 3, Failed: 1}, "CreateCase": {Requests: 2, Failed: 2}}
+	if got := r.Counts(); !reflect.DeepEqual(got, want) {
+		t.Errorf("counts %+v, want %+v", got, want)
+	}
+	r.Reset()
+	if got := r.Counts(); len(got) != 0 {
+		t.Errorf("after Reset: %+v", got)
 	}
 }
 

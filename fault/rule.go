@@ -64,6 +64,13 @@ type Rule struct {
 	// declare in its API model. Off by default because SDKs may mishandle an
 	// error shape the real service can never return, which tests nothing.
 	AllowUndeclared bool `json:"allowUndeclared,omitempty"`
+	// Sink makes the rule an event rule: it acts on case events on their
+	// way to the named event sink ("*": every sink), never on API
+	// requests; Domain then narrows it to one domain's events. Its action
+	// is drop, duplicate, delay (by latency) or reorder. See events.go.
+	Sink string `json:"sink,omitempty"`
+	// Copies is how many extra copies action "duplicate" delivers; default 1.
+	Copies int `json:"copies,omitempty"`
 	// Announced makes the emulated AWS Health API post an operational
 	// issue for the rule while it is active, as AWS does for an incident
 	// it has acknowledged. Unannounced faults stay silent, like an
@@ -160,6 +167,15 @@ func (r Rule) normalize() (Rule, error) {
 			return r, err
 		}
 	}
+	if r.isEvent() {
+		return r.normalizeEvent()
+	}
+	if eventActions[r.Action] {
+		return r, fmt.Errorf("action %q acts on case events: name the event sink it applies to with \"sink\" (\"*\" for every sink)", r.Action)
+	}
+	if r.Copies != 0 {
+		return r, errors.New("copies is only used by action \"duplicate\" of an event rule")
+	}
 	if r.Latency != nil {
 		if err := r.Latency.validate(); err != nil {
 			return r, err
@@ -193,7 +209,7 @@ func (r Rule) normalize() (Rule, error) {
 		}
 	}
 	if !validActions[r.Action] {
-		return r, fmt.Errorf("unknown action %q; valid actions: error, http, latency, drop, hang, commit-then-fail", r.Action)
+		return r, fmt.Errorf("unknown action %q; valid actions: error, http, latency, drop, hang, commit-then-fail (and for event rules drop, duplicate, delay, reorder)", r.Action)
 	}
 	if r.HTTPStatus != 0 && r.Action != ActionHTTP {
 		return r, fmt.Errorf("httpStatus is only used by action \"http\"")
@@ -255,6 +271,10 @@ func (r *Rule) errorCode() string {
 
 // failing reports whether the action makes the call fail rather than slow.
 func (r *Rule) failing() bool { return r.Action != ActionLatency }
+
+// isEvent reports whether the rule acts on case events rather than on API
+// requests.
+func (r *Rule) isEvent() bool { return r.Sink != "" }
 
 func (r *Rule) matchesOperation(op string) bool {
 	if len(r.Operation) == 0 {
@@ -369,6 +389,12 @@ func (r Rule) Summary() string {
 	}
 	if r.Domain != "" {
 		when = append(when, "domain "+r.Domain)
+	}
+	if r.isEvent() {
+		ops = "events to sink " + r.Sink
+		if r.Action == ActionDuplicate {
+			when = append(when, fmt.Sprintf("copies %d", r.Copies))
+		}
 	}
 	s := r.ID + " " + ops + ": " + what
 	if len(when) > 0 {

@@ -393,10 +393,26 @@ const (
 	ActionCommitThenFail Action = "commit-then-fail"
 )
 
+// The actions of event rules (see events.go); ActionDrop is shared.
+const (
+	// ActionDuplicate delivers the event, then Copies more copies of it.
+	ActionDuplicate Action = "duplicate"
+	// ActionDelay holds the event for the rule's latency while later
+	// events go on.
+	ActionDelay Action = "delay"
+	// ActionReorder holds the event back until the sink's next event has
+	// been delivered.
+	ActionReorder Action = "reorder"
+)
+
 var validActions = map[Action]bool{
 	ActionError: true, ActionHTTP: true, ActionLatency: true, ActionDrop: true,
 	ActionHang: true, ActionCommitThenFail: true,
+	ActionDuplicate: true, ActionDelay: true, ActionReorder: true,
 }
+
+// eventActions are the actions only event rules take.
+var eventActions = map[Action]bool{ActionDuplicate: true, ActionDelay: true, ActionReorder: true}
 
 // LoadBalancerStatuses are the statuses ActionHTTP may use.
 var LoadBalancerStatuses = []int{500, 502, 503, 504}

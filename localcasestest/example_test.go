@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connectcases"
+	"github.com/aws/aws-sdk-go-v2/service/connectcases/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/localcases/localcases/fault"
@@ -126,4 +128,55 @@ func ExampleServer_Import() {
 	}
 	fmt.Println(len(out.Domains), aws.ToString(out.Domains[0].Name))
 	// Output: 1 fixture
+}
+
+// With events enabled on a domain, WaitEvents returns what the server
+// published for EventBridge: here the creation of a case and a comment.
+func ExampleServer_WaitEvents() {
+	srv, err := localcasestest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	ctx := context.Background()
+	client := srv.Client()
+	d, err := client.CreateDomain(ctx, &connectcases.CreateDomainInput{Name: aws.String("support")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = client.PutCaseEventConfiguration(ctx, &connectcases.PutCaseEventConfigurationInput{
+		DomainId: d.DomainId, EventBridge: &types.EventBridgeConfiguration{Enabled: aws.Bool(true)},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	tpl, err := client.CreateTemplate(ctx, &connectcases.CreateTemplateInput{DomainId: d.DomainId, Name: aws.String("Support")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := client.CreateCase(ctx, &connectcases.CreateCaseInput{DomainId: d.DomainId, TemplateId: tpl.TemplateId,
+		Fields: []types.FieldValue{{Id: aws.String("title"), Value: &types.FieldValueUnionMemberStringValue{Value: "Lost parcel"}}}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = client.CreateRelatedItem(ctx, &connectcases.CreateRelatedItemInput{DomainId: d.DomainId, CaseId: c.CaseId,
+		Type:    types.RelatedItemTypeComment,
+		Content: &types.RelatedItemInputContentMemberComment{Value: types.CommentContent{Body: aws.String("Called back"), ContentType: types.CommentBodyTextTypePlaintext}}})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	evs, _, err := srv.WaitEvents(ctx, localcasestest.EventQuery{DomainID: *d.DomainId}, 2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, ev := range evs {
+		fmt.Println(ev.Type, ev.CaseID == *c.CaseId)
+	}
+	// Output:
+	// CASE.CREATED true
+	// RELATED_ITEM.CREATED true
 }

@@ -17,14 +17,14 @@ import (
 func (m *Main) eventsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "events",
-		Short: "Read the case events a running server publishes",
+		Short: "Read the case events a running server publishes; manage their sinks and dead letters",
 		Long: `Read the case events a running server publishes: the EventBridge events
 Amazon Connect Cases sends when a domain's event configuration is enabled
 (aws connectcases put-case-event-configuration). See docs/EVENTS.md.`,
 	}
 	url := m.urlFlag(cmd)
 	jsonFlag(cmd)
-	cmd.AddCommand(m.eventsTail(url))
+	cmd.AddCommand(m.eventsTail(url), m.eventsSinks(url), m.eventsDeadLetters(url))
 	return cmd
 }
 

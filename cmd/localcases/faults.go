@@ -129,6 +129,8 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
 		probability                                                            float64
 		announced                                                              bool
 		after, duration                                                        time.Duration
+		sink                                                                   string
+		copies                                                                 int
 	)
 	cmd := &cobra.Command{
 		Use:   "add",
@@ -137,7 +139,10 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
   localcases faults add --op '*' --probability 0.2 --error ThrottlingException
   localcases faults add --op GetCase --action latency --latency 300ms
   localcases faults add --op CreateCase --action commit-then-fail --count 1
-  localcases faults add --json '{"operation":"SearchCases","action":"http","httpStatus":503}'`,
+  localcases faults add --json '{"operation":"SearchCases","action":"http","httpStatus":503}'
+  localcases faults add --sink consumer --action duplicate --probability 0.3
+  localcases faults add --sink '*' --domain "$domain" --action delay --latency 2s
+  localcases faults add --sink consumer --action reorder --count 5`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var rule map[string]any
@@ -168,6 +173,8 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
 			setIf("latency", "latency", latency)
 			setIf("http-status", "httpStatus", httpStatus)
 			setIf("announced", "announced", announced)
+			setIf("sink", "sink", sink)
+			setIf("copies", "copies", copies)
 			if fs.Changed("error") || fs.Changed("retry-after") || fs.Changed("message") {
 				e := map[string]any{}
 				if fs.Changed("error") {
@@ -210,7 +217,7 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
 	fs.IntVar(&count, "count", 0, "inject at most this many times in total")
 	fs.DurationVar(&after, "after", 0, "become active this long after being added")
 	fs.DurationVar(&duration, "duration", 0, "stay active this long")
-	fs.StringVar(&action, "action", "", "error, http, latency, drop, hang or commit-then-fail (default error)")
+	fs.StringVar(&action, "action", "", "error, http, latency, drop, hang or commit-then-fail (default error); with --sink: drop, duplicate, delay or reorder")
 	fs.StringVar(&errCode, "error", "", "error code, e.g. InternalServerException")
 	fs.IntVar(&retryAfter, "retry-after", 0, "Retry-After seconds on InternalServerException (0: no header)")
 	fs.StringVar(&message, "message", "", "error message")
@@ -218,6 +225,8 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
 	fs.IntVar(&httpStatus, "http-status", 0, "raw status for --action http (500, 502, 503, 504)")
 	fs.StringVar(&ruleJSON, "json", "", "the rule as JSON; flags override its members")
 	fs.BoolVar(&announced, "announced", false, "post an AWS Health operational issue while the rule is active")
+	fs.StringVar(&sink, "sink", "", "act on case events to this event sink (* for every sink) instead of API requests")
+	fs.IntVar(&copies, "copies", 0, "extra copies --action duplicate delivers (default 1)")
 	return cmd
 }
 
@@ -234,6 +243,9 @@ func (m *Main) faultsClear(url *string) *cobra.Command {
 			}
 			if err := c.StopScenario(cmd.Context()); err != nil {
 				return err
+			}
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"rules": []fault.Rule{}, "scenario": nil})
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "cleared: no fault rules, no scenario")
 			return nil
@@ -256,6 +268,9 @@ func (m *Main) faultsLoad(url *string) *cobra.Command {
 			file, err := c.Load(cmd.Context(), data, strings.TrimPrefix(filepath.Ext(args[0]), "."))
 			if err != nil {
 				return err
+			}
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), file)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "loaded %d rules", len(file.Rules))
 			if file.Scenario != nil {
@@ -314,6 +329,9 @@ func (m *Main) faultsStop(url *string) *cobra.Command {
 			}
 			if err := c.StopScenario(cmd.Context()); err != nil {
 				return err
+			}
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"scenario": nil})
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "stopped: no scenario running")
 			return nil

@@ -257,6 +257,8 @@ func TestRealClientScripts(t *testing.T) {
 		{"boto3 cases plane", "python3", "testdata/boto3-cases.py", hasBoto3},
 		{"aws-cli health", "bash", "testdata/cli-health.sh", hasAWSCLI},
 		{"boto3 health", "python3", "testdata/boto3-health.py", hasBoto3},
+		{"aws-cli events", "bash", "testdata/cli-events.sh", hasAWSCLI},
+		{"boto3 events", "python3", "testdata/boto3-events.py", hasBoto3},
 	}
 	for _, sc := range scripts {
 		t.Run(sc.name, func(t *testing.T) {

@@ -124,6 +124,9 @@ func dash(s string) string {
 }
 
 func ruleOps(r fault.Rule) string {
+	if r.Sink != "" {
+		return "events to sink " + r.Sink
+	}
 	if len(r.Operation) == 0 {
 		return "*"
 	}
@@ -152,6 +155,14 @@ func ruleEffect(r fault.Rule) string {
 	case fault.ActionHang:
 		parts = append(parts, "hang "+dur(r.Hang.D()))
 	case fault.ActionLatency:
+	case fault.ActionDuplicate:
+		parts = append(parts, fmt.Sprintf("duplicate, %d extra", r.Copies))
+	case fault.ActionDelay:
+		l := "delay " + dur(r.Latency.Min)
+		if r.Latency.Max != r.Latency.Min {
+			l += "-" + dur(r.Latency.Max)
+		}
+		return l
 	default:
 		parts = append(parts, string(r.Action))
 	}
@@ -240,9 +251,46 @@ func writeScenario(w io.Writer, st *fault.ScenarioStatus, now time.Time) error {
 
 func writeReport(w io.Writer, rep fault.TrafficReport) error {
 	if rep.Records == 0 {
-		_, err := fmt.Fprintln(w, "no requests recorded yet")
+		if _, err := fmt.Fprintln(w, "no requests recorded yet"); err != nil || len(rep.EventFaults) == 0 {
+			return err
+		}
+		return writeEventFaults(w, rep)
+	}
+	if err := writeRequestReport(w, rep); err != nil {
 		return err
 	}
+	if len(rep.EventFaults) > 0 {
+		return writeEventFaults(w, rep)
+	}
+	return nil
+}
+
+// writeEventFaults shows what event rules did, and to which events.
+func writeEventFaults(w io.Writer, rep fault.TrafficReport) error {
+	fmt.Fprintf(w, "\nevent faults:\n")
+	t := &table{w: w}
+	t.row("SINK", "ACTION", "EVENTS")
+	for _, c := range rep.EventFaults {
+		t.row(c.Sink, string(c.Action), strconv.Itoa(c.Events))
+	}
+	t.flush()
+	fmt.Fprintf(w, "\nmost recent:\n")
+	t = &table{w: w}
+	t.row("TIME", "SINK", "SEQ", "EVENT", "ACTION", "RULE")
+	for _, e := range rep.Events {
+		action := string(e.Action)
+		switch {
+		case e.Action == fault.ActionDelay:
+			action += " " + dur(e.Delay)
+		case e.Action == fault.ActionDuplicate:
+			action += fmt.Sprintf(" +%d", e.Copies)
+		}
+		t.row(e.Time.UTC().Format("15:04:05.000"), e.Sink, strconv.FormatInt(e.Seq, 10), e.EventID, action, e.RuleID)
+	}
+	return t.flush()
+}
+
+func writeRequestReport(w io.Writer, rep fault.TrafficReport) error {
 	fmt.Fprintf(w, "%d requests recorded\n\n", rep.Records)
 	usage := func(title string, us []fault.Usage) {
 		t := &table{w: w}

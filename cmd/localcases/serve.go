@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/localcases/localcases/auth"
+	"github.com/localcases/localcases/dispatch"
 	"github.com/localcases/localcases/events"
 	"github.com/localcases/localcases/internal/server"
 )
@@ -39,6 +41,9 @@ type eventFlags struct {
 	retainAge                                    time.Duration
 	relatedItemChanges, noopUpdates, bareDeletes bool
 	caseARN, filterChangedFields                 bool
+	sinks                                        []string
+	deliveryTimeout, retryMaxAge                 time.Duration
+	queueSize, retryMaxAttempts                  int
 }
 
 func (m *Main) serveCommand() *cobra.Command {
@@ -93,6 +98,11 @@ default.`,
 	fs.BoolVar(&f.events.bareDeletes, "events.bare-deletes", false, "leave the configured fields' last values out of CASE.DELETED")
 	fs.BoolVar(&f.events.caseARN, "events.case-arn", false, "add detail.case.caseArn to case events")
 	fs.BoolVar(&f.events.filterChangedFields, "events.filter-changed-fields", false, "limit changedFieldIds to the fields of includedData")
+	fs.StringArrayVar(&f.events.sinks, "event-sink", nil, "deliver case events to a sink, repeatable: 'URL [name=NAME] [pattern=JSON]', URL http(s)://… for a webhook or eventbridge+http(s)://host:port?source=… for EventBridge PutEvents (docs/EVENTS.md)")
+	fs.DurationVar(&f.events.deliveryTimeout, "events.delivery-timeout", 0, "bound on one request to a sink (default 10s)")
+	fs.IntVar(&f.events.queueSize, "events.queue-size", 0, "events read ahead per sink; past it they wait in the outbox (default 1000)")
+	fs.IntVar(&f.events.retryMaxAttempts, "events.retry-max-attempts", 0, "attempts before a failing event is dead-lettered (default 8)")
+	fs.DurationVar(&f.events.retryMaxAge, "events.retry-max-age", 0, "age since the change after which a failing event is dead-lettered (default 10m)")
 	return cmd
 }
 
@@ -139,6 +149,9 @@ func (f *serveFlags) resolve(cmd *cobra.Command, logOut io.Writer) (server.Confi
 	set("events.bare-deletes", func() { ev.BareDeletes = ev.BareDeletes || f.events.bareDeletes })
 	set("events.case-arn", func() { ev.CaseARN = ev.CaseARN || f.events.caseARN })
 	set("events.filter-changed-fields", func() { ev.FilterChangedFields = ev.FilterChangedFields || f.events.filterChangedFields })
+	if err := f.events.applyDelivery(fs, ev); err != nil {
+		return cfg, err
+	}
 	logger, err := newLogger(logOut, f.logFormat, f.logLevel)
 	if err != nil {
 		return cfg, err
@@ -255,4 +268,30 @@ func tryLine(url string, cfg server.Config) string {
 		return "try:  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test " + line
 	}
 	return "try:  " + line + "   (with an access key of the --config file)"
+}
+
+// applyDelivery adds the --event-sink sinks to those of the config file,
+// and applies the delivery flags that were set.
+func (f *eventFlags) applyDelivery(fs *pflag.FlagSet, ev *server.EventsConfig) error {
+	for _, v := range f.sinks {
+		c, err := dispatch.ParseFlag(v)
+		if err != nil {
+			return fmt.Errorf("--event-sink %q: %w (see localcases serve --help)", v, err)
+		}
+		ev.Sinks = append(ev.Sinks, server.SinkEntry{Name: c.Name, URL: c.URL, Pattern: server.Pattern(c.Pattern), Origin: c.Origin})
+	}
+	d := &ev.Delivery
+	if fs.Changed("events.delivery-timeout") {
+		d.Timeout = events.Duration(f.deliveryTimeout)
+	}
+	if fs.Changed("events.queue-size") {
+		d.QueueSize = f.queueSize
+	}
+	if fs.Changed("events.retry-max-attempts") {
+		d.Retry.MaxAttempts = f.retryMaxAttempts
+	}
+	if fs.Changed("events.retry-max-age") {
+		d.Retry.MaxAge = events.Duration(f.retryMaxAge)
+	}
+	return nil
 }

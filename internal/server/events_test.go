@@ -566,3 +566,30 @@ func TestEventsEndWhenTheServerStops(t *testing.T) {
 		t.Errorf("the waiting poll ended with %v, want an empty answer", err)
 	}
 }
+
+// TestEventsAcrossPostgreSQLServers: two servers on one database share one
+// outbox; a poll waiting on one answers with a change committed through
+// the other, whose notifier it never hears.
+func TestEventsAcrossPostgreSQLServers(t *testing.T) {
+	u := storetest.PostgresURL(t)
+	storeURL := storetest.WithSchema(u, storetest.PostgresSchema(t, u))
+	shared := servertest.WithConfig(func(c *server.Config) { c.Memory, c.StoreURL = false, storeURL })
+	srvA := servertest.MustOpen(t, shared)
+	e := sdkcSetup(t, shared) // the changes go through a second server
+	evConfigure(t, e, false)
+	_, cursor := evPoll(t, srvA, *e.domain, "")
+	got := make(chan events.Page, 1)
+	go func() {
+		page, err := admin.NewClient(srvA.URL()).Events(e.ctx, admin.EventQuery{After: cursor, DomainID: *e.domain, Wait: 20 * time.Second})
+		if err != nil {
+			t.Error(err)
+		}
+		got <- page
+	}()
+	time.Sleep(100 * time.Millisecond) // let the poll wait first; the test holds either way
+	c := e.create()
+	page := <-got
+	if len(page.Events) != 1 || !strings.Contains(string(page.Events[0]), *c.CaseId) {
+		t.Fatalf("the poll on the other server answered %s", page.Events)
+	}
+}

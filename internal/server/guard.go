@@ -5,12 +5,14 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/api"
 	"github.com/localcases/localcases/auth"
+	"github.com/localcases/localcases/console"
 )
 
 // A browser on the developer's machine can reach a server that listens on
@@ -25,6 +27,11 @@ import (
 //   - Cross-site requests: a state change that a browser marks cross-site
 //     (Sec-Fetch-Site) or whose Origin is another host is refused, by Go's
 //     http.CrossOriginProtection.
+//   - Cross-site reads of the control plane: a request a browser marks
+//     cross-site or same-site (Sec-Fetch-Site), or whose Origin is another
+//     host, is refused unless it is the user following a link (a top-level
+//     navigation), so another site's script or <script src> cannot even
+//     make the request, whatever CORS would let it read.
 //   - Simple requests: a state change whose body a browser could send
 //     without a CORS preflight (text/plain, a form, or a body with no
 //     Content-Type) is refused. Any other type makes the browser ask first,
@@ -55,6 +62,7 @@ func newGuard(allowed []string, listen string) *guard {
 
 var (
 	errHost        = errors.New("the Host header does not name this server")
+	errCrossRead   = errors.New("a page on another site may not read the localcases control plane or console")
 	errContentType = errors.New("a state-changing request must have a JSON body type (Content-Type: application/json), not one a web page can send without a preflight")
 )
 
@@ -113,11 +121,39 @@ func (g *guard) hostAllowed(hostport string) bool {
 	return false
 }
 
-// controlPlane reports whether path belongs to the server's own surfaces
-// (the admin namespace, the console and metrics under it, /metrics) rather
-// than to an emulated AWS API.
-func controlPlane(path string) bool {
-	return strings.HasPrefix(path, admin.Prefix) || path == "/metrics"
+// checkRead refuses a read of the control plane that a page on another
+// site sent. Browsers mark every request with Sec-Fetch-Site; older ones
+// send Origin on a cross-origin fetch. A navigation (the user following a
+// link or typing the URL) is let through: its answer goes to the user's
+// own tab, not to the page that linked it. Loading into a frame is not
+// (the console's headers forbid framing as well).
+func checkRead(r *http.Request) error {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		if r.Header.Get("Sec-Fetch-Mode") == "navigate" {
+			switch r.Header.Get("Sec-Fetch-Dest") {
+			case "iframe", "frame", "embed", "object", "fencedframe":
+				return errCrossRead
+			}
+			return nil
+		}
+		return errCrossRead
+	case "":
+		if o := r.Header.Get("Origin"); o != "" {
+			u, err := url.Parse(o)
+			if err != nil || u.Host != r.Host {
+				return errCrossRead
+			}
+		}
+	}
+	return nil
+}
+
+// controlPlane reports whether r is for the server's own surfaces (the
+// admin namespace, the console under it or at / for a browser, /metrics)
+// rather than for an emulated AWS API.
+func controlPlane(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, admin.Prefix) || r.URL.Path == "/metrics" || console.IsRoot(r)
 }
 
 // guarded wraps the whole HTTP surface with the guard: the control plane
@@ -125,8 +161,14 @@ func controlPlane(path string) bool {
 // strict SigV4 protects them, since a browser cannot sign.
 func (s *Server) guarded(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if controlPlane(r.URL.Path) {
-			if err := s.guard.check(r, s.cfg.AdminToken == ""); err != nil {
+		if controlPlane(r) {
+			err := s.guard.check(r, s.cfg.AdminToken == "")
+			if err == nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+				err = checkRead(r)
+			}
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.Header().Set("Cross-Origin-Resource-Policy", "same-origin")
+			if err != nil {
 				if r.ContentLength != 0 {
 					w.Header().Set("Connection", "close") // answer without reading the body
 				}

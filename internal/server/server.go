@@ -21,6 +21,8 @@ import (
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/auth"
+	"github.com/localcases/localcases/console"
+	"github.com/localcases/localcases/dispatch"
 	"github.com/localcases/localcases/events"
 	"github.com/localcases/localcases/fault"
 	"github.com/localcases/localcases/fault/pgshare"
@@ -121,6 +123,12 @@ type EventsConfig struct {
 	// comments. Default events.DefaultKeepalive.
 	StreamKeepalive      events.Duration `yaml:"streamKeepalive" json:"streamKeepalive"`
 	service.EventOptions `yaml:",inline"`
+	// Sinks are delivered every event they match: webhooks and EventBridge
+	// forwarders (serve --event-sink). More can be added at run time
+	// through /_localcases/sinks.
+	Sinks []SinkEntry `yaml:"sinks" json:"sinks,omitempty"`
+	// Delivery tunes the delivery to sinks.
+	Delivery DeliveryConfig `yaml:"delivery" json:"delivery,omitzero"`
 }
 
 // DefaultConfig returns the configuration `localcases serve` starts from.
@@ -140,7 +148,7 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("addr %q: %w", c.Addr, err)
 	}
-	return nil
+	return c.Events.checkSinks()
 }
 
 // Server is a localcases instance.
@@ -156,14 +164,17 @@ type Server struct {
 	verifier verifierBox
 	records  *fault.Recorder
 	admin    *admin.Handler
+	console  *console.Handler
 	guard    *guard
 	shed     *shedder
 	health   healthAPI
 	metrics  *metrics.Metrics
 	// notifier wakes event readers on commit; retainer trims the outbox;
-	// eventsDone ends event waits and streams when the server stops.
+	// eventsDone ends event waits and streams (and the console's live
+	// stream) when the server stops.
 	notifier   *events.Notifier
 	retainer   *events.Retainer
+	dispatcher *dispatch.Dispatcher
 	eventsDone chan struct{}
 	ln         net.Listener
 	http       *http.Server
@@ -249,6 +260,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	(&admin.Faults{Engine: s.faults, Control: s.control, Recorder: s.records, Logger: s.cfg.Logger}).Register(s.admin)
+	(&admin.Live{Engine: s.faults, Recorder: s.records, Done: s.eventsDone, Now: cfg.Clock.Now}).Register(s.admin)
+	s.console = console.New(console.Options{
+		AdminToken: cfg.AdminToken,
+		AuthMode:   func() string { return s.verifier.p.Load().Mode() },
+	})
 	admin.RegisterProfiling(s.admin)
 	admin.RegisterState(s.admin, checkedState{svc})
 	if cfg.ImportFile != "" {
@@ -259,6 +275,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	s.openEvents()
+	if err := s.openSinks(ctx); err != nil {
+		s.retainer.Close()
+		store.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -268,6 +289,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // clean API paths (redirecting a caseId of "..") before restjson sees them.
 func (s *Server) Handler() http.Handler {
 	return s.guarded(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if console.Handles(r) {
+			// With a token the page itself is public (it holds no data
+			// and carries the login); without one, the console answers
+			// whom the admin API answers.
+			if s.cfg.AdminToken == "" || !console.Public(r) {
+				if err := admin.Allow(r, s.cfg.AdminToken); err != nil {
+					admin.WriteError(w, http.StatusForbidden, err.Error())
+					return
+				}
+			}
+			s.console.ServeHTTP(w, r)
+			return
+		}
 		if strings.HasPrefix(r.URL.Path, admin.Prefix) {
 			if err := admin.Allow(r, s.cfg.AdminToken); err != nil {
 				admin.WriteError(w, http.StatusForbidden, err.Error())
@@ -430,6 +464,9 @@ func (s *Server) close(ctx context.Context) error {
 		}
 		t.Stop()
 	}
+	// Delivery stops before the store closes, writing its cursors and
+	// releasing its leases to the other servers.
+	s.dispatcher.Close()
 	s.retainer.Close()
 	s.closeShare()
 	if err := s.store.Close(); err != nil {
