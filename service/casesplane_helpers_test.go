@@ -39,7 +39,7 @@ func (c *csClock) advance(d time.Duration) {
 }
 
 type csEnv struct {
-	t      *testing.T
+	t      testing.TB
 	s      *Service
 	clock  *csClock
 	ctx    context.Context
@@ -47,7 +47,7 @@ type csEnv struct {
 	tpl    string // an active template with no requirements
 }
 
-func csNewEnv(t *testing.T, q Quotas) *csEnv {
+func csNewEnv(t testing.TB, q Quotas) *csEnv {
 	t.Helper()
 	clock := &csClock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
 	s, err := New(context.Background(), memory.New(), Config{Clock: clock, Quotas: q, Account: "123456789012"})

@@ -209,3 +209,30 @@ func TestRejectedChangesPublishNothing(t *testing.T) {
 		t.Errorf("outbox holds %d events, want 2 (the case and its first comment)", n)
 	}
 }
+
+// BenchmarkCreateCaseEvents is what publishing costs a CreateCase on the
+// memory store (no I/O, so the relative cost is at its largest):
+//
+//	go test ./service -run '^$' -bench CreateCaseEvents -benchmem
+func BenchmarkCreateCaseEvents(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("events=%v", on), func(b *testing.B) {
+			e := csNewEnv(b, Quotas{})
+			if on {
+				ids := []api.FieldIdentifier{{Id: api.String("status")}, {Id: api.String("title")}}
+				if _, err := e.s.PutCaseEventConfiguration(e.ctx, &api.PutCaseEventConfigurationRequest{DomainId: &e.domain,
+					EventBridge: &api.EventBridgeConfiguration{Enabled: api.Bool(true), IncludedData: &api.EventIncludedData{
+						CaseData: &api.CaseEventIncludedData{Fields: ids}}}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			in := &api.CreateCaseRequest{DomainId: &e.domain, TemplateId: &e.tpl, Fields: []api.FieldValue{sv("title", "a case"), sv("summary", "the device does not power on")}}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.s.CreateCase(e.ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

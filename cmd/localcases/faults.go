@@ -244,6 +244,9 @@ func (m *Main) faultsClear(url *string) *cobra.Command {
 			if err := c.StopScenario(cmd.Context()); err != nil {
 				return err
 			}
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"rules": []fault.Rule{}, "scenario": nil})
+			}
 			fmt.Fprintln(cmd.OutOrStdout(), "cleared: no fault rules, no scenario")
 			return nil
 		},
@@ -265,6 +268,9 @@ func (m *Main) faultsLoad(url *string) *cobra.Command {
 			file, err := c.Load(cmd.Context(), data, strings.TrimPrefix(filepath.Ext(args[0]), "."))
 			if err != nil {
 				return err
+			}
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), file)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "loaded %d rules", len(file.Rules))
 			if file.Scenario != nil {
@@ -323,6 +329,9 @@ func (m *Main) faultsStop(url *string) *cobra.Command {
 			}
 			if err := c.StopScenario(cmd.Context()); err != nil {
 				return err
+			}
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"scenario": nil})
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "stopped: no scenario running")
 			return nil

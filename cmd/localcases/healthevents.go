@@ -104,6 +104,9 @@ func (m *Main) healthClose(url *string) *cobra.Command {
 			if err := c.CloseHealthEvent(cmd.Context(), args[0]); err != nil {
 				return err
 			}
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"closed": args[0]})
+			}
 			fmt.Fprintln(cmd.OutOrStdout(), "closed", args[0])
 			return nil
 		},
@@ -130,6 +133,9 @@ func (m *Main) healthSubscription(url *string) *cobra.Command {
 			}
 			if err := c.SetHealthSubscriptionRequired(cmd.Context(), required); err != nil {
 				return err
+			}
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"subscriptionRequired": required})
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "AWS Health subscription:", args[0])
 			return nil

@@ -42,11 +42,15 @@ input not a terminal) are not asked.`,
 			if err := c.ResetState(cmd.Context()); err != nil {
 				return err
 			}
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"url": c.URL, "domains": 0})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "reset: %s holds no domains now\n", c.URL)
 			return nil
 		},
 	}
 	m.urlFlag(cmd)
+	jsonFlag(cmd)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation on a terminal")
 	return cmd
 }
@@ -87,12 +91,16 @@ func (m *Main) exportCommand() *cobra.Command {
 			if err := os.WriteFile(out, data, 0o644); err != nil {
 				return err
 			}
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"records": len(snap.Records), "file": out})
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d records to %s\n", len(snap.Records), out)
 			return nil
 		},
 	}
 	m.urlFlag(cmd)
-	cmd.Flags().StringVarP(&out, "out", "o", "", "file to write (default standard output)")
+	jsonFlag(cmd)
+	cmd.Flags().StringVarP(&out, "out", "o", "", "file to write (default standard output); --json then prints a summary")
 	return cmd
 }
 
@@ -125,10 +133,14 @@ func (m *Main) importCommand() *cobra.Command {
 			if err := c.ImportFrom(cmd.Context(), body); err != nil {
 				return err
 			}
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), map[string]any{"records": len(snap.Records)})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "imported %d records\n", len(snap.Records))
 			return nil
 		},
 	}
 	m.urlFlag(cmd)
+	jsonFlag(cmd)
 	return cmd
 }

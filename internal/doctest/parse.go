@@ -95,7 +95,9 @@ func Parse(text string) ([]Block, error) {
 		if !closed {
 			return nil, fmt.Errorf("line %d: code block never closed", b.Line-1)
 		}
-		if pendAt != 0 && b.Lang != "sh" && b.Lang != "go" {
+		// skip is harmless before any block; other directives before a
+		// block that never runs are a mistake.
+		if pendAt != 0 && b.Lang != "sh" && b.Lang != "go" && (b.Background || b.Checkout || b.Server || len(b.Replace) > 0 || len(b.Vars) > 0) {
 			return nil, fmt.Errorf("line %d: doctest directive before a %q block, which does not run", pendAt, b.Lang)
 		}
 		if b.Lang != "go" && len(b.Vars) > 0 {

@@ -64,7 +64,7 @@ func TestParseErrors(t *testing.T) {
 		{"empty reason", "<!-- doctest: skip:   -->\n```sh\nx\n```", "needs a reason"},
 		{"unknown", "<!-- doctest: skipp: x -->\n```sh\nx\n```", "unknown doctest directive"},
 		{"no block after", "text\n<!-- doctest: background -->\n", "followed by no code block"},
-		{"before yaml", "<!-- doctest: skip: x -->\n```yaml\na: 1\n```", "does not run"},
+		{"before yaml", "<!-- doctest: background -->\n```yaml\na: 1\n```", "does not run"},
 		{"background on go", "<!-- doctest: background -->\n```go\nx()\n```", "apply to sh blocks"},
 		{"var on sh", "<!-- doctest: var x int -->\n```sh\nx\n```", "var before a sh block"},
 		{"bad replace", "<!-- doctest: replace 10s -->\n```sh\nx\n```", "OLD => NEW"},

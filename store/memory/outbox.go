@@ -29,8 +29,8 @@ func (t *tx) saveOutbox() {
 		return
 	}
 	// The slice is only ever appended to or re-sliced from the front, so
-	// keeping the header is enough to restore it, unless a trim copies; a
-	// trim below allocates a new slice for that reason.
+	// keeping the header is enough to restore it: appends land past its
+	// length, and a trim allocates a new slice.
 	t.oundo = outboxUndo{events: t.s.outbox.events, seq: t.s.outbox.seq, saved: true}
 }
 
@@ -48,9 +48,12 @@ func (t *tx) AppendEvent(domainID string, at time.Time, data []byte) (int64, err
 	t.saveOutbox()
 	o := &t.s.outbox
 	o.seq++
-	// A full slice header: an append after a rollback must not write into
-	// the array a saved header still shares.
-	o.events = append(o.events[:len(o.events):len(o.events)], localcases.OutboxEvent{
+	// In place: the saved header of a rollback keeps its own length, so
+	// what this transaction appends past it is simply forgotten, and
+	// nothing outside the store's lock holds the array (ListEvents copies).
+	// Copying the slice on every append made each one cost the whole
+	// outbox.
+	o.events = append(o.events, localcases.OutboxEvent{
 		Seq: o.seq, DomainID: domainID, Time: at, Data: append([]byte(nil), data...),
 	})
 	return o.seq, nil
