@@ -16,15 +16,21 @@ func (c *Client) Sinks(ctx context.Context) ([]dispatch.SinkStatus, error) {
 }
 
 // AddSink adds an event sink; pattern is an EventBridge event pattern
-// (JSON) or "" for every event.
-func (c *Client) AddSink(ctx context.Context, name, sinkURL, pattern string) (dispatch.SinkStatus, error) {
+// (JSON) or "" for every event. replace changes the URL or pattern of an
+// existing sink of that name, keeping its cursor and dead letters;
+// otherwise a name taken by another URL or pattern is an error.
+func (c *Client) AddSink(ctx context.Context, name, sinkURL, pattern string, replace bool) (dispatch.SinkStatus, error) {
 	req := SinkRequest{Name: name, URL: sinkURL}
 	if pattern != "" {
 		p, _ := json.Marshal(pattern)
 		req.Pattern = p
 	}
+	path := "sinks"
+	if replace {
+		path += "?replace=true"
+	}
 	var out dispatch.SinkStatus
-	err := c.do(ctx, "POST", "sinks", req, &out)
+	err := c.do(ctx, "POST", path, req, &out)
 	return out, err
 }
 

@@ -17,7 +17,9 @@ import (
 // delivered to, and the dead letters of those that failed.
 //
 //	GET    /_localcases/sinks                 {"sinks": [status…]}
-//	POST   /_localcases/sinks                 {"url", "name"?, "pattern"?}: add; 201 with the status
+//	POST   /_localcases/sinks[?replace=true]  {"url", "name"?, "pattern"?}: add; 201 with the status;
+//	                                          replace=true changes the URL or pattern of the sink of that
+//	                                          name, keeping its cursor and dead letters
 //	GET    /_localcases/sinks/{name}          one sink's status
 //	DELETE /_localcases/sinks/{name}          stop delivering and forget it (cursor, dead letters)
 //	GET    /_localcases/dead-letters?sink=N   {"deadLetters": […]}, oldest first; every sink's without sink=
@@ -143,7 +145,7 @@ func (s *Sinks) add(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err)
 		return
 	}
-	c, err = s.Dispatcher.AddSink(r.Context(), c, false)
+	c, err = s.Dispatcher.AddSink(r.Context(), c, r.URL.Query().Get("replace") == "true")
 	if err != nil {
 		sinkError(w, err)
 		return

@@ -98,7 +98,7 @@ func New() *Metrics {
 		}, []string{"engine", "kind"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "event_deliveries_total",
-			Help: "Case events on their way to a sink, by sink and result: delivered, failed (an attempt failed; it will be retried), dead_lettered (given up), queue_full (the sink's queue was full while more events waited).",
+			Help: "Case events on their way to a sink, by sink and result: delivered, failed (one failed attempt; an event given up on also counts as dead_lettered), dead_lettered, queue_full (the sink's queue was full while more events waited).",
 		}, []string{"sink", "result"}),
 	}
 	m.reg.MustRegister(

@@ -50,6 +50,7 @@ letters it left. Sinks come from serve --event-sink, the config file, or
 
 func (m *Main) eventsSinksAdd(url *string) *cobra.Command {
 	var name, pattern string
+	var replace bool
 	cmd := &cobra.Command{
 		Use:   "add URL",
 		Short: "Deliver case events to a webhook or an EventBridge-compatible endpoint",
@@ -75,19 +76,20 @@ eventbridge+http(s)://host:port?source=…&bus=… for PutEvents (docs/EVENTS.md
 			if err != nil {
 				return err
 			}
-			st, err := c.AddSink(cmd.Context(), name, args[0], pattern)
+			st, err := c.AddSink(cmd.Context(), name, args[0], pattern, replace)
 			if err != nil {
 				return err
 			}
 			if wantJSON(cmd) {
 				return printJSON(cmd.OutOrStdout(), st)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "added sink %s; it gets the events after sequence number %d\n", st.Name, st.Cursor)
+			fmt.Fprintf(cmd.OutOrStdout(), "sink %s: it gets the events after sequence number %d\n", st.Name, st.Cursor)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "the sink's name (default: derived from the URL and pattern)")
 	cmd.Flags().StringVar(&pattern, "pattern", "", "only events matching this EventBridge event pattern (JSON)")
+	cmd.Flags().BoolVar(&replace, "replace", false, "change the URL or pattern of the sink --name names, keeping its cursor and dead letters")
 	return cmd
 }
 

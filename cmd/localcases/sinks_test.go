@@ -117,7 +117,7 @@ func TestEventsSinksCommands(t *testing.T) {
 		t.Errorf("add a bad pattern: %v", err)
 	}
 	out, err := run("sinks", "add", hook.URL, "--name", "hook")
-	if err != nil || !strings.Contains(out, "added sink hook") {
+	if err != nil || !strings.Contains(out, "sink hook: it gets the events after") {
 		t.Fatalf("add: %q, %v", out, err)
 	}
 	out, err = run("sinks")

@@ -262,3 +262,45 @@ func TestMetricsInFlight(t *testing.T) {
 	<-done
 	waitFor(0)
 }
+
+// TestMetricsCountDeliveries: every case event counts per sink by result:
+// delivered to a webhook that accepts it; to one that refuses it for good,
+// one failed attempt and then dead-lettered.
+func TestMetricsCountDeliveries(t *testing.T) {
+	ok, refuses := skNewHook(t), skNewHook(t)
+	refuses.setStatus(http.StatusBadRequest) // permanent: dead-lettered at once
+	e := sdkcSetup(t, servertest.WithConfig(func(c *server.Config) {
+		c.Events.Sinks = []server.SinkEntry{{Name: "ok", URL: ok.URL}, {Name: "refuses", URL: refuses.URL}}
+	}))
+	evConfigure(t, e, false)
+	for range 3 {
+		e.create()
+	}
+	deliveries := func(sink, result string) float64 {
+		return sample(scrape(t, e.srv.URL(), ""), "localcases_event_deliveries_total", "sink", sink, "result", result)
+	}
+	skWait(t, "3 deliveries and 3 dead letters in the metrics", func() bool {
+		return deliveries("ok", "delivered") >= 3 && deliveries("refuses", "dead_lettered") >= 3
+	})
+	mfs := scrape(t, e.srv.URL(), "")
+	for _, tt := range []struct {
+		labels []string
+		want   float64
+	}{
+		{[]string{"sink", "ok", "result", "delivered"}, 3},
+		{[]string{"sink", "refuses", "result", "failed"}, 3},
+		{[]string{"sink", "refuses", "result", "dead_lettered"}, 3},
+		{[]string{"sink", "ok"}, 3},
+		{[]string{"sink", "refuses"}, 6},
+	} {
+		if got := sample(mfs, "localcases_event_deliveries_total", tt.labels...); got != tt.want {
+			t.Errorf("localcases_event_deliveries_total%v = %v, want %v", tt.labels, got, tt.want)
+		}
+	}
+	if got := len(ok.got()); got != 3 {
+		t.Errorf("the webhook got %d events, want 3", got)
+	}
+	if got := sample(mfs, "localcases_requests_total", "operation", "CreateCase", "code", "OK"); got != 3 {
+		t.Errorf("CreateCase OK = %v, want 3", got)
+	}
+}

@@ -165,7 +165,10 @@ func TestSinksAdminAPI(t *testing.T) {
 	if code, body := post(`{"url":"http://127.0.0.1:2/hook","name":"h"}`); code != http.StatusConflict {
 		t.Errorf("POST another URL under the same name = %d %s, want 409", code, body)
 	}
-	if _, err := c.AddSink(ctx, "pw", "https://user:secret@127.0.0.1:1/x", ""); err != nil {
+	if st, err := c.AddSink(ctx, "h", "http://127.0.0.1:2/hook", "", true); err != nil || st.URL != "http://127.0.0.1:2/hook" || st.Pattern != "" {
+		t.Errorf("replace = %+v, %v; want the new URL and no pattern", st, err)
+	}
+	if _, err := c.AddSink(ctx, "pw", "https://user:secret@127.0.0.1:1/x", "", false); err != nil {
 		t.Fatal(err)
 	}
 	sinks, err := c.Sinks(ctx)
