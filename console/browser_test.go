@@ -550,6 +550,8 @@ func TestBrowserScenarioAndThrottling(t *testing.T) {
 		choose(`#scenario-preset`, "outage"),
 		chromedp.Click(`//button[text()="Start scenario"]`),
 		until(textHas("#scenario", "outage")),
+		until(textHas("#scenario", "Scenario events")),
+		until(textHas("#scenario", "start")),
 		until(textHas("#status", "outage")))
 	_, err := cc.ListDomains(bg, &connectcases.ListDomainsInput{})
 	var ise *types.InternalServerException

@@ -658,8 +658,9 @@
         h('dt', {}, 'Phase'), h('dd', {}, (sc.phase || '') + (sc.cycle ? ' (cycle ' + (sc.cycle + 1) + ')' : '')),
         h('dt', {}, 'Started'), h('dd', {}, fmtTime(sc.startedAt)),
         h('dt', {}, 'Ends'), h('dd', {}, sc.endsAt ? fmtTime(sc.endsAt) : 'when stopped')),
-      (sc.events || []).length ? h('details', {}, h('summary', {}, 'Scenario events (' + sc.events.length + ')'),
-        h('ol', {}, sc.events.slice().reverse().map((ev) => h('li', {}, fmtTime(ev.time || ev.at), ' ', ev.message || ev.phase || JSON.stringify(ev))))) : null);
+      (sc.events || []).length ? h('div', {}, h('h3', {}, 'Scenario events, newest first'),
+        h('ol', {class: 'scenario-events'}, sc.events.slice(-10).reverse().map((ev) => h('li', {}, fmtTime(ev.time), ' ', h('strong', {}, ev.kind), ev.phase ? ' ' + ev.phase : '',
+          ev.description ? h('span', {class: 'muted'}, ' — ' + ev.description) : null)))) : null);
   }
 
   async function healthView() {
