@@ -566,9 +566,14 @@
   let lastState = null;
   const listeners = new Set();
   let source = null;
+  // A browser opens at most six connections to one server over HTTP/1.1,
+  // and each stream holds one: a hidden tab closes its streams, so a few
+  // open tabs cannot starve the visible one. Every (re)connection starts
+  // with the last minute of samples, so the chart is refilled, not doubled.
   function connectLive() {
     if (source) return;
     source = new EventSource('/_localcases/live');
+    source.addEventListener('open', () => { samples.length = 0; });
     source.addEventListener('sample', (e) => {
       samples.push(JSON.parse(e.data));
       if (samples.length > MAX_SAMPLES) samples.shift();
@@ -587,6 +592,15 @@
     });
   }
   function subscribe(fn) { listeners.add(fn); onLeave(() => listeners.delete(fn)); }
+  const hiddenHooks = new Set();
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden) {
+      if (source) { source.close(); source = null; }
+    } else if (session.authenticated) {
+      connectLive();
+    }
+    for (const fn of hiddenHooks) fn(document.hidden);
+  });
 
   // chart draws requests and failures per second over the last minute.
   function chart() {
@@ -927,7 +941,11 @@
         state.textContent = e.data ? 'the server reported: ' + e.data : 'reconnecting…';
       });
     }
-    onLeave(() => { if (es) es.close(); });
+    const onHidden = (hidden) => {
+      if (hidden) { if (es) { es.close(); es = null; } state.textContent = 'paused while the tab is hidden'; } else connect();
+    };
+    hiddenHooks.add(onHidden);
+    onLeave(() => { hiddenHooks.delete(onHidden); if (es) es.close(); });
     const pick = h('select', {id: 'events-domain', onchange: (e) => {
       domainId = e.target.value;
       history.replaceState(null, '', '#/events' + (domainId ? '?domain=' + seg(domainId) : ''));
