@@ -10,7 +10,7 @@ import (
 
 func TestWhatIsTheConsole(t *testing.T) {
 	tests := []struct {
-		method, path, accept string
+		method, path, accept  string
 		root, handles, public bool
 	}{
 		{"GET", "/", "text/html,application/xhtml+xml,*/*;q=0.8", true, true, true},
