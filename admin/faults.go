@@ -465,7 +465,6 @@ func (f *Faults) setThrottle(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err)
 		return
 	}
-	t := f.Engine.Throttler()
 	known := map[string]bool{}
 	for _, op := range fault.KnownOperations() {
 		known[op] = true
@@ -476,10 +475,10 @@ func (f *Faults) setThrottle(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	for op, l := range body.Operations {
-		t.SetLimit(op, l)
+	if err := f.control().SetThrottle(body.Enabled, body.Operations); err != nil {
+		changeFailed(w, err)
+		return
 	}
-	t.SetEnabled(body.Enabled)
 	if f.Logger != nil {
 		f.Logger.Info("throttling set", "enabled", body.Enabled, "operations", len(body.Operations), "remote", r.RemoteAddr)
 	}

@@ -344,3 +344,27 @@ func TestThrottleRedisUnreachableFailsOpen(t *testing.T) {
 		t.Errorf("GET /_localcases/throttle: %+v, want enabled and 4 failed open", th)
 	}
 }
+
+// TestSharedThrottleSettings: PUT /_localcases/throttle on one server turns
+// throttling on, with its limits, on the others.
+func TestSharedThrottleSettings(t *testing.T) {
+	srvs, clients, _, _ := sharedServers(t, 2)
+	ctx := t.Context()
+	if _, err := admin.NewClient(srvs[0].URL()).SetThrottle(ctx, admin.Throttle{
+		Enabled: true, Operations: map[string]fault.Limit{"ListDomains": {Rate: 0.001, Burst: 1}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	th := srvs[1].Faults().Throttler()
+	waitFor(t, "server 1 throttles ListDomains at the new limit", func() bool {
+		return th.Enabled() && th.Limit("ListDomains") == (fault.Limit{Rate: 0.001, Burst: 1})
+	})
+	// Buckets in each process (no Redis): server 1 admits its own burst of one.
+	if err := listDomainsErr(clients[1]); err != nil {
+		t.Fatalf("the first call: %v", err)
+	}
+	var te *types.ThrottlingException
+	if err := listDomainsErr(clients[1]); !errors.As(err, &te) {
+		t.Fatalf("the second call: %v, want ThrottlingException", err)
+	}
+}
