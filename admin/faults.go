@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -305,8 +306,34 @@ func opSet(v any) any {
 	return v
 }
 
+// claimCounter is a shared Control that counts count-limited rules'
+// firings over every server (pgshare.Share).
+type claimCounter interface {
+	Claimed(ctx context.Context) (map[string]int, error)
+}
+
+// ruleStatus reports the rules with their counters. With a shared Control a
+// count-limited rule's fired count is the sum over every server, as is
+// whether it is spent; other rules count this server's firings.
 func (f *Faults) ruleStatus(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, f.Engine.RuleStatuses())
+	st := f.Engine.RuleStatuses()
+	if cc, ok := f.Control.(claimCounter); ok {
+		claimed, err := cc.Claimed(r.Context())
+		if err != nil {
+			WriteError(w, http.StatusServiceUnavailable, err.Error())
+			return
+		}
+		for i := range st {
+			s := &st[i]
+			if s.Rule.Count == nil {
+				continue
+			}
+			s.Fired = claimed[fault.ClaimKey("rule/"+s.Rule.ID, s.AddedAt)]
+			s.Spent = s.Fired >= *s.Rule.Count
+			s.Active = s.Active && !s.Spent
+		}
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 func (f *Faults) seed(w http.ResponseWriter, r *http.Request) {

@@ -380,6 +380,31 @@ func (s *Share) Claim(stream string, added time.Time, limit int) (bool, error) {
 	return true, nil
 }
 
+// Claimed returns how often each count-limited rule instance fired over
+// every server, by fault.ClaimKey.
+func (s *Share) Claimed(ctx context.Context) (map[string]int, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT stream, added, fired FROM fault_claims`)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", fault.ErrUnavailable, err)
+	}
+	out := map[string]int{}
+	var (
+		stream string
+		added  int64
+		fired  int
+	)
+	_, err = pgx.ForEachRow(rows, []any{&stream, &added, &fired}, func() error {
+		out[fault.ClaimKey(stream, time.Unix(0, added))] = fired
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", fault.ErrUnavailable, err)
+	}
+	return out, nil
+}
+
 // change applies fn to the stored state, for every server: it locks the
 // row, restores the state into a scratch engine (on this engine's clock, so
 // added times and scenario starts are this server's now), runs fn, and
