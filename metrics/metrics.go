@@ -72,7 +72,7 @@ func New() *Metrics {
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "requests_total",
-			Help: "API requests answered, by operation and code: the AWS error code sent, OK on success, or a fault's HTTP status (e.g. 503) or Dropped for a response that was not a modelled error.",
+			Help: "API requests answered (Connect Cases, and AWS Health on the same port), by operation and code: the AWS error code sent, OK on success, or a fault's HTTP status (e.g. 503) or Dropped for a response that was not a modelled error.",
 		}, []string{"operation", "code"}),
 		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: Namespace, Name: "request_duration_seconds",

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connectcases"
+	awshealth "github.com/aws/aws-sdk-go-v2/service/health"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -123,6 +124,10 @@ func TestMetricsCountWhatWasSent(t *testing.T) {
 	if _, err := c.ListLayouts(ctx, &connectcases.ListLayoutsInput{DomainId: d.DomainId}); err == nil {
 		t.Fatal("ListLayouts: want the injected 503")
 	}
+	// The AWS Health API on the same port counts too, under its own names.
+	if _, err := healthClient(srv.URL()).DescribeEvents(ctx, &awshealth.DescribeEventsInput{}); err != nil {
+		t.Fatal(err)
+	}
 	listDomains := 2.0
 	if _, err := exec.LookPath("aws"); err == nil {
 		cmd := exec.Command("aws", "connectcases", "list-domains", "--endpoint-url", srv.URL())
@@ -150,9 +155,10 @@ func TestMetricsCountWhatWasSent(t *testing.T) {
 		{"localcases_requests_total", []string{"operation", "ListFields", "code", "InternalServerException"}, 1},
 		{"localcases_requests_total", []string{"operation", "ListFields", "code", "OK"}, 1},
 		{"localcases_requests_total", []string{"operation", "ListLayouts", "code", "503"}, 1},
-		{"localcases_requests_total", nil, 9 + listDomains - 2},
+		{"localcases_requests_total", []string{"operation", "DescribeEvents", "code", "OK"}, 1},
+		{"localcases_requests_total", nil, 10 + listDomains - 2},
 		{"localcases_request_duration_seconds", []string{"operation", "CreateDomain"}, 2},
-		{"localcases_request_duration_seconds", nil, 9 + listDomains - 2},
+		{"localcases_request_duration_seconds", nil, 10 + listDomains - 2},
 		{"localcases_faults_injected_total", []string{"operation", "ListFields", "action", "error"}, 1},
 		{"localcases_faults_injected_total", []string{"operation", "ListLayouts", "action", "http"}, 1},
 		{"localcases_faults_injected_total", nil, 2},
