@@ -432,11 +432,21 @@ type Throttle struct {
 	Enabled bool `json:"enabled"`
 	// Operations sets the limit of individual operations; others keep theirs.
 	Operations map[string]fault.Limit `json:"operations,omitempty"`
+	// Buckets says where the token buckets are, in answers only: empty
+	// for this process, or the Redis URL (serve --throttle-redis) whose
+	// buckets every server on it shares.
+	Buckets string `json:"buckets,omitempty"`
+	// FailedOpen counts the calls allowed because Redis could not be
+	// reached, in answers only.
+	FailedOpen int64 `json:"failedOpen,omitempty"`
 }
 
 func (f *Faults) throttle(w http.ResponseWriter, r *http.Request) {
 	t := f.Engine.Throttler()
-	out := Throttle{Enabled: t.Enabled(), Operations: map[string]fault.Limit{}}
+	out := Throttle{Enabled: t.Enabled(), Operations: map[string]fault.Limit{}, FailedOpen: t.FailedOpen()}
+	if w, ok := t.Buckets().(interface{ Where() string }); ok {
+		out.Buckets = w.Where()
+	}
 	for _, op := range fault.KnownOperations() {
 		out.Operations[op] = t.Limit(op)
 	}

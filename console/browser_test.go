@@ -18,7 +18,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/connectcases/types"
 	"github.com/chromedp/chromedp"
 
+	"github.com/localcases/localcases/auth"
 	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/internal/server"
+	"github.com/localcases/localcases/internal/servertest"
 	"github.com/localcases/localcases/localcasestest"
 )
 
@@ -82,7 +85,7 @@ func tab(t *testing.T) context.Context {
 		t.Skip("no Chromium found (apt-get install chromium, or set LOCALCASES_CHROMIUM); set LOCALCASES_REQUIRE_BROWSER=1 to fail instead")
 	}
 	ctx, cancel := chromedp.NewContext(browser)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancel() })
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
 		t.Fatal(err)
@@ -93,15 +96,20 @@ func tab(t *testing.T) context.Context {
 // run runs browser actions, failing the test with what the page showed.
 func run(t *testing.T, ctx context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, actions...); err != nil {
+	// Each step has its own deadline, so a step that waits in vain fails
+	// with the page's text while the tab can still tell it.
+	sctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	if err := chromedp.Do(sctx, actions...); err != nil {
 		body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
 		t.Fatalf("%s: %v\npage text:\n%.3000s", step, err, body)
 	}
 }
 
-// until waits for a JavaScript condition to hold.
+// until waits for a JavaScript condition to hold, as long as the step's
+// deadline allows.
 func until(cond string) chromedp.Action[chromedp.Void] {
-	p := chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(90*time.Second), chromedp.WithPollingInterval(100*time.Millisecond))
+	p := chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(0), chromedp.WithPollingInterval(100*time.Millisecond))
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		_, err := p(ctx, t)
 		return chromedp.Void{}, err
@@ -435,4 +443,164 @@ async function attempt(name, fn) { try { window.results[name] = await fn(); } ca
 	if len(out.Domains) != 0 {
 		t.Errorf("the other site created a domain: %+v", out.Domains)
 	}
+}
+
+// TestBrowserEventStream: the events page offers to enable a domain's
+// event configuration; once enabled, a case created with the SDK appears
+// in the stream as it is published, and links to the case.
+func TestBrowserEventStream(t *testing.T) {
+	ctx := tab(t)
+	srv := localcasestest.New(t)
+	bg := context.Background()
+	c := srv.Client()
+	d, err := c.CreateDomain(bg, &connectcases.CreateDomainInput{Name: aws.String("evented")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := c.CreateTemplate(bg, &connectcases.CreateTemplateInput{DomainId: d.DomainId, Name: aws.String("Default")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "open the events page", chromedp.Navigate(srv.URL()+"/#/events"),
+		until(textHas("main", "No case events yet")),
+		until(textHas("#events-state", "live")),
+		chromedp.Click(`//button[contains(., "Enable events for evented")]`),
+		until(`!document.querySelector('.notice')`))
+	cfg, err := c.GetCaseEventConfiguration(bg, &connectcases.GetCaseEventConfigurationInput{DomainId: d.DomainId})
+	if err != nil || cfg.EventBridge == nil || !aws.ToBool(cfg.EventBridge.Enabled) {
+		t.Fatalf("event configuration after the console enabled it: %+v, %v", cfg, err)
+	}
+	created, err := c.CreateCase(bg, &connectcases.CreateCaseInput{DomainId: d.DomainId, TemplateId: tpl.TemplateId,
+		Fields: []types.FieldValue{{Id: aws.String("title"), Value: &types.FieldValueUnionMemberStringValue{Value: "Lost parcel"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "the event arrives", until(textHas("#events", "CASE.CREATED")), until(textHas("#events", "Lost parcel")))
+	screenshot(t, ctx, "events")
+	run(t, ctx, "open its case", chromedp.Click(`//table[@id="events"]//a[text()="Lost parcel"]`),
+		until(textHas("#case-fields", aws.ToString(created.CaseId))))
+}
+
+// TestBrowserTokenLoginAndStrictSigning: with an admin token the console
+// asks for it and logs in; with strict authentication it asks for an
+// access key and signs its API calls with it (SigV4 in the page), and the
+// key's policy applies: a read-only key reads, and cannot create.
+func TestBrowserTokenLoginAndStrictSigning(t *testing.T) {
+	ctx := tab(t)
+	const token = "console-admin-token"
+	allow := func(actions ...string) []auth.Statement {
+		return []auth.Statement{{Effect: "Allow", Action: auth.Strings(actions), Resource: auth.Strings{"*"}}}
+	}
+	srv := servertest.MustOpen(t, servertest.WithConfig(func(c *server.Config) {
+		c.AdminToken = token
+		c.Auth = auth.Config{Mode: auth.Strict, Credentials: []auth.Credential{
+			{AccessKeyID: "AKIDLOCALCASES", SecretAccessKey: "secret", Policy: allow("cases:*")},
+			{AccessKeyID: "AKIDREADER", SecretAccessKey: "reader/secret+1", Policy: allow("cases:Get*", "cases:List*", "cases:Search*")},
+		}}
+	}))
+	bg := context.Background()
+	d, err := servertest.Client(srv.URL()).CreateDomain(bg, &connectcases.CreateDomainInput{Name: aws.String("signed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	run(t, ctx, "the login form", chromedp.Navigate(srv.URL()+"/"), until(`!!document.querySelector('#token')`))
+	screenshot(t, ctx, "login")
+	run(t, ctx, "a wrong token is refused",
+		chromedp.SendKeys(chromedp.CSS(`#token`), "guess"),
+		chromedp.Click(`//button[text()="Log in"]`),
+		until(textHas("#toast", "not the server's admin token")))
+	run(t, ctx, "the right token logs in",
+		chromedp.SendKeys(chromedp.CSS(`#token`), token),
+		chromedp.Click(`//button[text()="Log in"]`),
+		until(textHas("main", "checks SigV4 signatures")))
+	cookies, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.cookie`))
+	if err != nil || cookies != "" {
+		t.Errorf("the session cookie is readable by script: %q, %v", cookies, err)
+	}
+	run(t, ctx, "a read-only key",
+		chromedp.SendKeys(chromedp.CSS(`input[name=accessKeyId]`), "AKIDREADER"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=secretAccessKey]`), "reader/secret+1"),
+		chromedp.Click(`//button[text()="Use credentials"]`),
+		until(textHas("#domains", "signed")))
+	run(t, ctx, "signed reads with paths and query strings",
+		chromedp.Click(`//table[@id="domains"]//a[text()="signed"]`),
+		until(textHas("main", aws.ToString(d.DomainId))),
+		until(textHas("#fields", "Title")))
+	run(t, ctx, "the key's policy applies",
+		chromedp.Navigate(srv.URL()+"/#/domains"),
+		until(textHas("#domains", "signed")),
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "not-allowed"),
+		chromedp.Click(`//button[text()="Create"]`),
+		until(textHas("#toast", "AccessDeniedException")),
+		until(textHas("#toast", "cases:CreateDomain")))
+	run(t, ctx, "the admin views need only the session", chromedp.Navigate(srv.URL()+"/#/faults"),
+		until(textHas("main", "No fault rules")))
+}
+
+// TestBrowserScenarioAndThrottling: the fault panel starts and stops a
+// scenario and turns throttling on and off, and the server does so.
+func TestBrowserScenarioAndThrottling(t *testing.T) {
+	ctx := tab(t)
+	srv := localcasestest.New(t)
+	bg := context.Background()
+	cc := srv.Client(func(o *connectcases.Options) { o.RetryMaxAttempts = 1 })
+	run(t, ctx, "open the fault panel", chromedp.Navigate(srv.URL()+"/#/faults"),
+		until(textHas("#scenario", "No scenario")),
+		choose(`#scenario-preset`, "outage"),
+		chromedp.Click(`//button[text()="Start scenario"]`),
+		until(textHas("#scenario", "outage")),
+		until(textHas("#scenario", "Scenario events")),
+		until(textHas("#scenario", "start")),
+		until(textHas("#status", "outage")))
+	_, err := cc.ListDomains(bg, &connectcases.ListDomainsInput{})
+	var ise *types.InternalServerException
+	if !errors.As(err, &ise) {
+		t.Fatalf("ListDomains during the outage scenario: %v", err)
+	}
+	run(t, ctx, "stop it", chromedp.Click(`//button[text()="Stop scenario"]`),
+		until(textHas("#scenario", "No scenario")))
+	if _, err := cc.ListDomains(bg, &connectcases.ListDomainsInput{}); err != nil {
+		t.Fatalf("ListDomains after the scenario stopped: %v", err)
+	}
+	run(t, ctx, "throttling on", chromedp.Click(chromedp.CSS(`#throttling`)), until(textHas("#toast", "Throttling on")))
+	th, err := srv.Admin().Throttle(bg)
+	if err != nil || !th.Enabled {
+		t.Fatalf("throttling after the panel turned it on: %+v, %v", th, err)
+	}
+	run(t, ctx, "throttling off", chromedp.Click(chromedp.CSS(`#throttling`)), until(textHas("#toast", "Throttling off")))
+	if th, err := srv.Admin().Throttle(bg); err != nil || th.Enabled {
+		t.Fatalf("throttling after the panel turned it off: %+v, %v", th, err)
+	}
+}
+
+// TestBrowserKeyboard: the console works without a mouse: Tab reaches a
+// domain's link and Enter opens it; on the search, / focuses the search
+// term and Enter searches.
+func TestBrowserKeyboard(t *testing.T) {
+	ctx := tab(t)
+	srv := localcasestest.New(t)
+	domainID, _ := seedCases(t, srv.Client(), 3)
+	run(t, ctx, "open the console", chromedp.Navigate(srv.URL()+"/"), until(textHas("#domains", "support")),
+		chromedp.KeyEvent("\t"), until(`document.activeElement.textContent === 'Skip to content'`))
+	for i := 0; ; i++ {
+		focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.textContent`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if focused == "support" {
+			break
+		}
+		if i == 30 {
+			t.Fatalf("30 presses of Tab did not reach the domain's link; focus is on %q", focused)
+		}
+		run(t, ctx, "Tab", chromedp.KeyEvent("\t"))
+	}
+	run(t, ctx, "Enter opens the domain", chromedp.KeyEvent("\r"), until(textHas("#fields", "Title")))
+	run(t, ctx, "/ focuses the search", chromedp.Navigate(srv.URL()+"/#/domains/"+domainID+"/cases"),
+		until(`document.querySelectorAll('#cases tbody tr').length === 4`),
+		chromedp.KeyEvent("/"), until(`document.activeElement.id === 'search-term'`),
+		chromedp.KeyEvent("fire\r"),
+		until(`document.querySelectorAll('#cases tbody tr').length === 1`),
+		until(textHas("#cases", "Printer on fire")))
 }

@@ -3,10 +3,12 @@ package events
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +118,16 @@ func TestPollPagesThroughTheOutbox(t *testing.T) {
 	p = get(url.Values{"after": {p.Cursor}})
 	if len(p.Events) != 0 || p.Cursor != "5" {
 		t.Fatalf("past the end = %+v", p)
+	}
+	// A cursor this outbox never reached is refused, not waited on.
+	resp, err := http.Get(srv.URL + "?after=9&wait=20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "past the newest event") {
+		t.Errorf("a cursor ahead of the outbox: %d %s", resp.StatusCode, body)
 	}
 }
 

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -168,8 +169,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := h.poll(r.Context(), q)
 	if err != nil {
-		if r.Context().Err() != nil {
+		var ahead *CursorAheadError
+		switch {
+		case r.Context().Err() != nil:
 			return // the client left
+		case errors.As(err, &ahead):
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
 		}
 		h.o.Logger.Error("events: reading the outbox failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "reading the event outbox failed: "+err.Error())
@@ -188,10 +194,26 @@ func wantsStream(r *http.Request) bool {
 	return false
 }
 
+// CursorAheadError is a cursor past the newest event the outbox ever
+// held: it came from another server or from before a memory store
+// restarted, and waiting on it would wait for nothing it can name.
+type CursorAheadError struct{ Cursor, Last int64 }
+
+func (e *CursorAheadError) Error() string {
+	return fmt.Sprintf("cursor %d is past the newest event this server has published (%d): it is from another server, or from before this one restarted with an empty store; start again with no cursor", e.Cursor, e.Last)
+}
+
 func (h *Handler) list(ctx context.Context, after int64, domain string, limit int) ([]localcases.OutboxEvent, error) {
 	var evs []localcases.OutboxEvent
 	err := h.o.Store.View(ctx, func(tx localcases.Tx) (err error) {
 		evs, err = tx.ListEvents(after, domain, limit)
+		if err != nil || len(evs) > 0 || after == 0 {
+			return err
+		}
+		last, err := tx.LastEventSeq()
+		if err == nil && after > last {
+			return &CursorAheadError{Cursor: after, Last: last}
+		}
 		return err
 	})
 	return evs, err
@@ -264,7 +286,13 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, q query) {
 		wait := h.o.Keepalive - time.Since(lastWrite)
 		evs, err := h.next(ctx, after, q.domain, q.limit, max(wait, 0))
 		if err != nil {
-			if ctx.Err() == nil {
+			var ahead *CursorAheadError
+			switch {
+			case ctx.Err() != nil:
+			case errors.As(err, &ahead):
+				fmt.Fprintf(w, "event: error\ndata: %s\n\n", jsonString(err.Error()))
+				rc.Flush()
+			default:
 				h.o.Logger.Error("events: reading the outbox failed", "err", err)
 				fmt.Fprintf(w, "event: error\ndata: %s\n\n", jsonString("reading the event outbox failed: "+err.Error()))
 				rc.Flush()

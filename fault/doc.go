@@ -52,7 +52,9 @@
 // implementation (package pgshare) that keeps the State (rules with the
 // time each was added, the scenario with its start, the seed) in a
 // database and Restores it into every server's engine. A Claimer makes
-// count-limited rules hold in sum over the engines.
+// count-limited rules hold in sum over the engines, and Throttler.SetBuckets
+// takes the throttling tokens from buckets outside the process (package
+// redislimit), so quotas hold in sum too.
 //
 // # Observability
 //

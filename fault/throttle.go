@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -94,7 +95,44 @@ type Throttler struct {
 	limits   map[string]Limit
 	def      Limit
 	limiters map[string]*rate.Limiter
+	buckets  Buckets
+
+	failedOpen atomic.Int64
 }
+
+// Buckets keeps the token buckets outside the process, so that several
+// servers enforce one quota in sum (package redislimit keeps them in
+// Redis). Take takes one token for op from its bucket, whose rate and
+// burst are l, on the buckets' own clock; an error means the buckets could
+// not be reached.
+type Buckets interface {
+	Take(op string, l Limit) (bool, error)
+}
+
+// SetBuckets makes the throttler take its tokens from b instead of from
+// in-process buckets; nil goes back to in-process buckets. The limits, and
+// whether throttling is on, stay this throttler's.
+//
+// When b cannot be reached the call is allowed (fails open) and counted in
+// FailedOpen: a quota the emulator cannot check should not turn into an
+// outage nobody asked for, and the count and b's log say it happened.
+func (t *Throttler) SetBuckets(b Buckets) {
+	t.mu.Lock()
+	t.buckets = b
+	t.mu.Unlock()
+}
+
+// Buckets returns the buckets given to SetBuckets, or nil for in-process
+// buckets.
+func (t *Throttler) Buckets() Buckets {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.buckets
+}
+
+// FailedOpen counts the calls allowed because the shared buckets could not
+// be reached.
+func (t *Throttler) FailedOpen() int64 { return t.failedOpen.Load() }
 
 // NewThrottler builds a throttler from cfg.
 func NewThrottler(cfg ThrottleConfig) *Throttler {
@@ -163,6 +201,19 @@ func (t *Throttler) Allow(op string, now time.Time) bool {
 	if !t.enabled {
 		t.mu.Unlock()
 		return true
+	}
+	if b := t.buckets; b != nil {
+		l := t.limitLocked(op)
+		t.mu.Unlock()
+		if math.IsInf(l.Rate, 1) {
+			return true
+		}
+		ok, err := b.Take(op, l)
+		if err != nil {
+			t.failedOpen.Add(1)
+			return true
+		}
+		return ok
 	}
 	lim, ok := t.limiters[op]
 	if !ok {

@@ -72,7 +72,7 @@ func New() *Metrics {
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "requests_total",
-			Help: "API requests answered, by operation and code: the AWS error code sent, OK on success, or a fault's HTTP status (e.g. 503) or Dropped for a response that was not a modelled error.",
+			Help: "API requests answered (Connect Cases, and AWS Health on the same port), by operation and code: the AWS error code sent, OK on success, or a fault's HTTP status (e.g. 503) or Dropped for a response that was not a modelled error.",
 		}, []string{"operation", "code"}),
 		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: Namespace, Name: "request_duration_seconds",
@@ -98,7 +98,7 @@ func New() *Metrics {
 		}, []string{"engine", "kind"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "event_deliveries_total",
-			Help: "Case events on their way to a sink, by sink and result: delivered, failed (an attempt failed; it will be retried), dead_lettered (given up), queue_full (the sink's queue was full while more events waited).",
+			Help: "Case events on their way to a sink, by sink and result: delivered, failed (one failed attempt; an event given up on also counts as dead_lettered), dead_lettered, queue_full (the sink's queue was full while more events waited).",
 		}, []string{"sink", "result"}),
 	}
 	m.reg.MustRegister(

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -191,9 +192,9 @@ func TestContainerBinary(t *testing.T) {
 	url := "http://127.0.0.1:" + port
 	// Inside the container the health check reaches the server at the
 	// default 127.0.0.1:4599; here the port moved, so it is told.
-	healthy := func() (int, string) {
+	healthy := func(extra ...string) (int, string) {
 		cmd := exec.Command(bin, cf.healthcheck[1:]...)
-		cmd.Env = env("", "LOCALCASES_URL="+url)
+		cmd.Env = env("", append(extra, "LOCALCASES_URL="+url)...)
 		cmd.SysProcAttr = asUser(uid, gid)
 		out, err := cmd.CombinedOutput()
 		return cmd.ProcessState.ExitCode(), fmt.Sprint(err, "\n", string(out))
@@ -212,7 +213,7 @@ func TestContainerBinary(t *testing.T) {
 		go func() { exited <- cmd.Wait() }()
 		deadline := time.Now().Add(2 * time.Minute)
 		for {
-			code, msg := healthy()
+			code, msg := healthy(extra...) // the container's environment reaches its health check too
 			if code == 0 {
 				break
 			}
@@ -272,6 +273,39 @@ func TestContainerBinary(t *testing.T) {
 		out, err := servertest.Client(url).ListDomains(ctx, &connectcases.ListDomainsInput{})
 		if err != nil || len(out.Domains) != 1 || aws.ToString(out.Domains[0].Name) != "image" {
 			t.Errorf("after a restart on the same volume: %v, %+v", err, out)
+		}
+	})
+
+	// With an admin token, as the README's compose file sets: the health
+	// check passes with the container's environment, and /metrics answers
+	// a client outside the container's loopback only with the token.
+	t.Run("admin token", func(t *testing.T) {
+		token := "LOCALCASES_ADMIN_TOKEN=s3cret"
+		stop := serve(t, userDir(t, dir, "volume-token", uid, gid), token, "LOCALCASES_MEMORY=true")
+		defer stop()
+		if code, msg := healthy(); code == 0 {
+			t.Errorf("the health check passed without the token: %s", msg)
+		}
+		ip := nonLoopbackIP()
+		if ip == "" {
+			t.Skip("no non-loopback address to reach the server from")
+		}
+		for _, tt := range []struct {
+			auth string
+			want int
+		}{{"", http.StatusForbidden}, {"Bearer s3cret", http.StatusOK}} {
+			req, _ := http.NewRequest(http.MethodGet, "http://"+net.JoinHostPort(ip, port)+"/metrics", nil)
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Errorf("GET /metrics from %s with %q: %d, want %d", ip, tt.auth, resp.StatusCode, tt.want)
+			}
 		}
 	})
 

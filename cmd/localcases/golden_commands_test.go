@@ -59,7 +59,7 @@ func TestGoldenCommands(t *testing.T) {
 			arn := ""
 			for i, a := range args {
 				if a == "ARN" {
-					posted := runCLI(t, srv.URL(), "health", "post", "maintenance", "--in", "1h")
+					posted := runCLI(t, srv.URL(), "health", "post", "maintenance", "--in", "1h", "--json")
 					if arn = between(posted, `"arn": "`, `"`); arn == "" {
 						t.Fatalf("health post printed no ARN:\n%s", posted)
 					}

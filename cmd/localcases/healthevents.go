@@ -27,7 +27,10 @@ func (m *Main) healthEvents(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), evs)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), evs)
+			}
+			return writeHealthEvents(cmd.OutOrStdout(), evs)
 		},
 	}
 }
@@ -77,7 +80,11 @@ func (m *Main) healthPost(url *string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), ev)
+			if wantJSON(cmd) {
+				return printJSON(cmd.OutOrStdout(), ev)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "posted:")
+			return writeHealthEvents(cmd.OutOrStdout(), []health.Event{ev})
 		},
 	}
 	fs := cmd.Flags()

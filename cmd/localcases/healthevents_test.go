@@ -25,7 +25,7 @@ func TestHealthCommands(t *testing.T) {
 		return out.String()
 	}
 	var posted health.Event
-	if err := json.Unmarshal([]byte(run("health", "post", "Amazon Connect Cases maintenance", "--in", "1h", "--lasting", "30m")), &posted); err != nil {
+	if err := json.Unmarshal([]byte(run("health", "post", "Amazon Connect Cases maintenance", "--in", "1h", "--lasting", "30m", "--json")), &posted); err != nil {
 		t.Fatal(err)
 	}
 	if posted.Status != "upcoming" || posted.Category != "scheduledChange" || !posted.EndTime.IsZero() {
@@ -34,7 +34,7 @@ func TestHealthCommands(t *testing.T) {
 	run("health", "close", posted.ARN)
 	run("faults", "add", "--op", "GetCase", "--error", "InternalServerException", "--announced")
 	var evs []health.Event
-	if err := json.Unmarshal([]byte(run("health", "events")), &evs); err != nil {
+	if err := json.Unmarshal([]byte(run("health", "events", "--json")), &evs); err != nil {
 		t.Fatal(err)
 	}
 	if len(evs) != 2 || evs[0].Source != "rule" || evs[0].Status != "open" || evs[1].Status != "closed" {

@@ -140,6 +140,30 @@ func TestServeReadsEnvironment(t *testing.T) {
 	}
 }
 
+// TestServeThrottleRedis: --throttle-redis, its variable or the config
+// file's throttleRedis put the buckets in Redis and turn throttling on.
+func TestServeThrottleRedis(t *testing.T) {
+	// Nothing listens on port 1: the server starts anyway, failing open.
+	const url = "redis://127.0.0.1:1/0"
+	cfgPath := t.TempDir() + "/localcases.yaml"
+	os.WriteFile(cfgPath, []byte("throttleRedis: "+url+"\n"), 0o644)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+	}{
+		{"flag", nil, []string{"--throttle-redis", url}},
+		{"environment", map[string]string{"LOCALCASES_THROTTLE_REDIS": url}, nil},
+		{"config file", nil, []string{"--config", cfgPath}},
+	} {
+		srv, _ := MustRunMain(t, tc.env, append([]string{"--addr", "127.0.0.1:0", "--memory"}, tc.args...)...)
+		th := srv.Faults().Throttler()
+		if srv.Config().ThrottleRedis != url || !th.Enabled() || th.Buckets() == nil {
+			t.Errorf("%s: throttleRedis %q, enabled %v, buckets %v", tc.name, srv.Config().ThrottleRedis, th.Enabled(), th.Buckets())
+		}
+	}
+}
+
 // TestServeAllowHost: names from --allow-host, its variable or the config
 // file's allowedHosts pass the DNS-rebinding guard; others do not.
 func TestServeAllowHost(t *testing.T) {

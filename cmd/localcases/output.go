@@ -15,6 +15,7 @@ import (
 
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/health"
 )
 
 // Human output is the default: tables, durations with units, the status
@@ -396,4 +397,30 @@ func amp(u fault.Usage) string {
 		return "-"
 	}
 	return strconv.FormatFloat(u.Amplification, 'f', 2, 64) + "x"
+}
+
+// writeHealthEvents lists AWS Health events, one a row: the ARN last, as
+// `health close` wants it, and of the description only its title line.
+func writeHealthEvents(w io.Writer, evs []health.Event) error {
+	if len(evs) == 0 {
+		_, err := fmt.Fprintln(w, "no AWS Health events")
+		return err
+	}
+	const when = "2006-01-02 15:04 UTC"
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format(when)
+	}
+	t := &table{w: w}
+	t.row("STATUS", "CATEGORY", "START", "END", "SOURCE", "DESCRIPTION", "ARN")
+	for _, e := range evs {
+		title, _, _ := strings.Cut(e.Description, "\n")
+		if r := []rune(title); len(r) > 48 {
+			title = string(r[:47]) + "…"
+		}
+		t.row(e.Status, e.Category, at(e.StartTime), at(e.EndTime), dash(e.Source), dash(title), e.ARN)
+	}
+	return t.flush()
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/health"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden CLI output files under testdata/golden")
@@ -41,7 +42,19 @@ func ptr[T any](v T) *T { return &v }
 // Fixed answers, as the admin API gives them, so every field a table shows
 // is pinned.
 var (
-	t0          = time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	t0           = time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	goldenEvents = []health.Event{
+		{ARN: "arn:aws:health:us-east-1::event/CONNECT/AWS_CONNECT_OPERATIONAL_ISSUE/AWS_CONNECT_OPERATIONAL_ISSUE_F8C5FC-51EF59",
+			Service: "CONNECT", TypeCode: "AWS_CONNECT_OPERATIONAL_ISSUE", Category: "issue", Region: "us-east-1",
+			Scope: "ACCOUNT_SPECIFIC", Actionability: "INFORMATIONAL", Status: "open", StartTime: t0, LastUpdated: t0,
+			Description: "Increased API Error Rates\n\n[09:00:00 UTC] We are investigating increased error rates.",
+			Metadata:    map[string]string{"scenario": "outage"}, Source: "scenario"},
+		{ARN: "arn:aws:health:us-east-1::event/CONNECT/AWS_CONNECT_MAINTENANCE_SCHEDULED/AWS_CONNECT_MAINTENANCE_SCHEDULED_6801AB-121ABC",
+			Service: "CONNECT", TypeCode: "AWS_CONNECT_MAINTENANCE_SCHEDULED", Category: "scheduledChange", Region: "us-east-1",
+			Scope: "PUBLIC", Actionability: "ACTION_MAY_BE_REQUIRED", Status: "upcoming", StartTime: t0.Add(time.Hour),
+			EndTime: t0.Add(90 * time.Minute), LastUpdated: t0,
+			Description: "Amazon Connect Cases maintenance in US-EAST-1, with a title too long for one table cell", Source: "admin"},
+	}
 	goldenRules = []fault.Rule{
 		{ID: "rule-1", Operation: fault.StringList{"CreateCase"}, Action: fault.ActionError,
 			Error: &fault.ErrorSpec{Code: "InternalServerException", RetryAfterSeconds: ptr(2)}},
@@ -97,6 +110,8 @@ func TestGoldenOutput(t *testing.T) {
 		{"faults-scenario", func(b *bytes.Buffer) error { return writeScenario(b, goldenScenario, t0.Add(10*time.Second)) }, goldenScenario},
 		{"health", func(b *bytes.Buffer) error { return writeHealth(b, plain, goldenHealth) }, goldenHealth},
 		{"health-terminal", func(b *bytes.Buffer) error { return writeHealth(b, colour, goldenHealth) }, nil},
+		{"health-events", func(b *bytes.Buffer) error { return writeHealthEvents(b, goldenEvents) }, goldenEvents},
+		{"health-events-empty", func(b *bytes.Buffer) error { return writeHealthEvents(b, nil) }, []health.Event{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

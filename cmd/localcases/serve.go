@@ -26,6 +26,7 @@ type serveFlags struct {
 	faults                        string
 	seed                          int64
 	throttle                      bool
+	throttleRedis                 string
 	authMode, adminToken          string
 	maxInFlight                   int
 	importFile                    string
@@ -83,6 +84,7 @@ default.`,
 	fs.StringVar(&f.faults, "faults", "", "YAML or JSON file of fault rules or a scenario to load at start")
 	fs.Int64Var(&f.seed, "seed", def.Seed, "seed for fault probabilities: the same seed and requests meet the same faults")
 	fs.BoolVar(&f.throttle, "throttle", false, "throttle with the documented Connect Cases rate quotas (ThrottlingException, 429)")
+	fs.StringVar(&f.throttleRedis, "throttle-redis", "", "a redis:// URL: keep the throttling buckets in Redis, so every server on it enforces each quota in sum (implies --throttle; calls are allowed, counted and logged while Redis is unreachable)")
 	fs.StringVar(&f.authMode, "auth", "permissive", "permissive (any request) or strict (SigV4 with the credentials of the --config file); SIGHUP reloads them")
 	fs.StringVar(&f.adminToken, "admin-token", "", "require this bearer token on /_localcases/ (default: loopback clients only)")
 	fs.StringVar(&f.importFile, "import", "", "load a snapshot from localcases export at start, replacing the state (a fixture)")
@@ -130,6 +132,7 @@ func (f *serveFlags) resolve(cmd *cobra.Command, logOut io.Writer) (server.Confi
 	set("faults", func() { cfg.FaultsFile = f.faults })
 	set("seed", func() { cfg.Seed = f.seed })
 	set("throttle", func() { cfg.Throttle.Enabled = cfg.Throttle.Enabled || f.throttle })
+	set("throttle-redis", func() { cfg.ThrottleRedis = f.throttleRedis })
 	set("auth", func() { cfg.Auth.Mode = f.authMode })
 	set("admin-token", func() { cfg.AdminToken = f.adminToken })
 	set("max-in-flight", func() { cfg.MaxInFlight = f.maxInFlight })
@@ -180,6 +183,8 @@ func cfgUnset(name string, cfg server.Config) bool {
 		return cfg.FaultsFile == ""
 	case "seed":
 		return cfg.Seed == 0
+	case "throttle-redis":
+		return cfg.ThrottleRedis == ""
 	case "auth":
 		return cfg.Auth.Mode == ""
 	case "admin-token":

@@ -121,7 +121,7 @@
   }
   async function sign(method, path, qs, body) {
     const c = credentials();
-    if (!c) throw new ApiError(403, 'MissingCredentials', 'This server checks SigV4 signatures (strict mode): enter an access key on the Domains page.');
+    if (!c) throw new ApiError(403, 'MissingCredentials', 'This server checks SigV4 signatures (strict mode): the console needs an access key.');
     if (!window.crypto || !crypto.subtle) throw new ApiError(0, 'InsecureContext', 'Signing needs WebCrypto, which browsers offer only on https or on localhost/127.0.0.1.');
     const now = new Date();
     const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
@@ -183,7 +183,7 @@
     [/^health$/, () => healthView()],
     [/^faults$/, () => faultsView()],
     [/^requests$/, () => requestsView()],
-    [/^events$/, () => eventsView()],
+    [/^events(\?.*)?$/, () => eventsView()],
   ];
 
   async function route() {
@@ -191,7 +191,7 @@
     cleanups = [];
     const gen = ++generation;
     const path = location.hash.replace(/^#\/?/, '');
-    const section = path.split('/')[0] || 'domains';
+    const section = path.split(/[/?]/)[0] || 'domains';
     for (const a of document.querySelectorAll('#nav a')) {
       if (a.dataset.section === section) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
@@ -209,7 +209,8 @@
       } catch (err) {
         if (gen !== generation) return;
         clear(main);
-        add(main, [h('h1', {}, 'Something went wrong'), errorBox(err)]);
+        if (err instanceof ApiError && err.type === 'MissingCredentials') add(main, [h('h1', {}, 'An access key is needed'), credentialsForm()]);
+        else add(main, [h('h1', {}, 'Something went wrong'), errorBox(err)]);
       }
       return;
     }
@@ -475,11 +476,16 @@
         h('button', {type: 'button', onclick: () => { st.rows = []; st.term = ''; term.value = ''; renderRows(); newSearch(); }}, 'Clear'),
         h('button', {type: 'submit', class: 'primary', id: 'search-run'}, 'Search')),
       h('details', {}, h('summary', {}, 'SearchCases request'), preview));
-    const keys = (e) => {
-      if (e.key === '/' && !/^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName)) { e.preventDefault(); term.focus(); }
-    };
-    document.addEventListener('keydown', keys);
-    onLeave(() => document.removeEventListener('keydown', keys));
+    // "/" focuses the search term, as on many sites. The key is swallowed
+    // on keydown and focus moves on keyup, so the "/" itself is never
+    // typed into the box.
+    const typing = () => /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
+    let slash = false;
+    const down = (e) => { if (e.key === '/' && !typing()) { e.preventDefault(); slash = true; } };
+    const up = (e) => { if (e.key === '/' && slash) { slash = false; term.focus(); } };
+    document.addEventListener('keydown', down);
+    document.addEventListener('keyup', up);
+    onLeave(() => { document.removeEventListener('keydown', down); document.removeEventListener('keyup', up); });
     renderRows();
     run();
     return h('div', {}, crumbs(h('a', {href: '#/domains'}, 'Domains'), h('a', {href: base}, d.name)), h('h1', {}, 'Cases in ' + d.name), form, results);
@@ -652,8 +658,9 @@
         h('dt', {}, 'Phase'), h('dd', {}, (sc.phase || '') + (sc.cycle ? ' (cycle ' + (sc.cycle + 1) + ')' : '')),
         h('dt', {}, 'Started'), h('dd', {}, fmtTime(sc.startedAt)),
         h('dt', {}, 'Ends'), h('dd', {}, sc.endsAt ? fmtTime(sc.endsAt) : 'when stopped')),
-      (sc.events || []).length ? h('details', {}, h('summary', {}, 'Scenario events (' + sc.events.length + ')'),
-        h('ol', {}, sc.events.slice().reverse().map((ev) => h('li', {}, fmtTime(ev.time || ev.at), ' ', ev.message || ev.phase || JSON.stringify(ev))))) : null);
+      (sc.events || []).length ? h('div', {}, h('h3', {}, 'Scenario events, newest first'),
+        h('ol', {class: 'scenario-events'}, sc.events.slice(-10).reverse().map((ev) => h('li', {}, fmtTime(ev.time), ' ', h('strong', {}, ev.kind), ev.phase ? ' ' + ev.phase : '',
+          ev.description ? h('span', {class: 'muted'}, ' — ' + ev.description) : null)))) : null);
   }
 
   async function healthView() {
@@ -844,10 +851,96 @@
 
   // ---------------------------------------------------------------- events
 
+  // Case events as the server publishes them (EventBridge envelopes), from
+  // the Server-Sent Events stream GET /_localcases/events. A domain
+  // publishes only once its event configuration is enabled; the page says
+  // so and offers to enable it.
   async function eventsView() {
+    const domains = await listAll('/domains-list', 'domains', 10);
+    const names = new Map(domains.map((d) => [d.domainId, d.name]));
+    const params = new URLSearchParams(location.hash.split('?')[1] || '');
+    let domainId = params.get('domain') || '';
+    const list = h('section', {'aria-live': 'polite'});
+    const config = h('div', {});
+    const state = h('span', {class: 'muted', id: 'events-state'}, 'connecting…');
+    const received = [];
+    const MAX = 200;
+    let es = null;
+    function render() {
+      clear(list);
+      if (!received.length) {
+        list.append(empty('No case events yet.', h('p', {}, 'Events appear here as cases and related items change in a domain whose event configuration is enabled.')));
+        return;
+      }
+      list.append(table(['Time', 'Event', 'Domain', 'Case', 'Changed fields', 'By', ''], received.map((ev) => {
+        const d = ev.detail || {};
+        const c = d.case || {};
+        const dom = (ev.resources || [])[0] || '';
+        const did = dom.split('/')[1] || '';
+        const title = c.fields && c.fields.title ? c.fields.title.value.stringValue : '';
+        return h('tr', {},
+          h('td', {}, fmtTime(d.approximateChangeTime || ev.time)),
+          h('td', {}, pill(d.eventType || ev['detail-type'], /DELETED/.test(d.eventType) ? 'warn' : 'ok')),
+          h('td', {}, names.get(did) || did),
+          h('td', {}, c.caseId ? h('a', {href: '#/domains/' + seg(did) + '/cases/' + seg(c.caseId)}, title || c.caseId) : (d.relatedItem ? d.relatedItem.relatedItemType + ' ' + d.relatedItem.relatedItemId : '')),
+          h('td', {class: 'wrap'}, (d.changedFieldIds || []).join(', ')),
+          h('td', {class: 'wrap muted'}, d.performedBy ? d.performedBy.iamPrincipalArn || '' : ''),
+          h('td', {}, h('details', {}, h('summary', {}, 'Envelope'), h('pre', {}, JSON.stringify(ev, null, 2)))));
+      }), {id: 'events'}));
+    }
+    async function showConfig() {
+      clear(config);
+      const ids = domainId ? [domainId] : domains.map((d) => d.domainId);
+      const off = [];
+      for (const id of ids.slice(0, 20)) {
+        try {
+          const r = await cases('POST', '/domains/' + seg(id) + '/case-event-configuration');
+          if (!(r.eventBridge && r.eventBridge.enabled)) off.push(id);
+        } catch (err) { config.append(errorBox(err)); return; }
+      }
+      if (!off.length) return;
+      config.append(h('div', {class: 'notice'},
+        h('p', {}, off.length === 1 ? 'Domain ' + (names.get(off[0]) || off[0]) + ' publishes no events: its event configuration is not enabled.'
+          : off.length + ' domains publish no events: their event configuration is not enabled.'),
+        off.map((id) => h('button', {type: 'button', onclick: async (e) => {
+          e.target.disabled = true;
+          try {
+            await cases('PUT', '/domains/' + seg(id) + '/case-event-configuration', {eventBridge: {enabled: true,
+              includedData: {caseData: {fields: [{id: 'title'}, {id: 'status'}]}, relatedItemData: {includeContent: true}}}});
+            toast('Events enabled for ' + (names.get(id) || id) + ': case and related-item changes now publish, with title and status.');
+            showConfig();
+          } catch (err) { e.target.disabled = false; toast(describe(err), true); }
+        }}, 'Enable events for ' + (names.get(id) || id)))));
+    }
+    function connect() {
+      if (es) es.close();
+      received.length = 0;
+      render();
+      es = new EventSource('/_localcases/events' + (domainId ? '?domainId=' + seg(domainId) : ''));
+      es.onopen = () => { state.textContent = 'live: new events appear as they are published'; };
+      es.onmessage = (e) => {
+        try { received.unshift(JSON.parse(e.data)); } catch (err) { return; }
+        if (received.length > MAX) received.pop();
+        render();
+      };
+      es.addEventListener('error', (e) => {
+        state.textContent = e.data ? 'the server reported: ' + e.data : 'reconnecting…';
+      });
+    }
+    onLeave(() => { if (es) es.close(); });
+    const pick = h('select', {id: 'events-domain', onchange: (e) => {
+      domainId = e.target.value;
+      history.replaceState(null, '', '#/events' + (domainId ? '?domain=' + seg(domainId) : ''));
+      connect();
+      showConfig();
+    }}, h('option', {value: ''}, 'every domain'), domains.map((d) => h('option', {value: d.domainId, selected: d.domainId === domainId}, d.name)));
+    connect();
+    showConfig();
     return h('div', {}, h('h1', {}, 'Case events'),
-      empty('No event stream on this server.', h('p', {}, 'This build of localcases does not publish case events yet, so there is nothing to show here. ',
-        'When it does, this page will stream them as they happen.')));
+      h('div', {class: 'row panel'}, h('label', {}, 'Domain', pick), state),
+      config, list,
+      h('p', {class: 'muted'}, 'The most recent ' + MAX + ' events the server still holds, newest first. The same stream: ',
+        h('code', {}, 'curl -N -H "Accept: text/event-stream" ' + location.origin + '/_localcases/events'), '.'));
   }
 
   // ----------------------------------------------------------------- start

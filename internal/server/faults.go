@@ -14,15 +14,29 @@ import (
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/fault"
 	"github.com/localcases/localcases/fault/pgshare"
+	"github.com/localcases/localcases/fault/redislimit"
 	"github.com/localcases/localcases/metrics"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/store/postgres"
 )
 
-func (s *Server) openFaults() error {
+func (s *Server) openFaults(ctx context.Context) error {
+	throttler := fault.NewThrottler(s.cfg.Throttle)
+	if u := s.cfg.ThrottleRedis; u != "" {
+		b, err := redislimit.Open(ctx, u, redislimit.Options{
+			Prefix: "localcases:" + s.cfg.Account + ":" + s.cfg.Region + ":",
+			Logger: s.cfg.Logger.With("subsystem", "throttle"),
+		})
+		if err != nil {
+			return fmt.Errorf("throttle: %w", err)
+		}
+		throttler.SetBuckets(b)
+		throttler.SetEnabled(true)
+		s.buckets = b
+	}
 	s.faults = fault.NewEngine(
 		fault.WithSeed(s.cfg.Seed),
-		fault.WithThrottler(fault.NewThrottler(s.cfg.Throttle)),
+		fault.WithThrottler(throttler),
 	)
 	s.records = fault.NewRecorder(0)
 	s.control = fault.Local(s.faults)

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/localcases/localcases/console"
 	"github.com/localcases/localcases/internal/servertest"
 )
 
@@ -39,6 +40,9 @@ func FuzzServer(f *testing.F) {
 		{"GET", "/metrics", "localhost", "", "", "", ""},
 		{"OPTIONS", "/domains", "localhost", "http://evil.example", "cross-site", "", ""},
 		{"POST", "/", "localhost", "", "", "application/x-amz-json-1.1", "{}"},
+		{"GET", "/_localcases/ui/app.js", "localhost", "", "", "", ""},
+		{"POST", "/_localcases/ui/login", "localhost", "", "same-origin", "application/json", `{"token":"x"}`},
+		{"GET", "/_localcases/ui/session", "localhost", "http://evil.example", "cross-site", "", ""},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.target, s.host, s.origin, s.site, s.ctype, []byte(s.body))
@@ -55,7 +59,8 @@ func FuzzServer(f *testing.F) {
 		}
 		// Profiles take seconds by design, and fault rules, scenarios and
 		// throttles could make later inputs hang or throttle on purpose.
-		if p := u.Path; strings.HasPrefix(p, "/_localcases/debug/") ||
+		// The live stream ends only with its request.
+		if p := u.Path; strings.HasPrefix(p, "/_localcases/debug/") || p == "/_localcases/live" ||
 			(method != "GET" && (strings.Contains(p, "fault") || strings.Contains(p, "scenario") || strings.Contains(p, "throttle"))) {
 			t.Skip()
 		}
@@ -78,6 +83,13 @@ func FuzzServer(f *testing.F) {
 			p := expfmt.NewTextParser(model.UTF8Validation)
 			if _, err := p.TextToMetricFamilies(rec.Body); err != nil {
 				t.Fatalf("%s %s: not the Prometheus text format: %v", method, target, err)
+			}
+			return
+		}
+		if strings.HasPrefix(u.Path, console.Prefix) && res.StatusCode == http.StatusOK && !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+			// The console's page, script and styles, under its policy.
+			if !strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+				t.Fatalf("%s %s: console file without its Content-Security-Policy", method, target)
 			}
 			return
 		}

@@ -3,11 +3,15 @@ package server
 import (
 	"context"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/api"
 	"github.com/localcases/localcases/awsjson"
 	"github.com/localcases/localcases/health"
+	"github.com/localcases/localcases/healthapi"
+	"github.com/localcases/localcases/metrics"
 )
 
 // healthAPI is the emulated AWS Health API: the service and its handler.
@@ -32,12 +36,34 @@ func (s *Server) openHealth() {
 // false for anything else. Health calls skip the Cases middleware: faults
 // are never injected into the API that reports them, and the signing scope
 // is "health", not "cases".
+//
+// They count in the metrics as the Cases calls do, under their own
+// operation names.
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) bool {
-	if awsjson.Match(r) {
-		s.health.handler.ServeHTTP(w, r)
-		return true
+	if !awsjson.Match(r) {
+		return false
 	}
-	return false
+	start := time.Now()
+	s.metrics.Begin()
+	s.health.handler.ServeHTTP(w, r)
+	s.metrics.End()
+	code := w.Header().Get("x-amzn-ErrorType")
+	if code == "" {
+		code = metrics.CodeOK
+	}
+	s.metrics.Request(healthOperation(r), code, time.Since(start))
+	return true
+}
+
+// healthOperation names an AWS Health call for the metrics: its operation,
+// or UnknownOperation for a target the model does not have, so that no
+// client can grow the label set.
+func healthOperation(r *http.Request) string {
+	name := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), healthapi.TargetPrefix+".")
+	if healthapi.OperationByName(name) == nil {
+		return "UnknownOperation"
+	}
+	return name
 }
 
 // adminChanged keeps the Health events in step with an admin request that

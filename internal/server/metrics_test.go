@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/connectcases"
+	awshealth "github.com/aws/aws-sdk-go-v2/service/health"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -123,6 +124,10 @@ func TestMetricsCountWhatWasSent(t *testing.T) {
 	if _, err := c.ListLayouts(ctx, &connectcases.ListLayoutsInput{DomainId: d.DomainId}); err == nil {
 		t.Fatal("ListLayouts: want the injected 503")
 	}
+	// The AWS Health API on the same port counts too, under its own names.
+	if _, err := healthClient(srv.URL()).DescribeEvents(ctx, &awshealth.DescribeEventsInput{}); err != nil {
+		t.Fatal(err)
+	}
 	listDomains := 2.0
 	if _, err := exec.LookPath("aws"); err == nil {
 		cmd := exec.Command("aws", "connectcases", "list-domains", "--endpoint-url", srv.URL())
@@ -150,9 +155,10 @@ func TestMetricsCountWhatWasSent(t *testing.T) {
 		{"localcases_requests_total", []string{"operation", "ListFields", "code", "InternalServerException"}, 1},
 		{"localcases_requests_total", []string{"operation", "ListFields", "code", "OK"}, 1},
 		{"localcases_requests_total", []string{"operation", "ListLayouts", "code", "503"}, 1},
-		{"localcases_requests_total", nil, 9 + listDomains - 2},
+		{"localcases_requests_total", []string{"operation", "DescribeEvents", "code", "OK"}, 1},
+		{"localcases_requests_total", nil, 10 + listDomains - 2},
 		{"localcases_request_duration_seconds", []string{"operation", "CreateDomain"}, 2},
-		{"localcases_request_duration_seconds", nil, 9 + listDomains - 2},
+		{"localcases_request_duration_seconds", nil, 10 + listDomains - 2},
 		{"localcases_faults_injected_total", []string{"operation", "ListFields", "action", "error"}, 1},
 		{"localcases_faults_injected_total", []string{"operation", "ListLayouts", "action", "http"}, 1},
 		{"localcases_faults_injected_total", nil, 2},
@@ -261,4 +267,46 @@ func TestMetricsInFlight(t *testing.T) {
 	cancel()
 	<-done
 	waitFor(0)
+}
+
+// TestMetricsCountDeliveries: every case event counts per sink by result:
+// delivered to a webhook that accepts it; to one that refuses it for good,
+// one failed attempt and then dead-lettered.
+func TestMetricsCountDeliveries(t *testing.T) {
+	ok, refuses := skNewHook(t), skNewHook(t)
+	refuses.setStatus(http.StatusBadRequest) // permanent: dead-lettered at once
+	e := sdkcSetup(t, servertest.WithConfig(func(c *server.Config) {
+		c.Events.Sinks = []server.SinkEntry{{Name: "ok", URL: ok.URL}, {Name: "refuses", URL: refuses.URL}}
+	}))
+	evConfigure(t, e, false)
+	for range 3 {
+		e.create()
+	}
+	deliveries := func(sink, result string) float64 {
+		return sample(scrape(t, e.srv.URL(), ""), "localcases_event_deliveries_total", "sink", sink, "result", result)
+	}
+	skWait(t, "3 deliveries and 3 dead letters in the metrics", func() bool {
+		return deliveries("ok", "delivered") >= 3 && deliveries("refuses", "dead_lettered") >= 3
+	})
+	mfs := scrape(t, e.srv.URL(), "")
+	for _, tt := range []struct {
+		labels []string
+		want   float64
+	}{
+		{[]string{"sink", "ok", "result", "delivered"}, 3},
+		{[]string{"sink", "refuses", "result", "failed"}, 3},
+		{[]string{"sink", "refuses", "result", "dead_lettered"}, 3},
+		{[]string{"sink", "ok"}, 3},
+		{[]string{"sink", "refuses"}, 6},
+	} {
+		if got := sample(mfs, "localcases_event_deliveries_total", tt.labels...); got != tt.want {
+			t.Errorf("localcases_event_deliveries_total%v = %v, want %v", tt.labels, got, tt.want)
+		}
+	}
+	if got := len(ok.got()); got != 3 {
+		t.Errorf("the webhook got %d events, want 3", got)
+	}
+	if got := sample(mfs, "localcases_requests_total", "operation", "CreateCase", "code", "OK"); got != 3 {
+		t.Errorf("CreateCase OK = %v, want 3", got)
+	}
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/localcases/localcases/events"
 	"github.com/localcases/localcases/fault"
 	"github.com/localcases/localcases/fault/pgshare"
+	"github.com/localcases/localcases/fault/redislimit"
 	"github.com/localcases/localcases/metrics"
 	"github.com/localcases/localcases/restjson"
 	"github.com/localcases/localcases/service"
@@ -63,6 +64,12 @@ type Config struct {
 	// Throttle turns on token buckets with the documented Connect Cases
 	// quotas, optionally overridden per operation.
 	Throttle fault.ThrottleConfig `yaml:"throttle" json:"throttle"`
+	// ThrottleRedis, a redis:// URL, keeps the token buckets in Redis so
+	// that every server on it enforces each quota in sum (per account and
+	// Region, as AWS does), and turns throttling on. When Redis cannot be
+	// reached calls are allowed, counted and logged (package redislimit).
+	// Default "": buckets in this process.
+	ThrottleRedis string `yaml:"throttleRedis" json:"throttleRedis"`
 	// Auth selects permissive (any request) or strict (SigV4 with the listed
 	// credentials, and their policies) authentication.
 	Auth auth.Config `yaml:"auth" json:"auth"`
@@ -152,7 +159,8 @@ type Server struct {
 	api      *restjson.Handler
 	faults   *fault.Engine
 	control  fault.Control
-	share    *pgshare.Share // nil unless the store is PostgreSQL
+	share    *pgshare.Share      // nil unless the store is PostgreSQL
+	buckets  *redislimit.Buckets // nil unless ThrottleRedis is set
 	verifier verifierBox
 	records  *fault.Recorder
 	admin    *admin.Handler
@@ -219,7 +227,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	if err := s.openFaults(); err != nil {
+	if err := s.openFaults(ctx); err != nil {
 		store.Close()
 		return nil, err
 	}
@@ -242,6 +250,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	s.openHealth()
 	if err := s.shareFaults(ctx, pg); err != nil {
+		s.closeShare()
 		store.Close()
 		return nil, err
 	}
@@ -467,9 +476,12 @@ func (s *Server) close(ctx context.Context) error {
 }
 
 // closeShare stops following the shared fault state, before the store's
-// pool closes under it.
+// pool closes under it, and closes the connections to Redis.
 func (s *Server) closeShare() {
 	if s.share != nil {
 		s.share.Close()
+	}
+	if s.buckets != nil {
+		s.buckets.Close()
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/fault"
+	"github.com/localcases/localcases/fault/redislimit/redistest"
 	"github.com/localcases/localcases/internal/server"
 	"github.com/localcases/localcases/internal/servertest"
 	"github.com/localcases/localcases/store/storetest"
@@ -27,7 +29,7 @@ import (
 // sharedServers starts n servers on one throwaway PostgreSQL schema, as n
 // processes behind a load balancer would run, and returns them with an SDK
 // client each, and the database's URL and the schema.
-func sharedServers(t *testing.T, n int) ([]*server.Server, []*connectcases.Client, string, string) {
+func sharedServers(t *testing.T, n int, opts ...func(*server.Config)) ([]*server.Server, []*connectcases.Client, string, string) {
 	t.Helper()
 	u := storetest.PostgresURL(t)
 	schema := storetest.PostgresSchema(t, u)
@@ -37,6 +39,9 @@ func sharedServers(t *testing.T, n int) ([]*server.Server, []*connectcases.Clien
 	for range n {
 		srv := servertest.MustOpen(t, servertest.WithConfig(func(c *server.Config) {
 			c.Memory, c.StoreURL = false, storeURL
+			for _, o := range opts {
+				o(c)
+			}
 		}))
 		srvs = append(srvs, srv)
 		clients = append(clients, servertest.Client(srv.URL()))
@@ -274,4 +279,68 @@ func TestSharedFaultPropagation(t *testing.T) {
 	slices.Sort(delays)
 	t.Logf("propagation over %d changes (set on one server, held by the other): median %v, max %v",
 		len(delays), delays[len(delays)/2], delays[len(delays)-1])
+}
+
+// TestSharedThrottleQuotaHoldsInSum: three servers throttling through one
+// Redis admit one burst between them; with buckets in each process they
+// would admit three. The rate is so slow that no token comes back during
+// the test, so the count is exact.
+func TestSharedThrottleQuotaHoldsInSum(t *testing.T) {
+	redisURL := redistest.URL(t)
+	// The buckets are per account and Region, as AWS's quotas are: an
+	// account of its own keeps other tests' calls out of this test's.
+	account := "9" + strconv.FormatUint(uint64(time.Now().UnixNano())%1e11, 10)
+	account += strings.Repeat("0", 12-len(account))
+	srvs, clients, _, _ := sharedServers(t, 3, func(c *server.Config) {
+		c.Account, c.ThrottleRedis = account, redisURL
+		c.Throttle.Operations = map[string]fault.Limit{"ListDomains": {Rate: 0.001, Burst: 6}}
+	})
+	var allowed, throttled atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 45 {
+		wg.Go(func() {
+			var te *types.ThrottlingException
+			switch err := listDomainsErr(clients[i%3]); {
+			case err == nil:
+				allowed.Add(1)
+			case errors.As(err, &te):
+				throttled.Add(1)
+			default:
+				t.Errorf("call %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if allowed.Load() != 6 || throttled.Load() != 39 {
+		t.Fatalf("%d allowed and %d throttled of 45 calls over three servers, want the burst of 6 and 39", allowed.Load(), throttled.Load())
+	}
+	th, err := admin.NewClient(srvs[0].URL()).Throttle(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !th.Enabled || !strings.HasPrefix(th.Buckets, "redis://") || th.FailedOpen != 0 {
+		t.Errorf("GET /_localcases/throttle: %+v, want enabled, buckets in Redis, none failed open", th)
+	}
+}
+
+// TestThrottleRedisUnreachableFailsOpen: a server whose Redis does not
+// answer starts, allows every call, and counts them.
+func TestThrottleRedisUnreachableFailsOpen(t *testing.T) {
+	srv := servertest.MustOpen(t, servertest.WithConfig(func(c *server.Config) {
+		c.ThrottleRedis = "redis://127.0.0.1:1/0"
+		c.Throttle.Operations = map[string]fault.Limit{"ListDomains": {Rate: 0.001, Burst: 1}}
+	}))
+	c := servertest.Client(srv.URL())
+	for i := range 4 {
+		if err := listDomainsErr(c); err != nil {
+			t.Fatalf("call %d with Redis down: %v", i, err)
+		}
+	}
+	th, err := admin.NewClient(srv.URL()).Throttle(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !th.Enabled || th.FailedOpen != 4 {
+		t.Errorf("GET /_localcases/throttle: %+v, want enabled and 4 failed open", th)
+	}
 }
