@@ -199,6 +199,33 @@ func TestBrowserDomainFromSDKAndCLI(t *testing.T) {
 		chromedp.Click(`//table[@id="fields"]//tr[td[1][starts-with(normalize-space(.), "Status")]]//button`),
 		until(textHas("#fields", "open")))
 	screenshot(t, ctx, "domain")
+
+	c := srv.Client()
+	if _, err := c.CreateLayout(bg, &connectcases.CreateLayoutInput{DomainId: d.DomainId, Name: aws.String("Agent view"),
+		Content: &types.LayoutContentMemberBasic{Value: types.BasicLayout{}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateTemplate(bg, &connectcases.CreateTemplateInput{DomainId: d.DomainId, Name: aws.String("Billing dispute")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateCaseRule(bg, &connectcases.CreateCaseRuleInput{DomainId: d.DomainId, Name: aws.String("Title required"),
+		Rule: &types.CaseRuleDetailsMemberRequired{Value: types.RequiredCaseRule{DefaultValue: aws.Bool(true),
+			Conditions: []types.BooleanCondition{&types.BooleanConditionMemberEqualTo{Value: types.BooleanOperands{
+				OperandOne: &types.OperandOneMemberFieldId{Value: "status"},
+				OperandTwo: &types.OperandTwoMemberStringValue{Value: "open"}, Result: aws.Bool(true)}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tab := range []struct{ link, want, detail string }{
+		{"Layouts", "Agent view", `"basic"`},
+		{"Templates", "Billing dispute", `"templateId"`},
+		{"Case rules", "Title required", `"required"`},
+	} {
+		run(t, ctx, tab.link+" tab",
+			chromedp.Click(`//nav[@class="tabs"]//a[text()="`+tab.link+`"]`),
+			until(textHas("main table", tab.want)),
+			chromedp.Click(`//main//table//tr[td[1][text()="`+tab.want+`"]]//button[text()="Details"]`),
+			until(textHas("main table pre", tab.detail)))
+	}
 }
 
 // seedCases makes a domain with a template, n cases titled "Case i", one
@@ -338,7 +365,12 @@ func TestBrowserFaultPanel(t *testing.T) {
 
 	run(t, ctx, "the health view shows the outage", chromedp.Navigate(srv.URL()+"/#/health"),
 		until(textHas("#operations", "GetDomain")),
-		until(textHas("#operations", "outage")))
+		until(textHas("#operations", "outage")),
+		choose(`#chart-operation`, "GetDomain"),
+		until(`Number(document.querySelector('#live-chart').dataset.failed) > 0`),
+		choose(`#chart-operation`, "ListFields"),
+		until(`document.querySelector('#live-chart').dataset.requests === '0'`),
+		choose(`#chart-operation`, ""))
 	screenshot(t, ctx, "health")
 
 	run(t, ctx, "the request log shows the fault", chromedp.Navigate(srv.URL()+"/#/requests"),
@@ -347,8 +379,19 @@ func TestBrowserFaultPanel(t *testing.T) {
 		until(textHas("#requests", "2 s")))
 	screenshot(t, ctx, "requests")
 
-	run(t, ctx, "clear the rules", chromedp.Navigate(srv.URL()+"/#/faults"),
+	run(t, ctx, "remove one rule of two", chromedp.Navigate(srv.URL()+"/#/faults"),
 		until(textHas("#rules", "GetDomain")),
+		choose(`#fault-operation`, "ListFields"),
+		choose(`#fault-kind`, "http:503"),
+		chromedp.Click(chromedp.CSS(`#fault-form button[type=submit]`)),
+		until(textHas("#rules", "HTTP 503")),
+		chromedp.Click(`//button[@aria-label="Remove rule rule-2"]`),
+		until(`!document.querySelector('#rules').innerText.includes('HTTP 503')`),
+		until(textHas("#rules", "rule-1")))
+	if rules, err := srv.Faults().List(); err != nil || len(rules) != 1 || rules[0].ID != "rule-1" {
+		t.Fatalf("rules after removing rule-2 in the panel: %+v, %v", rules, err)
+	}
+	run(t, ctx, "clear the rules",
 		chromedp.Click(chromedp.CSS(`#clear-rules`)),
 		until(textHas("main", "No fault rules")))
 	if _, err := cc.GetDomain(bg, &connectcases.GetDomainInput{DomainId: d.DomainId}); err != nil {
@@ -364,16 +407,27 @@ func TestBrowserNarrowWindow(t *testing.T) {
 	if _, err := srv.Client().CreateDomain(context.Background(), &connectcases.CreateDomainInput{Name: aws.String("narrow")}); err != nil {
 		t.Fatal(err)
 	}
-	run(t, ctx, "narrow", chromedp.EmulateViewport(390, 844), chromedp.Navigate(srv.URL()+"/"),
-		until(textHas("#domains", "narrow")))
-	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`))
-	if err != nil {
-		t.Fatal(err)
+	pages := []struct{ hash, ready string }{
+		{"#/domains", textHas("#domains", "narrow")},
+		{"#/health", textHas("#live-now", "requests/s")},
+		{"#/faults", textHas("main", "Add a rule")},
+		{"#/requests", textHas("#requests", "ListDomains")},
+		{"#/events", textHas("main", "No case events yet")},
 	}
-	if overflow {
-		t.Error("the page scrolls sideways at 390 px")
+	run(t, ctx, "narrow", chromedp.EmulateViewport(390, 844))
+	for _, p := range pages {
+		run(t, ctx, p.hash, chromedp.Navigate(srv.URL()+"/"+p.hash), until(p.ready))
+		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if overflow {
+			t.Errorf("%s scrolls sideways at 390 px", p.hash)
+		}
+		if p.hash == "#/domains" {
+			screenshot(t, ctx, "narrow")
+		}
 	}
-	screenshot(t, ctx, "narrow")
 }
 
 // TestBrowserOtherSitesCannotUseTheConsole: a page on another site, open in

@@ -8,8 +8,9 @@
 // Every fenced block tagged ```sh or ```go runs, unless a directive skips it.
 // Other blocks (yaml, python, plain text) are read, not run.
 //
-// Shell blocks run file by file, in the order of the file, with bash -euo
-// pipefail: a command that fails fails the doc. Each file gets:
+// Shell blocks run in the order of their file, with bash -euo pipefail: a
+// command that fails fails the doc. Files run side by side (up to -parallel
+// at once), so a file must not depend on another. Each file gets:
 //
 //   - a temporary directory of its own as the working directory (a block
 //     marked checkout runs at the repository root instead);

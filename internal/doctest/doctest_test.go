@@ -62,11 +62,17 @@ func TestDocs(t *testing.T) {
 				goBlocks = append(goBlocks, docBlock{name, b})
 			}
 		}
+		// Files share nothing (each has its own directory, ports and
+		// servers), and much of a file's time is spent waiting on them.
 		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel()
 			runShell(t, root, bin, name, blocks)
 		})
 	}
-	t.Run("go", func(t *testing.T) { compileGo(t, root, goBlocks) })
+	t.Run("go", func(t *testing.T) {
+		t.Parallel()
+		compileGo(t, root, goBlocks)
+	})
 }
 
 type docBlock struct {
