@@ -365,7 +365,12 @@ func TestBrowserFaultPanel(t *testing.T) {
 
 	run(t, ctx, "the health view shows the outage", chromedp.Navigate(srv.URL()+"/#/health"),
 		until(textHas("#operations", "GetDomain")),
-		until(textHas("#operations", "outage")))
+		until(textHas("#operations", "outage")),
+		choose(`#chart-operation`, "GetDomain"),
+		until(`Number(document.querySelector('#live-chart').dataset.failed) > 0`),
+		choose(`#chart-operation`, "ListFields"),
+		until(`document.querySelector('#live-chart').dataset.requests === '0'`),
+		choose(`#chart-operation`, ""))
 	screenshot(t, ctx, "health")
 
 	run(t, ctx, "the request log shows the fault", chromedp.Navigate(srv.URL()+"/#/requests"),

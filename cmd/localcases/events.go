@@ -123,6 +123,9 @@ func (m *Main) tail(cmd *cobra.Command, url string, f tailFlags) error {
 			}
 			return nil
 		}
+		if q.Wait == 0 && printed == 0 && isTerminal(out) {
+			fmt.Fprintln(cmd.ErrOrStderr(), "waiting for case events (Ctrl-C to stop)")
+		}
 		q.Wait = events.MaxWait
 	}
 }

@@ -95,3 +95,34 @@ func TestEventsTail(t *testing.T) {
 		}
 	}
 }
+
+// TestServeEventsSettings: the events section of a config file (YAML or
+// JSON), the --events.* flags over it, and the environment.
+func TestServeEventsSettings(t *testing.T) {
+	dir := t.TempDir()
+	yamlPath, jsonPath := dir+"/c.yaml", dir+"/c.json"
+	os.WriteFile(yamlPath, []byte("events:\n  retainCount: 50\n  retainAge: 90m\n  relatedItemChanges: true\n  relatedItemDeletedType: CASE.RELATED_ITEM.DELETED\n  caseArn: true\n"), 0o644)
+	os.WriteFile(jsonPath, []byte(`{"events": {"retainAge": "2h", "noopUpdates": true, "bareDeletes": true}}`), 0o644)
+
+	srv, _ := MustRunMain(t, map[string]string{"LOCALCASES_EVENTS_FILTER_CHANGED_FIELDS": "true"},
+		"--addr", "127.0.0.1:0", "--memory", "--config", yamlPath, "--events.retain-count", "7")
+	ev := srv.Config().Events
+	if ev.RetainCount != 7 || time.Duration(ev.RetainAge) != 90*time.Minute || !ev.RelatedItemChanges || !ev.CaseARN ||
+		ev.RelatedItemDeletedType != "CASE.RELATED_ITEM.DELETED" || !ev.FilterChangedFields || ev.NoopUpdates {
+		t.Errorf("from YAML, a flag and the environment: %+v", ev)
+	}
+	srv, _ = MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory", "--config", jsonPath)
+	ev = srv.Config().Events
+	if ev.RetainCount != 10000 || time.Duration(ev.RetainAge) != 2*time.Hour || !ev.NoopUpdates || !ev.BareDeletes || ev.RelatedItemChanges {
+		t.Errorf("from JSON with defaults: %+v", ev)
+	}
+
+	bad := dir + "/bad.yaml"
+	os.WriteFile(bad, []byte("events:\n  retainAge: 90\n"), 0o644)
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+	err := m.Run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--memory", "--config", bad})
+	if err == nil || !strings.Contains(err.Error(), `"24h"`) {
+		t.Errorf("a bare number for retainAge: %v", err)
+	}
+}

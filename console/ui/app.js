@@ -602,10 +602,19 @@
     for (const fn of hiddenHooks) fn(document.hidden);
   });
 
-  // chart draws requests and failures per second over the last minute.
+  // chart draws requests and failures per second over the last minute,
+  // of every operation or of the one picked.
+  let chartOp = '';
   function chart() {
     const canvas = h('canvas', {class: 'chart', id: 'live-chart', role: 'img', 'aria-label': 'Requests and failures per second, last 60 seconds'});
     const now = h('p', {class: 'legend', id: 'live-now'});
+    const pick = h('select', {id: 'chart-operation', 'aria-label': 'Operation the chart shows', onchange: (e) => { chartOp = e.target.value; draw(); }},
+      h('option', {value: ''}, 'every operation'), OPERATIONS.map((o) => h('option', {value: o, selected: o === chartOp}, o)));
+    const of = (s) => {
+      if (!chartOp) return s;
+      const c = (s.operations || {})[chartOp] || {requests: 0, failed: 0};
+      return {seconds: s.seconds, requests: c.requests, failed: c.failed};
+    };
     const draw = () => {
       const rect = canvas.getBoundingClientRect();
       const dpr = window.devicePixelRatio || 1;
@@ -616,8 +625,9 @@
       g.scale(dpr, dpr);
       g.clearRect(0, 0, w, hgt);
       const rate = (s, k) => (s.seconds > 0 ? s[k] / s.seconds : 0);
-      const req = samples.map((s) => rate(s, 'requests'));
-      const fail = samples.map((s) => rate(s, 'failed'));
+      const shown = samples.map(of);
+      const req = shown.map((s) => rate(s, 'requests'));
+      const fail = shown.map((s) => rate(s, 'failed'));
       let top = Math.max(1, ...req, ...fail);
       const mag = Math.pow(10, Math.floor(Math.log10(top)));
       top = Math.ceil(top / mag) * mag;
@@ -647,12 +657,12 @@
       line(req, '#1f5fbf', 'rgba(31,95,191,.10)');
       line(fail, '#b3261e', 'rgba(179,38,30,.18)');
       // The last few samples, summed, for people and for tests alike.
-      const recent = samples.slice(-4);
+      const recent = shown.slice(-4);
       const secs = recent.reduce((a, s) => a + s.seconds, 0) || 1;
       const r = recent.reduce((a, s) => a + s.requests, 0) / secs;
       const f = recent.reduce((a, s) => a + s.failed, 0) / secs;
-      canvas.dataset.requests = samples.reduce((a, s) => a + s.requests, 0);
-      canvas.dataset.failed = samples.reduce((a, s) => a + s.failed, 0);
+      canvas.dataset.requests = shown.reduce((a, s) => a + s.requests, 0);
+      canvas.dataset.failed = shown.reduce((a, s) => a + s.failed, 0);
       clear(now).append(h('span', {}, h('span', {class: 'sw req'}), 'requests/s ', h('strong', {}, r.toFixed(1))),
         h('span', {}, h('span', {class: 'sw fail'}), 'failed/s (5xx, throttled, dropped) ', h('strong', {}, f.toFixed(1))),
         h('span', {}, 'last minute: ' + canvas.dataset.requests + ' requests, ' + canvas.dataset.failed + ' failed'));
@@ -661,7 +671,7 @@
     const ro = new ResizeObserver(draw);
     ro.observe(canvas);
     onLeave(() => ro.disconnect());
-    return h('div', {class: 'chart-wrap'}, canvas, now);
+    return h('div', {class: 'chart-wrap'}, h('label', {class: 'chart-pick'}, 'Operation', pick), canvas, now);
   }
 
   function scenarioPanel(sc) {
