@@ -370,7 +370,8 @@ func (s *Service) UpdateCase(ctx context.Context, in *api.UpdateCaseRequest) (*a
 			return err
 		}
 		c.Fields = fields
-		if err := s.settleSLAs(tx, domainID, c, now); err != nil {
+		settled, err := s.settleSLAs(tx, domainID, c, now)
+		if err != nil {
 			return err
 		}
 		c.Modified = now
@@ -386,8 +387,19 @@ func (s *Service) UpdateCase(ctx context.Context, in *api.UpdateCaseRequest) (*a
 		if err := putAudit(tx, domainID, caseID, ev); err != nil {
 			return err
 		}
-		return s.emitCase(ctx, tx, caseChange{typ: EventCaseUpdated, domainID: domainID, c: c,
+		err = s.emitCase(ctx, tx, caseChange{typ: EventCaseUpdated, domainID: domainID, c: c,
 			named: named, changed: ev.Fields, by: in.PerformedBy, at: now, fs: fs})
+		if err != nil || !s.events.RelatedItemChanges {
+			return err
+		}
+		// An SLA the update met changes too (EVENTS.md §3.1: suggested,
+		// with the related-item changes).
+		for _, st := range settled {
+			if err := s.emitRelated(ctx, tx, s.events.RelatedItemUpdatedType, domainID, st.ri, st.rc, in.PerformedBy, now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -459,15 +459,23 @@ func (s *Service) unlinkContact(tx localcases.Tx, domainID, caseID, arn string) 
 	return err
 }
 
+// settledSLA is an SLA item settleSLAs completed, with its new content.
+type settledSLA struct {
+	ri *localcases.RelatedItem
+	rc *api.RelatedItemContent
+}
+
 // settleSLAs completes the case's open SLAs whose field now holds a target
 // value and sets next_sla_breach_datetime to the earliest target of those
-// still open (§3.3, §8.2). It writes SLA items but not the case.
-func (s *Service) settleSLAs(tx localcases.Tx, domainID string, c *localcases.Case, now time.Time) error {
+// still open (§3.3, §8.2). It writes SLA items but not the case, and
+// returns the items it completed.
+func (s *Service) settleSLAs(tx localcases.Tx, domainID string, c *localcases.Case, now time.Time) ([]settledSLA, error) {
 	sc := scope2(domainID, c.ID)
 	items, err := scanAll[localcases.RelatedItem](tx, localcases.RelatedItems, sc)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var settled []settledSLA
 	var next *time.Time
 	for i := range items {
 		ri := &items[i]
@@ -476,7 +484,7 @@ func (s *Service) settleSLAs(tx localcases.Tx, domainID string, c *localcases.Ca
 		}
 		rc, err := decodeContent(ri)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cfg := rc.Sla.SlaConfiguration
 		if cfg == nil || cfg.CompletionTime != nil {
@@ -493,8 +501,9 @@ func (s *Service) settleSLAs(tx localcases.Tx, domainID string, c *localcases.Ca
 			cfg.CompletionTime = api.NewTime(now)
 			ri.Content = mustJSON(rc)
 			if err := tx.Put(localcases.RelatedItems, sc, ri.ID, ri); err != nil {
-				return err
+				return nil, err
 			}
+			settled = append(settled, settledSLA{ri, rc})
 			continue
 		}
 		if cfg.TargetTime != nil && (next == nil || cfg.TargetTime.Before(*next)) {
@@ -506,7 +515,7 @@ func (s *Service) settleSLAs(tx localcases.Tx, domainID string, c *localcases.Ca
 	} else {
 		c.Fields["next_sla_breach_datetime"] = timeValue(*next)
 	}
-	return nil
+	return settled, nil
 }
 
 // settleAndSave runs settleSLAs for a related-item change and stores the
@@ -514,7 +523,7 @@ func (s *Service) settleSLAs(tx localcases.Tx, domainID string, c *localcases.Ca
 // update, so the case keeps its last_updated_datetime (§3.3).
 func (s *Service) settleAndSave(tx localcases.Tx, domainID string, c *localcases.Case, now time.Time) error {
 	before := c.Fields["next_sla_breach_datetime"]
-	if err := s.settleSLAs(tx, domainID, c, now); err != nil {
+	if _, err := s.settleSLAs(tx, domainID, c, now); err != nil {
 		return err
 	}
 	if valEqual(before, c.Fields["next_sla_breach_datetime"]) {

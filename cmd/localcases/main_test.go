@@ -73,7 +73,7 @@ func MustRunMain(tb testing.TB, env map[string]string, args ...string) (*server.
 func TestServePrintsEndpointAndCLILine(t *testing.T) {
 	srv, out := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory")
 	text := out.String()
-	for _, want := range []string{srv.URL(), "aws connectcases list-domains --endpoint-url " + srv.URL()} {
+	for _, want := range []string{srv.URL(), "aws connectcases list-domains --endpoint-url " + srv.URL(), "console: " + srv.URL() + "/"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("start-up output lacks %q:\n%s", want, text)
 		}

@@ -219,6 +219,7 @@ func (m *Main) serve(ctx context.Context, cfg server.Config, configFile string, 
 	fmt.Fprintln(out, tryLine(url, cfg))
 	fmt.Fprintf(out, "health: %s/_localcases/health (AWS Health: aws health describe-events --endpoint-url %s --region %s)\n", url, url, cfg.Region)
 	fmt.Fprintf(out, "events: %s%s (localcases events tail --url %s)\n", url, events.Path, url)
+	fmt.Fprintf(out, "console: %s/ (open it in a browser on this machine)\n", url)
 	if warning := exposureWarning(srv.Addr(), cfg); warning != "" {
 		fmt.Fprintln(out, warning)
 		cfg.Logger.Warn(warning)

@@ -593,3 +593,28 @@ func TestEventsAcrossPostgreSQLServers(t *testing.T) {
 		t.Fatalf("the poll on the other server answered %s", page.Events)
 	}
 }
+
+// TestEventsSLAMet: with related-item changes on, an update that meets an
+// SLA publishes the SLA item's change, after the case's.
+func TestEventsSLAMet(t *testing.T) {
+	e := sdkcSetup(t, servertest.WithConfig(func(c *server.Config) { c.Events.RelatedItemChanges = true }))
+	evConfigure(t, e, true)
+	c := e.create()
+	sla := e.mustRelate(*c.CaseId, types.RelatedItemTypeSla, &types.RelatedItemInputContentMemberSla{Value: &types.SlaInputContentMemberSlaInputConfiguration{Value: types.SlaInputConfiguration{
+		Name: aws.String("close in an hour"), Type: types.SlaTypeCaseField, FieldId: aws.String("status"),
+		TargetFieldValues: []types.FieldValueUnion{&types.FieldValueUnionMemberStringValue{Value: "closed"}}, TargetSlaMinutes: aws.Int64(60),
+	}}})
+	e.mustUpdate(*c.CaseId, sdkcS("status", "closed"))
+	evs, _ := evPoll(t, e.srv, *e.domain, "")
+	want := []string{"CASE.CREATED", "RELATED_ITEM.CREATED", "CASE.UPDATED", "RELATED_ITEM.UPDATED"}
+	if got := evTypes(evs); !reflect.DeepEqual(got, want) {
+		t.Fatalf("event types = %v, want %v", got, want)
+	}
+	if got := evAt(evs[1], "detail", "relatedItem", "sla", "slaConfiguration", "status"); got != "Active" {
+		t.Errorf("the new SLA's status = %v", got)
+	}
+	met := evAt(evs[3], "detail", "relatedItem")
+	if evAt(met, "relatedItemId") != *sla.RelatedItemId || evAt(met, "sla", "slaConfiguration", "status") != "Met" || evAt(met, "sla", "slaConfiguration", "completionTime") == nil {
+		t.Errorf("the met SLA's event: %s", evJSON(met))
+	}
+}
