@@ -142,7 +142,7 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
   localcases faults add --op '*' --probability 0.2 --error ThrottlingException
   localcases faults add --op GetCase --action latency --latency 300ms
   localcases faults add --op CreateCase --action commit-then-fail --count 1
-  localcases faults add --json '{"operation":"SearchCases","action":"http","httpStatus":503}'
+  localcases faults add --rule '{"operation":"SearchCases","action":"http","httpStatus":503}'
   localcases faults add --sink consumer --action duplicate --probability 0.3
   localcases faults add --sink '*' --domain "$domain" --action delay --latency 2s
   localcases faults add --sink consumer --action reorder --count 5`,
@@ -151,7 +151,7 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
 			var rule map[string]any
 			if ruleJSON != "" {
 				if err := json.Unmarshal([]byte(ruleJSON), &rule); err != nil {
-					return fmt.Errorf("--json: %w", err)
+					return fmt.Errorf("--rule: %w", err)
 				}
 			} else {
 				rule = map[string]any{}
@@ -226,7 +226,9 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
 	fs.StringVar(&message, "message", "", "error message")
 	fs.StringVar(&latency, "latency", "", "added latency, e.g. 200ms")
 	fs.IntVar(&httpStatus, "http-status", 0, "raw status for --action http (500, 502, 503, 504)")
-	fs.StringVar(&ruleJSON, "json", "", "the rule as JSON; flags override its members")
+	// --rule, not --json: --json prints the answer for scripts, as on every
+	// other admin command.
+	fs.StringVar(&ruleJSON, "rule", "", "the rule as JSON; flags override its members")
 	fs.BoolVar(&announced, "announced", false, "post an AWS Health operational issue while the rule is active")
 	fs.StringVar(&sink, "sink", "", "act on case events to this event sink (* for every sink) instead of API requests")
 	fs.IntVar(&copies, "copies", 0, "extra copies --action duplicate delivers (default 1)")
