@@ -589,7 +589,13 @@ func TestBrowserTokenLoginAndStrictSigning(t *testing.T) {
 		until(textHas("#toast", "AccessDeniedException")),
 		until(textHas("#toast", "cases:CreateDomain")))
 	run(t, ctx, "the admin views need only the session", chromedp.Navigate(srv.URL()+"/#/faults"),
-		until(textHas("main", "No fault rules")))
+		until(textHas("main", "No fault rules")),
+		until(textHas("#status", "Service operational"))) // the live stream, through the cookie
+	run(t, ctx, "log out", chromedp.Click(chromedp.CSS(`#logout`)), until(`!!document.querySelector('#token')`))
+	session, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`fetch('/_localcases/ui/session').then((r) => r.json())`, chromedp.EvalAwaitPromise))
+	if err != nil || session["authenticated"] != false {
+		t.Errorf("session after logging out: %v, %v", session, err)
+	}
 }
 
 // TestBrowserScenarioAndThrottling: the fault panel starts and stops a
