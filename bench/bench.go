@@ -73,6 +73,10 @@ type Config struct {
 	Ceiling bool
 	// Timeout bounds each request. Default 30s.
 	Timeout time.Duration
+	// Events measures the workload a second time with the domain's case
+	// events on and one webhook sink (served by the bench) taking them,
+	// and reports the throughput ratio and the deliveries (EventsResult).
+	Events bool
 
 	// SeedProgress, if set, is called as seeding creates cases, with the
 	// number created so far and the number to create; calls may come from
@@ -166,6 +170,8 @@ type Result struct {
 	Ceiling      *Measurement `json:"ceiling,omitempty"`
 	// Ratio is localcases / ceiling for each metric.
 	Ratio *Ratio `json:"ratio,omitempty"`
+	// Events is the measurement with case events on (Config.Events).
+	Events *EventsResult `json:"events,omitempty"`
 }
 
 // ServerInfo says what was measured.
@@ -311,6 +317,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	c.close()
 
 	res.Localcases, err = measure(ctx, &cfg, "localcases", base, gens)
+	if err == nil && cfg.Events {
+		res.Events, err = measureEvents(ctx, &cfg, base, st, gens, res.Localcases)
+	}
 	if err != nil || !cfg.Ceiling {
 		return res, err
 	}

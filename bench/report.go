@@ -110,6 +110,9 @@ func WriteText(w io.Writer, r Result) error {
 		tw.Flush()
 	}
 	writeErrors(&b, "localcases", l.ErrorsByType)
+	if r.Events != nil {
+		writeEvents(&b, l, r.Events)
+	}
 	if c != nil {
 		writeErrors(&b, "ceiling", c.ErrorsByType)
 		if len(c.Uncaptured) > 0 {

@@ -125,6 +125,10 @@ type Options struct {
 	// Recorder, if set, records what event rules did, for the traffic
 	// report.
 	Recorder *fault.Recorder
+	// Exclusive says that no other server shares the store (memory,
+	// SQLite): leases left in it are a crashed predecessor's, and Start
+	// takes them over at once instead of waiting for them to expire.
+	Exclusive bool
 	// Observe, if set, is called with every outcome (metrics).
 	Observe func(Outcome)
 	// Logger is for operational messages. Default: discard.
@@ -198,6 +202,11 @@ func (d *Dispatcher) Owner() string { return d.opts.Owner }
 
 // Start reads the sinks and starts delivering, until Close.
 func (d *Dispatcher) Start() {
+	if d.opts.Exclusive {
+		if err := d.releaseAll(); err != nil {
+			d.log.Warn("event sinks: taking over the leases of the previous run", "err", err)
+		}
+	}
 	d.sync()
 	go d.syncLoop()
 }
@@ -244,6 +253,35 @@ func (d *Dispatcher) syncLoop() {
 		}
 		d.sync()
 	}
+}
+
+// releaseAll clears every sink's lease.
+func (d *Dispatcher) releaseAll() error {
+	return d.store.Update(d.ctx, func(tx localcases.Tx) error {
+		var cs []cursor
+		var names []string
+		err := tx.List(cursorsC, "", 0, func(r localcases.Raw) (bool, error) {
+			var c cursor
+			if err := json.Unmarshal(r.Data, &c); err != nil {
+				return false, err
+			}
+			cs, names = append(cs, c), append(names, r.ID)
+			return true, nil
+		})
+		if err != nil {
+			return err
+		}
+		for i, c := range cs {
+			if c.Owner == "" {
+				continue
+			}
+			c.Owner, c.Until = "", time.Time{}
+			if err := tx.Put(cursorsC, "", names[i], c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // requestSync asks the sync loop to read the sinks now.

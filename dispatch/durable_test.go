@@ -8,6 +8,7 @@ import (
 
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/dispatch"
+	"github.com/localcases/localcases/store/memory"
 	"github.com/localcases/localcases/store/postgres"
 	"github.com/localcases/localcases/store/sqlite"
 	"github.com/localcases/localcases/store/storetest"
@@ -172,5 +173,30 @@ func TestTwoServersOnePostgres(t *testing.T) {
 	waitFor(t, "the survivor to hold the lease", func() bool { return sinkStatus(t, alive, c.Name).Owner == aliveName })
 	if d1 != dead {
 		d1.Close()
+	}
+}
+
+// TestExclusiveStoreTakesOverAtOnce: on a store no other server shares, a
+// restart after a crash takes the dead run's leases over at once.
+func TestExclusiveStoreTakesOverAtOnce(t *testing.T) {
+	s := memory.New()
+	h := newHook(t)
+	opts := fastOptions(s)
+	opts.LeaseTTL = time.Hour // only the take-over lets the second run in
+	opts.Owner = "crashed"
+	d := dispatch.New(opts)
+	d.Start()
+	c, _ := d.AddSink(context.Background(), dispatch.SinkConfig{URL: h.URL}, false)
+	waitFor(t, "the lease", func() bool { return sinkStatus(t, d, c.Name).Owner == "crashed" })
+	d.Crash()
+	opts.Owner, opts.Exclusive = "restarted", true
+	d2 := start(t, opts)
+	want := appendEvents(t, s, 0, 3, "CASE.CREATED")
+	waitFor(t, "3 deliveries", func() bool { return len(h.received()) >= 3 })
+	if got := h.received(); !equal(got, want) {
+		t.Errorf("received %v, want %v", got, want)
+	}
+	if st := sinkStatus(t, d2, c.Name); st.Owner != "restarted" {
+		t.Errorf("owner %q, want the restarted run", st.Owner)
 	}
 }

@@ -212,6 +212,10 @@ func (t *tracker) inFlight() int {
 // readBatch bounds one outbox read.
 const readBatch = 256
 
+// readEvery is the shortest time between two outbox reads of a sink that
+// is woken by commits (a poll reads regardless).
+const readEvery = 10 * time.Millisecond
+
 // deliverRound delivers from seq while the lease holds. On return the
 // cursor is written and, unless the lease was lost, released.
 func (w *worker) deliverRound(ctx context.Context, seq int64) error {
@@ -241,6 +245,7 @@ func (w *worker) deliverRound(ctx context.Context, seq int64) error {
 	}
 
 	saved, savedAt, renewedAt := seq, w.now(), w.now()
+	var lastRead time.Time
 	full := false
 	poll := time.NewTimer(0)
 	defer poll.Stop()
@@ -252,8 +257,15 @@ func (w *worker) deliverRound(ctx context.Context, seq int64) error {
 			delivered <- err
 			return finish(err)
 		case <-w.wakeCh:
+			// Under load every commit wakes the sink: reading at most
+			// every readEvery takes a burst of commits in one read
+			// instead of one read per commit.
+			if wait := readEvery - time.Since(lastRead); wait > 0 && !sleep(ctx, wait) {
+				return finish(nil)
+			}
 		case <-poll.C:
 		}
+		lastRead = time.Now()
 		now := w.now()
 		if pos := tr.position(); (pos != saved && now.Sub(savedAt) >= w.d.opts.CursorEvery) || now.Sub(renewedAt) >= w.d.opts.LeaseTTL/3 {
 			if err := w.persist(ctx, pos, false); err != nil {

@@ -30,7 +30,9 @@ fi
 mkdir -p "$ctx"
 
 # CGO_ENABLED=0: no libc to find at run time, which scratch has none of.
-CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags='-s -w' -o "$ctx/localcases" ./cmd/localcases
+# GOTOOLCHAIN=auto: at least the toolchain go.mod names, with its security
+# fixes, even where the machine's Go is older (as .ci/run does).
+CGO_ENABLED=0 GOOS=linux GOTOOLCHAIN=auto go build -trimpath -ldflags='-s -w' -o "$ctx/localcases" ./cmd/localcases
 cp Containerfile "$ctx/Containerfile"
 mkdir -p "$ctx/rootfs/etc/ssl/certs" "$ctx/data" "$ctx/tmp"
 printf 'root:x:0:0:root:/:/sbin/nologin\nlocalcases:x:65532:65532:localcases:/data:/sbin/nologin\n' > "$ctx/rootfs/etc/passwd"

@@ -20,6 +20,7 @@ type benchFlags struct {
 	rate                      float64
 	duration, timeout         time.Duration
 	ceiling, jsonOut, noProgr bool
+	events                    bool
 }
 
 func (m *Main) benchCommand() *cobra.Command {
@@ -38,6 +39,11 @@ previous run left), then sends signed requests from --concurrency workers until
 --duration or --requests runs out, printing a progress line every second on
 stderr.
 
+--events runs the workload a second time with the domain's case events on
+and one webhook sink, served by bench itself, taking every event; it prints
+the throughput next to the first run's, the deliveries per second and how
+long each event took from its change to the webhook.
+
 --ceiling also runs the same requests against a bare net/http server in this
 process that only decodes each request into the operation's input type and
 encodes a fixed copy of localcases' own answer, and prints both results side
@@ -55,7 +61,8 @@ Every flag can also be set through LOCALCASES_ and the flag name in upper
 case with dashes as underscores (LOCALCASES_CONCURRENCY, ...).`,
 		Example: `  localcases bench --op GetDomain --concurrency 50 --duration 10s --ceiling
   localcases bench --mix GetCase=60,SearchCases=20,UpdateCase=15,CreateCase=5 --seed-cases 10000
-  localcases bench --url http://127.0.0.1:4599 --op ListFields --rate 2000 --duration 30s --json`,
+  localcases bench --url http://127.0.0.1:4599 --op ListFields --rate 2000 --duration 30s --json
+  localcases bench --store sqlite --op CreateCase --events`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyEnv(cmd.Flags(), m.Getenv); err != nil {
@@ -113,6 +120,7 @@ case with dashes as underscores (LOCALCASES_CONCURRENCY, ...).`,
 	fs.Float64Var(&f.rate, "rate", 0, "open loop: send this many requests per second on a fixed schedule (0: closed loop, as fast as answered)")
 	fs.IntVar(&f.seedCases, "seed-cases", 1000, "cases for workloads that read or update cases; the domain's bench-template cases from earlier runs are reused, only the rest created")
 	fs.BoolVar(&f.ceiling, "ceiling", false, "also measure a bare net/http + encoding/json server and print the ratio")
+	fs.BoolVar(&f.events, "events", false, "measure again with the domain's case events on and a webhook sink (served by bench) taking them: the throughput ratio, deliveries/s and delivery lag")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as JSON")
 	fs.BoolVar(&f.noProgr, "quiet", false, "no progress lines on stderr")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request timeout")
@@ -128,6 +136,7 @@ func (f *benchFlags) config(cmd *cobra.Command) (bench.Config, error) {
 		URL: f.url, Region: f.region, Workload: w, DomainID: f.domainID,
 		Concurrency: f.concurrency, Requests: f.requests, Rate: f.rate,
 		SeedCases: f.seedCases, Ceiling: f.ceiling, Duration: f.duration, Timeout: f.timeout,
+		Events: f.events,
 	}
 	fs := cmd.Flags()
 	// --store has a default for the help text; only a chosen value is

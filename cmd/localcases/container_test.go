@@ -5,9 +5,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
+	goversion "go/version"
 	"io"
 	"net"
 	"net/http"
@@ -166,6 +168,7 @@ func TestContainerBinary(t *testing.T) {
 	dir := buildContext(t)
 	bin := filepath.Join(dir, "localcases")
 	assertStatic(t, bin)
+	assertToolchain(t, bin)
 
 	uid, gid := imageUser(t, cf.user)
 	port := freePort(t)
@@ -338,6 +341,32 @@ func assertStatic(t *testing.T, bin string) {
 	}
 	if libs, _ := f.ImportedLibraries(); len(libs) != 0 {
 		t.Errorf("%s needs shared libraries %v", bin, libs)
+	}
+}
+
+// assertToolchain fails unless bin was built with at least the toolchain
+// go.mod names, which carries the standard library's security fixes.
+func assertToolchain(t *testing.T, bin string) {
+	t.Helper()
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want string
+	for _, line := range strings.Split(string(mod), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "toolchain "); ok {
+			want = strings.TrimSpace(v)
+		}
+	}
+	if want == "" {
+		t.Fatal("go.mod names no toolchain")
+	}
+	if goversion.Compare(info.GoVersion, want) < 0 {
+		t.Errorf("the image's binary was built with %s, older than go.mod's %s", info.GoVersion, want)
 	}
 }
 

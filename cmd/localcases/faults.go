@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -139,7 +142,7 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
   localcases faults add --op '*' --probability 0.2 --error ThrottlingException
   localcases faults add --op GetCase --action latency --latency 300ms
   localcases faults add --op CreateCase --action commit-then-fail --count 1
-  localcases faults add --json '{"operation":"SearchCases","action":"http","httpStatus":503}'
+  localcases faults add --rule '{"operation":"SearchCases","action":"http","httpStatus":503}'
   localcases faults add --sink consumer --action duplicate --probability 0.3
   localcases faults add --sink '*' --domain "$domain" --action delay --latency 2s
   localcases faults add --sink consumer --action reorder --count 5`,
@@ -148,7 +151,7 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
 			var rule map[string]any
 			if ruleJSON != "" {
 				if err := json.Unmarshal([]byte(ruleJSON), &rule); err != nil {
-					return fmt.Errorf("--json: %w", err)
+					return fmt.Errorf("--rule: %w", err)
 				}
 			} else {
 				rule = map[string]any{}
@@ -223,7 +226,9 @@ func (m *Main) faultsAdd(url *string) *cobra.Command {
 	fs.StringVar(&message, "message", "", "error message")
 	fs.StringVar(&latency, "latency", "", "added latency, e.g. 200ms")
 	fs.IntVar(&httpStatus, "http-status", 0, "raw status for --action http (500, 502, 503, 504)")
-	fs.StringVar(&ruleJSON, "json", "", "the rule as JSON; flags override its members")
+	// --rule, not --json: --json prints the answer for scripts, as on every
+	// other admin command.
+	fs.StringVar(&ruleJSON, "rule", "", "the rule as JSON; flags override its members")
 	fs.BoolVar(&announced, "announced", false, "post an AWS Health operational issue while the rule is active")
 	fs.StringVar(&sink, "sink", "", "act on case events to this event sink (* for every sink) instead of API requests")
 	fs.IntVar(&copies, "copies", 0, "extra copies --action duplicate delivers (default 1)")
@@ -340,14 +345,25 @@ func (m *Main) faultsStop(url *string) *cobra.Command {
 }
 
 func (m *Main) faultsReport(url *string) *cobra.Command {
-	return &cobra.Command{
+	var also []string
+	cmd := &cobra.Command{
 		Use: "report", Short: "Show attempts per call and Retry-After compliance, per operation and client", Args: cobra.NoArgs,
+		Long: `Show attempts per call and Retry-After compliance, per operation and client.
+
+Each server keeps the records of the calls it answered. Behind a load
+balancer a client's retries of one call may reach different servers: name
+the others with --also to report over the records of all of them.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := m.client(cmd, *url)
 			if err != nil {
 				return err
 			}
-			rep, err := c.Report(cmd.Context())
+			var rep fault.TrafficReport
+			if len(also) == 0 {
+				rep, err = c.Report(cmd.Context())
+			} else {
+				rep, err = mergedReport(cmd.Context(), c, also)
+			}
 			if err != nil {
 				return err
 			}
@@ -357,6 +373,47 @@ func (m *Main) faultsReport(url *string) *cobra.Command {
 			return writeReport(cmd.OutOrStdout(), rep)
 		},
 	}
+	cmd.Flags().StringSliceVar(&also, "also", nil, "URLs of the other servers behind the same load balancer: one report over the records of all")
+	return cmd
+}
+
+// mergedReport reports over the records of c's server and the others,
+// with c's admin token; the event faults of each are added up.
+func mergedReport(ctx context.Context, c *admin.Client, also []string) (fault.TrafficReport, error) {
+	clients := []*admin.Client{c}
+	for _, u := range also {
+		o := admin.NewClient(u)
+		o.Token = c.Token
+		clients = append(clients, o)
+	}
+	var recs []fault.Record
+	var events []fault.EventRecord
+	eventFaults := map[[2]string]int{}
+	for _, cl := range clients {
+		r, err := cl.Requests(ctx, 0)
+		if err != nil {
+			return fault.TrafficReport{}, fmt.Errorf("%s: %w", cl.URL, err)
+		}
+		recs = append(recs, r...)
+		one, err := cl.Report(ctx)
+		if err != nil {
+			return fault.TrafficReport{}, fmt.Errorf("%s: %w", cl.URL, err)
+		}
+		events = append(events, one.Events...)
+		for _, ef := range one.EventFaults {
+			eventFaults[[2]string{ef.Sink, string(ef.Action)}] += ef.Events
+		}
+	}
+	rep := fault.ReportOf(recs)
+	slices.SortStableFunc(events, func(a, b fault.EventRecord) int { return a.Time.Compare(b.Time) })
+	rep.Events = events
+	for k, n := range eventFaults {
+		rep.EventFaults = append(rep.EventFaults, fault.EventFaultCount{Sink: k[0], Action: fault.Action(k[1]), Events: n})
+	}
+	slices.SortFunc(rep.EventFaults, func(a, b fault.EventFaultCount) int {
+		return cmp.Or(cmp.Compare(a.Sink, b.Sink), cmp.Compare(a.Action, b.Action))
+	})
+	return rep, nil
 }
 
 func (m *Main) faultsRequests(url *string) *cobra.Command {

@@ -37,6 +37,7 @@ func TestGoldenCommands(t *testing.T) {
 		args []string // "ARN" is an event posted for the step
 	}{
 		{"faults-add", []string{"faults", "add", "--op", "CreateCase", "--error", "InternalServerException", "--retry-after", "2", "--attempts", "1-2"}},
+		{"faults-add-json", []string{"faults", "add", "--rule", `{"id":"lb","operation":"SearchCases","action":"http","httpStatus":503}`, "--json"}},
 		{"faults-load", []string{"faults", "load", rules}},
 		{"faults-load-json", []string{"faults", "load", rules, "--json"}},
 		{"faults-clear", []string{"faults", "clear"}},

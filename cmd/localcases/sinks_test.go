@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -190,5 +191,62 @@ func TestServeRefusesABadEventSink(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("serve --event-sink %q: %v, want %q", tt.flag, err, tt.want)
 		}
+	}
+}
+
+// TestServeEventSinksFromConfigAndFlags: sinks come from the config file
+// (a YAML pattern object, or a string) and from --event-sink, and are in
+// the server's store at start; the delivery settings are read too.
+func TestServeEventSinksFromConfigAndFlags(t *testing.T) {
+	dir := t.TempDir()
+	yml := dir + "/localcases.yaml"
+	os.WriteFile(yml, []byte(`events:
+  sinks:
+    - name: closures
+      url: http://127.0.0.1:9000/events
+      pattern:
+        detail:
+          eventType: [CASE.UPDATED]
+    - url: eventbridge+http://127.0.0.1:4566?source=localcases.cases
+      pattern: '{"source":["aws.cases"]}'
+  delivery:
+    timeout: 3s
+    retry: {maxAttempts: 4, maxAge: 1m}
+`), 0o644)
+	srv, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory", "--config", yml,
+		"--event-sink", `http://127.0.0.1:9001/all name=all`, "--events.retry-max-attempts", "5")
+	d := srv.Config().Events.Delivery
+	if time.Duration(d.Timeout) != 3*time.Second || d.Retry.MaxAttempts != 5 || time.Duration(d.Retry.MaxAge) != time.Minute {
+		t.Errorf("delivery %+v: want the file's timeout and age, the flag's attempts", d)
+	}
+	sinks, err := srv.Dispatcher().Sinks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]dispatch.SinkStatus{}
+	for _, s := range sinks {
+		got[s.Name] = s
+	}
+	if s := got["closures"]; s.Pattern != `{"detail":{"eventType":["CASE.UPDATED"]}}` || s.Origin != "config" {
+		t.Errorf("closures = %+v", s)
+	}
+	if s := got["all"]; s.URL != "http://127.0.0.1:9001/all" || s.Origin != "flag" {
+		t.Errorf("all = %+v", s)
+	}
+	if len(sinks) != 3 {
+		t.Errorf("%d sinks, want 3: %+v", len(sinks), sinks)
+	}
+	for _, s := range sinks {
+		if s.Kind == "eventbridge" && s.Pattern != `{"source":["aws.cases"]}` {
+			t.Errorf("the forwarder's pattern %q", s.Pattern)
+		}
+	}
+
+	os.WriteFile(yml, []byte("events:\n  sinks:\n    - url: http://127.0.0.1:9000/x\n      pattern: {detail: {eventType: CASE.UPDATED}}\n"), 0o644)
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
+	err = m.Run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--memory", "--config", yml})
+	if err == nil || !strings.Contains(err.Error(), "event sink 1") || !strings.Contains(err.Error(), "sink pattern") {
+		t.Errorf("a bad pattern in the config file: %v", err)
 	}
 }

@@ -122,6 +122,8 @@ func (s *Server) openSinks(ctx context.Context) error {
 			MaxAttempts: dc.Retry.MaxAttempts, MaxAge: time.Duration(dc.Retry.MaxAge),
 		},
 		QueueSize: dc.QueueSize,
+		// Only PostgreSQL is shared by several servers.
+		Exclusive: s.store.Kind() != "postgres",
 		Faults:    s.faults,
 		Recorder:  s.records,
 		Observe:   s.observeDelivery,

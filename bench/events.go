@@ -1,0 +1,265 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/localcases/localcases/admin"
+	"github.com/localcases/localcases/api"
+)
+
+// EventsResult is the --events measurement: the workload again, with the
+// domain's case events on and one webhook sink (served by the bench itself)
+// taking every event, in rounds that alternate with rounds with events off
+// (the first of those is Result.Localcases). The machine's load and the
+// store's size drift during a run; alternating spreads the drift over both.
+type EventsResult struct {
+	// Measurement is the first round with events on.
+	Measurement Measurement `json:"measurement"`
+	// Rounds are the throughputs of each round, in the order run.
+	Rounds []EventsRound `json:"rounds"`
+	// ThroughputRatio is the mean throughput with events on over the mean
+	// with events off.
+	ThroughputRatio float64 `json:"throughputRatio"`
+	// Delivered is the events the webhook received (each id once).
+	Delivered int64 `json:"delivered"`
+	// Duplicates is events received again (delivery is at least once).
+	Duplicates int64 `json:"duplicates"`
+	// DrainSeconds is the longest time, after a round with events on, the
+	// sink took to catch up with the outbox; DeliveriesPerSecond is
+	// Delivered over the rounds with events on and their drains.
+	DrainSeconds        float64 `json:"drainSeconds"`
+	DeliveriesPerSecond float64 `json:"deliveriesPerSecond"`
+	// Lag is from each event's change (approximateChangeTime) to the
+	// webhook receiving it.
+	Lag Latency `json:"lag"`
+	// CaughtUp is false when the sink did not catch up within drainLimit
+	// after a round.
+	CaughtUp bool `json:"caughtUp"`
+}
+
+// EventsRound is one round's throughput.
+type EventsRound struct {
+	Events     bool    `json:"events"`
+	Throughput float64 `json:"throughput"`
+	Successes  int64   `json:"successes"`
+}
+
+// eventRounds is how many rounds with events on --events runs, each
+// followed by one with events off.
+const eventRounds = 2
+
+// drainLimit bounds the wait for the sink to catch up after a measurement.
+const drainLimit = 2 * time.Minute
+
+// benchSink names the sink the bench adds and removes.
+const benchSink = "localcases-bench"
+
+// receiver is the webhook the bench serves to the sink.
+type receiver struct {
+	srv *http.Server
+	url string
+
+	mu    sync.Mutex
+	seen  map[string]bool
+	dups  atomic.Int64
+	n     atomic.Int64
+	lag   histogram
+	first time.Time
+	last  time.Time
+}
+
+func startReceiver() (*receiver, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	r := &receiver{seen: map[string]bool{}, url: "http://" + ln.Addr().String() + "/events"}
+	r.srv = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
+	go r.srv.Serve(ln)
+	return r, nil
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	now := time.Now()
+	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	var ev struct {
+		ID     string `json:"id"`
+		Detail struct {
+			ApproximateChangeTime time.Time `json:"approximateChangeTime"`
+		} `json:"detail"`
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &ev)
+	}
+	if err != nil || ev.ID == "" {
+		http.Error(w, "not an event", http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	dup := r.seen[ev.ID]
+	r.seen[ev.ID] = true
+	if r.first.IsZero() {
+		r.first = now
+	}
+	r.last = now
+	r.mu.Unlock()
+	if dup {
+		r.dups.Add(1)
+	} else {
+		r.n.Add(1)
+		if !ev.Detail.ApproximateChangeTime.IsZero() {
+			r.lag.record(max(now.Sub(ev.Detail.ApproximateChangeTime), 0))
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (r *receiver) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r.srv.Shutdown(ctx)
+}
+
+// setEvents turns the domain's case events on (publishing title and status)
+// or off.
+func (s *seeder) setEvents(ctx context.Context, st *state, on bool) error {
+	conf := &api.EventBridgeConfiguration{Enabled: &on}
+	if on {
+		conf.IncludedData = &api.EventIncludedData{CaseData: &api.CaseEventIncludedData{Fields: ids("title", "status")}}
+	}
+	return s.call(ctx, "PutCaseEventConfiguration", st.domainParams(), "", &api.PutCaseEventConfigurationRequest{EventBridge: conf}, nil)
+}
+
+// measureEvents runs the rounds with events on and off (see EventsResult).
+// Events and the sink are turned off again afterwards, so a server driven
+// with --url is left as it was.
+func measureEvents(ctx context.Context, cfg *Config, base string, st *state, gens []generator, off Measurement) (*EventsResult, error) {
+	c, err := newClient(base, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer c.close()
+	sd := &seeder{c: c}
+	rcv, err := startReceiver()
+	if err != nil {
+		return nil, err
+	}
+	defer rcv.close()
+	ac := admin.NewClient(base)
+	ac.DeleteSink(ctx, benchSink) // left by an interrupted run
+	if _, err := ac.AddSink(ctx, benchSink, rcv.url, "", false); err != nil {
+		return nil, fmt.Errorf("add the webhook sink: %w", err)
+	}
+	defer func() {
+		bg, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		sd.setEvents(bg, st, false)
+		ac.DeleteSink(bg, benchSink)
+	}()
+	res := &EventsResult{Rounds: []EventsRound{{Throughput: off.Throughput, Successes: off.Successes}}, CaughtUp: true}
+	var onSum, offSum, onSeconds float64 = 0, off.Throughput, 0
+	for round := range eventRounds {
+		if err := sd.setEvents(ctx, st, true); err != nil {
+			return res, fmt.Errorf("turn case events on: %w", err)
+		}
+		// A run ID per round: the tokens of an earlier round again would
+		// make every CreateCase a replay, which publishes nothing.
+		rc := *cfg
+		rc.runID += fmt.Sprintf("-events-%d", round)
+		m, err := measure(ctx, &rc, "events on", base, gens)
+		if round == 0 {
+			res.Measurement = m
+		}
+		res.Rounds = append(res.Rounds, EventsRound{Events: true, Throughput: m.Throughput, Successes: m.Successes})
+		onSum += m.Throughput
+		onSeconds += m.Seconds
+		if err != nil {
+			return res, err
+		}
+		// Events turn off and the sink catches up before the next round,
+		// which must not pay for this one's deliveries.
+		if err := sd.setEvents(ctx, st, false); err != nil {
+			return res, fmt.Errorf("turn case events off: %w", err)
+		}
+		drain, caughtUp, err := waitCaughtUp(ctx, ac)
+		if err != nil {
+			return res, err
+		}
+		res.CaughtUp = res.CaughtUp && caughtUp
+		res.DrainSeconds = max(res.DrainSeconds, drain.Seconds())
+		onSeconds += drain.Seconds()
+		rc.runID = cfg.runID + fmt.Sprintf("-off-%d", round)
+		m, err = measure(ctx, &rc, "events off", base, gens)
+		res.Rounds = append(res.Rounds, EventsRound{Throughput: m.Throughput, Successes: m.Successes})
+		offSum += m.Throughput
+		if err != nil {
+			return res, err
+		}
+	}
+	if offSum > 0 {
+		res.ThroughputRatio = (onSum / eventRounds) / (offSum / (eventRounds + 1))
+	}
+	res.Delivered, res.Duplicates = rcv.n.Load(), rcv.dups.Load()
+	if onSeconds > 0 {
+		res.DeliveriesPerSecond = float64(res.Delivered) / onSeconds
+	}
+	res.Lag = rcv.lag.latency()
+	return res, nil
+}
+
+// waitCaughtUp waits until the bench's sink has no lag, up to drainLimit.
+func waitCaughtUp(ctx context.Context, ac *admin.Client) (time.Duration, bool, error) {
+	start := time.Now()
+	for {
+		sinks, err := ac.Sinks(ctx)
+		if err != nil {
+			return time.Since(start), false, err
+		}
+		for _, s := range sinks {
+			if s.Name == benchSink && s.Lag == 0 {
+				return time.Since(start), true, nil
+			}
+		}
+		if time.Since(start) > drainLimit {
+			return time.Since(start), false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return time.Since(start), false, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func writeEvents(b *strings.Builder, off Measurement, e *EventsResult) {
+	fmt.Fprintf(b, "\ncase events on, one webhook sink (--events), %d rounds alternating with events off:\n", eventRounds)
+	var rounds []string
+	for _, r := range e.Rounds {
+		state := "off"
+		if r.Events {
+			state = "on"
+		}
+		rounds = append(rounds, fmt.Sprintf("%s %.0f", state, r.Throughput))
+	}
+	fmt.Fprintf(b, "  throughput    %.2f of events off (req/s by round: %s)\n", e.ThroughputRatio, strings.Join(rounds, ", "))
+	fmt.Fprintf(b, "  latency       p50 %.3f ms, p99 %.3f ms in the first round on (events off: p50 %.3f ms, p99 %.3f ms)\n",
+		e.Measurement.Latency.P50Ms, e.Measurement.Latency.P99Ms, off.Latency.P50Ms, off.Latency.P99Ms)
+	fmt.Fprintf(b, "  deliveries    %d events, %.0f/s; the sink caught up at most %.2f s after a round", e.Delivered, e.DeliveriesPerSecond, e.DrainSeconds)
+	if !e.CaughtUp {
+		fmt.Fprintf(b, " (once not within %s)", drainLimit)
+	}
+	if e.Duplicates > 0 {
+		fmt.Fprintf(b, "; %d duplicates", e.Duplicates)
+	}
+	fmt.Fprintf(b, "\n  delivery lag  p50 %.1f ms, p99 %.1f ms, max %.1f ms (approximateChangeTime to the webhook)\n", e.Lag.P50Ms, e.Lag.P99Ms, e.Lag.MaxMs)
+	writeErrors(b, "events on", e.Measurement.ErrorsByType)
+}
