@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -305,8 +306,34 @@ func opSet(v any) any {
 	return v
 }
 
+// claimCounter is a shared Control that counts count-limited rules'
+// firings over every server (pgshare.Share).
+type claimCounter interface {
+	Claimed(ctx context.Context) (map[string]int, error)
+}
+
+// ruleStatus reports the rules with their counters. With a shared Control a
+// count-limited rule's fired count is the sum over every server, as is
+// whether it is spent; other rules count this server's firings.
 func (f *Faults) ruleStatus(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, f.Engine.RuleStatuses())
+	st := f.Engine.RuleStatuses()
+	if cc, ok := f.Control.(claimCounter); ok {
+		claimed, err := cc.Claimed(r.Context())
+		if err != nil {
+			WriteError(w, http.StatusServiceUnavailable, err.Error())
+			return
+		}
+		for i := range st {
+			s := &st[i]
+			if s.Rule.Count == nil {
+				continue
+			}
+			s.Fired = claimed[fault.ClaimKey("rule/"+s.Rule.ID, s.AddedAt)]
+			s.Spent = s.Fired >= *s.Rule.Count
+			s.Active = s.Active && !s.Spent
+		}
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 func (f *Faults) seed(w http.ResponseWriter, r *http.Request) {
@@ -465,7 +492,6 @@ func (f *Faults) setThrottle(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, err)
 		return
 	}
-	t := f.Engine.Throttler()
 	known := map[string]bool{}
 	for _, op := range fault.KnownOperations() {
 		known[op] = true
@@ -476,10 +502,10 @@ func (f *Faults) setThrottle(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	for op, l := range body.Operations {
-		t.SetLimit(op, l)
+	if err := f.control().SetThrottle(body.Enabled, body.Operations); err != nil {
+		changeFailed(w, err)
+		return
 	}
-	t.SetEnabled(body.Enabled)
 	if f.Logger != nil {
 		f.Logger.Info("throttling set", "enabled", body.Enabled, "operations", len(body.Operations), "remote", r.RemoteAddr)
 	}

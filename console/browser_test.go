@@ -347,6 +347,12 @@ func TestBrowserFaultPanel(t *testing.T) {
 		choose(`#fault-operation`, "GetDomain"),
 		choose(`#fault-kind`, "error:InternalServerException"),
 		chromedp.SendKeys(chromedp.CSS(`#fault-retry-after`), "2"),
+		// The page notes when the click happens and when the chart first
+		// counts a failure after it, for the log: how long a change takes
+		// to show (reported, not asserted: the machine may be loaded).
+		js(`window.addedAt = performance.now(); new MutationObserver((_, o) => {
+			if (Number(document.querySelector('#live-chart').dataset.failed) > 0) { window.shownAfter = performance.now() - window.addedAt; o.disconnect(); }
+		}).observe(document.querySelector('#live-chart'), {attributes: true})`),
 		chromedp.Click(chromedp.CSS(`#fault-form button[type=submit]`)),
 		until(textHas("#rules", "GetDomain")),
 		until(textHas("#rules", "InternalServerException")))
@@ -357,7 +363,10 @@ func TestBrowserFaultPanel(t *testing.T) {
 		t.Fatalf("GetDomain with the rule in force: %v, want InternalServerException with Retry-After 2", err)
 	}
 	run(t, ctx, "the chart shows failures", until(`Number(document.querySelector('#live-chart')?.dataset.failed) > 0`),
-		until(`document.querySelector('#status').innerText.includes('outage')`))
+		until(`document.querySelector('#status').innerText.includes('outage')`), until(`window.shownAfter !== undefined`))
+	if ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.shownAfter`)); err == nil {
+		t.Logf("the chart counted the rule's first failures %.0f ms after the click", ms)
+	}
 	if shooting() {
 		run(t, ctx, "five seconds of failures", until(`Number(document.querySelector('#live-chart')?.dataset.failed) >= 50`))
 	}
@@ -589,7 +598,13 @@ func TestBrowserTokenLoginAndStrictSigning(t *testing.T) {
 		until(textHas("#toast", "AccessDeniedException")),
 		until(textHas("#toast", "cases:CreateDomain")))
 	run(t, ctx, "the admin views need only the session", chromedp.Navigate(srv.URL()+"/#/faults"),
-		until(textHas("main", "No fault rules")))
+		until(textHas("main", "No fault rules")),
+		until(textHas("#status", "Service operational"))) // the live stream, through the cookie
+	run(t, ctx, "log out", chromedp.Click(chromedp.CSS(`#logout`)), until(`!!document.querySelector('#token')`))
+	session, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]any](`fetch('/_localcases/ui/session').then((r) => r.json())`, chromedp.EvalAwaitPromise))
+	if err != nil || session["authenticated"] != false {
+		t.Errorf("session after logging out: %v, %v", session, err)
+	}
 }
 
 // TestBrowserScenarioAndThrottling: the fault panel starts and stops a

@@ -1,6 +1,7 @@
 package fault
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -241,6 +242,19 @@ const maxReportEvents = 200
 
 // maxViolations bounds the violation list; counters stay exact.
 const maxViolations = 50
+
+// ReportOf is the report over recs, in any order: the records of several
+// servers behind one load balancer, merged, where a client's retries of
+// one call may each have reached a different server.
+func ReportOf(recs []Record) TrafficReport {
+	sorted := slices.Clone(recs)
+	slices.SortStableFunc(sorted, func(a, b Record) int { return a.Time.Compare(b.Time) })
+	r := NewRecorder(max(len(sorted), 1))
+	for _, rec := range sorted {
+		r.Add(rec)
+	}
+	return r.Report()
+}
 
 // Report computes load amplification and Retry-After compliance over the
 // retained records. Attempts are grouped into invocations by client and

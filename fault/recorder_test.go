@@ -122,3 +122,22 @@ func TestRecorderReport(t *testing.T) {
 		t.Errorf("shortest wait %v", a.RetryAfter.ShortestWait)
 	}
 }
+
+// TestReportOfMergesServers: a call whose first attempt one server failed
+// and whose retry another answered is one invocation of two attempts in
+// the merged report, and the retry's wait is checked against the first
+// server's Retry-After.
+func TestReportOfMergesServers(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	serverB := []Record{{Time: t0.Add(500 * time.Millisecond), Operation: "CreateCase", ClientID: "AKID", InvocationID: "inv-1", Attempt: 2, Status: 200}}
+	serverA := []Record{{Time: t0, Operation: "CreateCase", ClientID: "AKID", InvocationID: "inv-1", Attempt: 1, Status: 500,
+		ErrorCode: CodeInternalServer, Injected: true, RetryAfter: time.Second}}
+	rep := ReportOf(append(serverB, serverA...))
+	if rep.Records != 2 || len(rep.ByOperation) != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	u := rep.ByOperation[0]
+	if u.Invocations != 1 || u.Attempts != 2 || u.RetryAfter.Retries != 1 || u.RetryAfter.Violated != 1 {
+		t.Errorf("merged usage %+v: want one invocation of two attempts, its retry too early", u)
+	}
+}

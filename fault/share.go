@@ -34,6 +34,9 @@ type Control interface {
 	StartScenario(sc Scenario) error
 	// StopScenario unloads the scenario.
 	StopScenario() error
+	// SetThrottle turns throttling on or off and sets the limits of the
+	// operations in ops; the others keep theirs.
+	SetThrottle(enabled bool, ops map[string]Limit) error
 }
 
 // Local is the Control of a single engine: changes apply to this process
@@ -52,6 +55,17 @@ func (c localControl) Reseed(seed int64) error         { c.e.Reseed(seed); retur
 func (c localControl) Reset() error                    { c.e.Reset(); return nil }
 func (c localControl) StartScenario(sc Scenario) error { return c.e.StartScenario(sc) }
 func (c localControl) StopScenario() error             { c.e.StopScenario(); return nil }
+func (c localControl) SetThrottle(enabled bool, ops map[string]Limit) error {
+	t := c.e.Throttler()
+	if t == nil {
+		return errors.New("this engine has no throttler")
+	}
+	for op, l := range ops {
+		t.SetLimit(op, l)
+	}
+	t.SetEnabled(enabled)
+	return nil
+}
 
 // State is what several engines share so that they inject as one: the
 // rules with the time each was added (which anchors its after/duration

@@ -177,6 +177,50 @@ func (t *Throttler) SetLimit(op string, l Limit) {
 	delete(t.limiters, op)
 }
 
+// ThrottleSettings are what PUT /_localcases/throttle changes: whether
+// throttling is on, and the limits that differ from the quota table.
+type ThrottleSettings struct {
+	Enabled    bool             `json:"enabled"`
+	Operations map[string]Limit `json:"operations,omitempty"`
+}
+
+// Settings returns whether throttling is on and the limits that differ
+// from the published quotas.
+func (t *Throttler) Settings() ThrottleSettings {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := ThrottleSettings{Enabled: t.enabled}
+	for op, l := range t.limits {
+		if def, ok := connectCasesQuotas[op]; !ok || def != l {
+			if s.Operations == nil {
+				s.Operations = map[string]Limit{}
+			}
+			s.Operations[op] = l
+		}
+	}
+	return s
+}
+
+// Apply makes the throttler hold s: the published quotas with s's limits
+// over them, on or off. A bucket whose limit changed starts full; so do
+// all when throttling is turned on, as with SetEnabled.
+func (t *Throttler) Apply(s ThrottleSettings) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	limits := DefaultQuotas()
+	maps.Copy(limits, s.Operations)
+	for op, l := range limits {
+		if old, ok := t.limits[op]; !ok || old != l {
+			delete(t.limiters, op)
+		}
+	}
+	t.limits = limits
+	if s.Enabled && !t.enabled {
+		t.limiters = map[string]*rate.Limiter{}
+	}
+	t.enabled = s.Enabled
+}
+
 // Limit returns the quota in force for op.
 func (t *Throttler) Limit(op string) Limit {
 	t.mu.Lock()

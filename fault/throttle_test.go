@@ -114,3 +114,22 @@ func TestThrottlerOffAndOverrides(t *testing.T) {
 		t.Errorf("exhausted bucket: %+v ok=%v", d, ok)
 	}
 }
+
+// TestThrottleSettingsApply: the settings of one throttler, applied to
+// another, give it the same limits and switch.
+func TestThrottleSettingsApply(t *testing.T) {
+	a := NewThrottler(ThrottleConfig{Enabled: true, Operations: map[string]Limit{"SearchCases": {Rate: 10, Burst: 20}}})
+	s := a.Settings()
+	if !s.Enabled || len(s.Operations) != 1 || s.Operations["SearchCases"] != (Limit{10, 20}) {
+		t.Fatalf("settings = %+v, want on with SearchCases 10/20 only", s)
+	}
+	b := NewThrottler(ThrottleConfig{Operations: map[string]Limit{"GetCase": {Rate: 1, Burst: 1}}})
+	b.Apply(s)
+	if !b.Enabled() || b.Limit("SearchCases") != (Limit{10, 20}) || b.Limit("GetCase") != DefaultQuotas()["GetCase"] {
+		t.Fatalf("applied: enabled %v, SearchCases %+v, GetCase %+v", b.Enabled(), b.Limit("SearchCases"), b.Limit("GetCase"))
+	}
+	b.Apply(ThrottleSettings{})
+	if b.Enabled() || b.Limit("SearchCases") != DefaultQuotas()["SearchCases"] {
+		t.Fatalf("empty settings left: enabled %v, SearchCases %+v", b.Enabled(), b.Limit("SearchCases"))
+	}
+}

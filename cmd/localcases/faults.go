@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -342,14 +345,25 @@ func (m *Main) faultsStop(url *string) *cobra.Command {
 }
 
 func (m *Main) faultsReport(url *string) *cobra.Command {
-	return &cobra.Command{
+	var also []string
+	cmd := &cobra.Command{
 		Use: "report", Short: "Show attempts per call and Retry-After compliance, per operation and client", Args: cobra.NoArgs,
+		Long: `Show attempts per call and Retry-After compliance, per operation and client.
+
+Each server keeps the records of the calls it answered. Behind a load
+balancer a client's retries of one call may reach different servers: name
+the others with --also to report over the records of all of them.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := m.client(cmd, *url)
 			if err != nil {
 				return err
 			}
-			rep, err := c.Report(cmd.Context())
+			var rep fault.TrafficReport
+			if len(also) == 0 {
+				rep, err = c.Report(cmd.Context())
+			} else {
+				rep, err = mergedReport(cmd.Context(), c, also)
+			}
 			if err != nil {
 				return err
 			}
@@ -359,6 +373,47 @@ func (m *Main) faultsReport(url *string) *cobra.Command {
 			return writeReport(cmd.OutOrStdout(), rep)
 		},
 	}
+	cmd.Flags().StringSliceVar(&also, "also", nil, "URLs of the other servers behind the same load balancer: one report over the records of all")
+	return cmd
+}
+
+// mergedReport reports over the records of c's server and the others,
+// with c's admin token; the event faults of each are added up.
+func mergedReport(ctx context.Context, c *admin.Client, also []string) (fault.TrafficReport, error) {
+	clients := []*admin.Client{c}
+	for _, u := range also {
+		o := admin.NewClient(u)
+		o.Token = c.Token
+		clients = append(clients, o)
+	}
+	var recs []fault.Record
+	var events []fault.EventRecord
+	eventFaults := map[[2]string]int{}
+	for _, cl := range clients {
+		r, err := cl.Requests(ctx, 0)
+		if err != nil {
+			return fault.TrafficReport{}, fmt.Errorf("%s: %w", cl.URL, err)
+		}
+		recs = append(recs, r...)
+		one, err := cl.Report(ctx)
+		if err != nil {
+			return fault.TrafficReport{}, fmt.Errorf("%s: %w", cl.URL, err)
+		}
+		events = append(events, one.Events...)
+		for _, ef := range one.EventFaults {
+			eventFaults[[2]string{ef.Sink, string(ef.Action)}] += ef.Events
+		}
+	}
+	rep := fault.ReportOf(recs)
+	slices.SortStableFunc(events, func(a, b fault.EventRecord) int { return a.Time.Compare(b.Time) })
+	rep.Events = events
+	for k, n := range eventFaults {
+		rep.EventFaults = append(rep.EventFaults, fault.EventFaultCount{Sink: k[0], Action: fault.Action(k[1]), Events: n})
+	}
+	slices.SortFunc(rep.EventFaults, func(a, b fault.EventFaultCount) int {
+		return cmp.Or(cmp.Compare(a.Sink, b.Sink), cmp.Compare(a.Action, b.Action))
+	})
+	return rep, nil
 }
 
 func (m *Main) faultsRequests(url *string) *cobra.Command {

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/connectcases"
 
+	"github.com/localcases/localcases/fault"
 	"github.com/localcases/localcases/internal/server"
 	"github.com/localcases/localcases/internal/servertest"
 )
@@ -525,5 +526,27 @@ func TestCLIConfirmsAndServerLogsChanges(t *testing.T) {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("server log lacks %q:\n%s", want, log.String())
 		}
+	}
+}
+
+// TestFaultsReportAlso: --also reports over the records of several
+// servers, as behind one load balancer.
+func TestFaultsReportAlso(t *testing.T) {
+	a, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory")
+	b, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory")
+	for _, url := range []string{a.URL(), a.URL(), b.URL()} {
+		if _, err := servertest.Client(url).ListDomains(context.Background(), &connectcases.ListDomainsInput{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var one, both fault.TrafficReport
+	if err := json.Unmarshal([]byte(runCLI(t, a.URL(), "faults", "report", "--json")), &one); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(runCLI(t, a.URL(), "faults", "report", "--json", "--also", b.URL())), &both); err != nil {
+		t.Fatal(err)
+	}
+	if one.Records != 2 || both.Records != 3 || len(both.ByOperation) != 1 || both.ByOperation[0].Invocations != 3 {
+		t.Errorf("one server: %d records; with --also: %+v", one.Records, both)
 	}
 }

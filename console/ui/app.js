@@ -92,6 +92,11 @@
     const text = await resp.text();
     let json = null;
     try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
+    if (resp.status === 403 && !isAPI && session.tokenRequired && session.authenticated && path !== '/_localcases/ui/login') {
+      // The session ended (a logout elsewhere, a new token): log in again.
+      session.authenticated = false;
+      setTimeout(route, 0);
+    }
     if (!resp.ok) {
       const type = (resp.headers.get('x-amzn-ErrorType') || (json && json.__type) || '').split(':')[0];
       const msg = (json && (json.message || json.Message || json.error)) || text || resp.statusText;
@@ -973,8 +978,17 @@
 
   // ----------------------------------------------------------------- start
 
+  const logoutButton = document.getElementById('logout');
+  logoutButton.addEventListener('click', async () => {
+    try { await call('POST', '/_localcases/ui/logout'); } catch (err) { toast(describe(err), true); return; }
+    sessionStorage.removeItem('localcases.credentials');
+    if (source) { source.close(); source = null; }
+    await start();
+  });
+
   async function start() {
     session = await call('GET', '/_localcases/ui/session');
+    logoutButton.hidden = !(session.tokenRequired && session.authenticated);
     if (session.tokenRequired && !session.authenticated) {
       statusPill.textContent = 'log in';
       statusPill.className = 'pill warn';

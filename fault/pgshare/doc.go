@@ -1,7 +1,7 @@
 // Package pgshare makes every localcases server on one PostgreSQL database
 // and schema inject faults as one service: the rules, the scenario (with one
-// start time, so one scenario clock) and the seed live in the database, and
-// each server's fault.Engine restores them.
+// start time, so one scenario clock), the seed and the throttling settings
+// live in the database, and each server's fault.Engine restores them.
 //
 // A change (Share implements fault.Control) is made in a transaction that
 // locks the state row, applies the change to a scratch engine restored from

@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -56,6 +57,10 @@ type Options struct {
 	// OnChange, if set, runs after a state made by another server was
 	// restored (the health events follow the faults with it).
 	OnChange func()
+	// Throttle, if set, are the throttling settings this server was
+	// configured with: Open installs them for every server unless they
+	// are stored already. Nil adopts the stored settings, if any.
+	Throttle *fault.ThrottleSettings
 }
 
 // Share keeps one engine in step with the fault state of a schema, and
@@ -106,6 +111,11 @@ func Open(ctx context.Context, pool *pgxpool.Pool, schema string, e *fault.Engin
 	if _, err := s.reload(ctx, pool); err != nil {
 		return nil, fmt.Errorf("fault state: %w", err)
 	}
+	if want := opts.Throttle; want != nil {
+		if err := s.installThrottle(ctx, *want); err != nil {
+			return nil, fmt.Errorf("fault state: %w", err)
+		}
+	}
 	e.SetClaimer(s)
 	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel, s.done = cancel, make(chan struct{})
@@ -120,6 +130,27 @@ func Open(ctx context.Context, pool *pgxpool.Pool, schema string, e *fault.Engin
 	case <-ctx.Done():
 	}
 	return s, nil
+}
+
+// installThrottle stores this server's configured throttling settings
+// unless they are stored already, so servers started alike do not refill
+// each other's buckets.
+func (s *Share) installThrottle(ctx context.Context, want fault.ThrottleSettings) error {
+	var raw []byte
+	if err := s.pool.QueryRow(ctx, `SELECT throttle FROM fault_state`).Scan(&raw); err != nil {
+		return err
+	}
+	if raw != nil {
+		var have fault.ThrottleSettings
+		if json.Unmarshal(raw, &have) == nil && sameSettings(have, want) {
+			return nil
+		}
+	}
+	return s.update(nil, func(th *fault.ThrottleSettings) { *th = want })
+}
+
+func sameSettings(a, b fault.ThrottleSettings) bool {
+	return a.Enabled == b.Enabled && maps.Equal(a.Operations, b.Operations)
 }
 
 // Close stops following changes. The engine keeps the last state restored,
@@ -206,19 +237,36 @@ func (s *Share) reload(ctx context.Context, q querier) (bool, error) {
 	if version <= s.Version() {
 		return false, nil
 	}
-	var raw []byte
-	if err := q.QueryRow(ctx, `SELECT version, state FROM fault_state`).Scan(&version, &raw); err != nil {
+	var raw, rawThrottle []byte
+	if err := q.QueryRow(ctx, `SELECT version, state, throttle FROM fault_state`).Scan(&version, &raw, &rawThrottle); err != nil {
 		return false, err
 	}
-	var st fault.State
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return false, fmt.Errorf("stored state version %d: %w", version, err)
+	st, th, err := decode(version, raw, rawThrottle)
+	if err != nil {
+		return false, err
 	}
-	return s.restore(version, st)
+	return s.restore(version, st, th)
 }
 
-// restore makes the engine hold st unless a version as new is restored.
-func (s *Share) restore(version int64, st fault.State) (bool, error) {
+// decode reads a stored state and throttling settings (nil when unset).
+func decode(version int64, raw, rawThrottle []byte) (fault.State, *fault.ThrottleSettings, error) {
+	var st fault.State
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return st, nil, fmt.Errorf("stored state version %d: %w", version, err)
+	}
+	if rawThrottle == nil {
+		return st, nil, nil
+	}
+	var th fault.ThrottleSettings
+	if err := json.Unmarshal(rawThrottle, &th); err != nil {
+		return st, nil, fmt.Errorf("stored throttling version %d: %w", version, err)
+	}
+	return st, &th, nil
+}
+
+// restore makes the engine hold st, and the throttler th when set, unless
+// a version as new is restored.
+func (s *Share) restore(version int64, st fault.State, th *fault.ThrottleSettings) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if version <= s.version {
@@ -226,6 +274,9 @@ func (s *Share) restore(version int64, st fault.State) (bool, error) {
 	}
 	if err := s.engine.Restore(st); err != nil {
 		return false, fmt.Errorf("stored state version %d: %w", version, err)
+	}
+	if t := s.engine.Throttler(); t != nil && th != nil {
+		t.Apply(*th)
 	}
 	s.version = version
 	return true, nil
@@ -329,43 +380,90 @@ func (s *Share) Claim(stream string, added time.Time, limit int) (bool, error) {
 	return true, nil
 }
 
+// Claimed returns how often each count-limited rule instance fired over
+// every server, by fault.ClaimKey.
+func (s *Share) Claimed(ctx context.Context) (map[string]int, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT stream, added, fired FROM fault_claims`)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", fault.ErrUnavailable, err)
+	}
+	out := map[string]int{}
+	var (
+		stream string
+		added  int64
+		fired  int
+	)
+	_, err = pgx.ForEachRow(rows, []any{&stream, &added, &fired}, func() error {
+		out[fault.ClaimKey(stream, time.Unix(0, added))] = fired
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", fault.ErrUnavailable, err)
+	}
+	return out, nil
+}
+
 // change applies fn to the stored state, for every server: it locks the
 // row, restores the state into a scratch engine (on this engine's clock, so
 // added times and scenario starts are this server's now), runs fn, and
 // writes the result back with the next version. Claims of rules that are
 // gone are dropped in the same transaction. An error from fn (a bad rule)
 // is returned as is; a database error wraps fault.ErrUnavailable.
-func (s *Share) change(fn func(*fault.Engine) error) error {
+func (s *Share) change(fn func(*fault.Engine) error) error { return s.update(fn, nil) }
+
+// update is change, and also edits the stored throttling settings when
+// throttle is set (starting from this server's when none are stored).
+func (s *Share) update(fn func(*fault.Engine) error, throttle func(*fault.ThrottleSettings)) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Timeout)
 	defer cancel()
 	var (
 		next    fault.State
+		th      *fault.ThrottleSettings
 		version int64
 		fnErr   error
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var raw []byte
-		if err := tx.QueryRow(ctx, `SELECT version, state FROM fault_state FOR UPDATE`).Scan(&version, &raw); err != nil {
+		var raw, rawThrottle []byte
+		if err := tx.QueryRow(ctx, `SELECT version, state, throttle FROM fault_state FOR UPDATE`).Scan(&version, &raw, &rawThrottle); err != nil {
 			return err
 		}
-		var st fault.State
-		if err := json.Unmarshal(raw, &st); err != nil {
-			return fmt.Errorf("stored state version %d: %w", version, err)
+		st, stored, err := decode(version, raw, rawThrottle)
+		if err != nil {
+			return err
 		}
 		scratch := fault.NewEngine(fault.WithClock(s.engine), fault.WithSeed(st.Seed))
 		if err := scratch.Restore(st); err != nil {
 			return fmt.Errorf("stored state version %d: %w", version, err)
 		}
-		if fnErr = fn(scratch); fnErr != nil {
-			return fnErr
+		if fn != nil {
+			if fnErr = fn(scratch); fnErr != nil {
+				return fnErr
+			}
 		}
-		next = scratch.State()
+		next, th = scratch.State(), stored
+		if throttle != nil {
+			if th == nil {
+				th = &fault.ThrottleSettings{}
+				if t := s.engine.Throttler(); t != nil {
+					*th = t.Settings()
+				}
+			}
+			throttle(th)
+		}
 		data, err := json.Marshal(next)
 		if err != nil {
 			return err
 		}
+		var thData []byte
+		if th != nil {
+			if thData, err = json.Marshal(th); err != nil {
+				return fmt.Errorf("throttling settings: %w", err)
+			}
+		}
 		version++
-		if _, err := tx.Exec(ctx, `UPDATE fault_state SET version = $1, state = $2, updated_at = now()`, version, data); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE fault_state SET version = $1, state = $2, throttle = $3, updated_at = now()`, version, data, thData); err != nil {
 			return err
 		}
 		keep := make([]string, len(next.Rules))
@@ -392,10 +490,23 @@ func (s *Share) change(fn func(*fault.Engine) error) error {
 		return fmt.Errorf("%w: %w", fault.ErrUnavailable, err)
 	}
 	// Restored here before the caller hears back, so it reads its own write.
-	if _, err := s.restore(version, next); err != nil {
+	if _, err := s.restore(version, next, th); err != nil {
 		return fmt.Errorf("%w: %w", fault.ErrUnavailable, err)
 	}
 	return nil
+}
+
+// SetThrottle implements fault.Control: the settings are stored for every
+// server. The buckets stay where each server keeps them: in Redis they are
+// shared (package redislimit), in process they are not.
+func (s *Share) SetThrottle(enabled bool, ops map[string]fault.Limit) error {
+	return s.update(nil, func(th *fault.ThrottleSettings) {
+		if len(ops) > 0 && th.Operations == nil {
+			th.Operations = map[string]fault.Limit{}
+		}
+		maps.Copy(th.Operations, ops)
+		th.Enabled = enabled
+	})
 }
 
 // SetRules implements fault.Control.

@@ -137,3 +137,36 @@ func TestClaimCountsErrors(t *testing.T) {
 		t.Errorf("a change with the claims table gone: %v, want ErrUnavailable", err)
 	}
 }
+
+// TestThrottleSettingsAreShared: a server configured to throttle installs
+// its settings, one that is not adopts them, and a change through either
+// reaches both.
+func TestThrottleSettingsAreShared(t *testing.T) {
+	st := mustOpenStore(t)
+	open := func(cfg fault.ThrottleConfig, configured bool) (*pgshare.Share, *fault.Throttler) {
+		th := fault.NewThrottler(cfg)
+		e := fault.NewEngine(fault.WithThrottler(th))
+		var opt *fault.ThrottleSettings
+		if configured {
+			s := th.Settings()
+			opt = &s
+		}
+		sh, err := pgshare.Open(t.Context(), st.Pool(), st.Schema(), e, pgshare.Options{Throttle: opt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sh.Close() })
+		return sh, th
+	}
+	_, a := open(fault.ThrottleConfig{Enabled: true, Operations: map[string]fault.Limit{"GetCase": {Rate: 1, Burst: 3}}}, true)
+	b, bt := open(fault.ThrottleConfig{}, false)
+	if !bt.Enabled() || bt.Limit("GetCase") != (fault.Limit{Rate: 1, Burst: 3}) {
+		t.Fatalf("an unconfigured server: enabled %v, GetCase %+v; want the stored settings", bt.Enabled(), bt.Limit("GetCase"))
+	}
+	if err := b.SetThrottle(false, map[string]fault.Limit{"SearchCases": {Rate: 5, Burst: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first server takes the change", func() bool {
+		return !a.Enabled() && a.Limit("SearchCases") == (fault.Limit{Rate: 5, Burst: 5}) && a.Limit("GetCase") == (fault.Limit{Rate: 1, Burst: 3})
+	})
+}

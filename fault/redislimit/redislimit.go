@@ -43,7 +43,11 @@ var _ fault.Buckets = (*Buckets)(nil)
 
 // Defaults, each documented on its Options field.
 const (
-	DefaultTimeout = time.Second
+	// DefaultTimeout is long for a local Redis on purpose: a busy machine
+	// (a CI runner under -race) can take a second to answer, and a call
+	// that gave up would be let through unthrottled. A Redis that is down
+	// refuses the connection at once instead, and is then skipped.
+	DefaultTimeout = 5 * time.Second
 	DefaultBackoff = time.Second
 )
 

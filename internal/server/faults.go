@@ -50,8 +50,16 @@ func (s *Server) shareFaults(ctx context.Context, pg *postgres.Store) error {
 	if pg == nil {
 		return nil
 	}
+	// A server configured to throttle says so to all; one that is not
+	// adopts what the others run with.
+	var throttle *fault.ThrottleSettings
+	if t := s.cfg.Throttle; t.Enabled || len(t.Operations) > 0 || s.cfg.ThrottleRedis != "" {
+		ts := s.faults.Throttler().Settings()
+		throttle = &ts
+	}
 	sh, err := pgshare.Open(ctx, pg.Pool(), pg.Schema(), s.faults, pgshare.Options{
 		Seed:     s.cfg.Seed,
+		Throttle: throttle,
 		Logger:   s.cfg.Logger.With("subsystem", "faults"),
 		OnChange: func() { s.health.svc.Sync(context.Background()) },
 	})

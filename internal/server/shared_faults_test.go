@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -143,6 +144,19 @@ func TestSharedCountRuleFailsNInSum(t *testing.T) {
 	wg.Wait()
 	if failed.Load() != 5 {
 		t.Fatalf("%d of 60 calls failed over three servers, want 5", failed.Load())
+	}
+	// Every server's status counts the firings of all.
+	for i := range srvs {
+		resp, err := http.Get(srvs[i].URL() + "/_localcases/faults/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st []fault.RuleStatus
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err != nil || len(st) != 1 || st[0].Fired != 5 || !st[0].Spent || st[0].Active {
+			t.Errorf("server %d status: %+v %v, want fired 5, spent", i, st, err)
+		}
 	}
 	// Once the database has refused, every server holds the rule spent.
 	for i := range srvs {
@@ -311,6 +325,11 @@ func TestSharedThrottleQuotaHoldsInSum(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	for i, srv := range srvs {
+		if n := srv.Faults().Throttler().FailedOpen(); n != 0 {
+			t.Fatalf("server %d failed open %d times with Redis up", i, n)
+		}
+	}
 	if allowed.Load() != 6 || throttled.Load() != 39 {
 		t.Fatalf("%d allowed and %d throttled of 45 calls over three servers, want the burst of 6 and 39", allowed.Load(), throttled.Load())
 	}
@@ -342,5 +361,29 @@ func TestThrottleRedisUnreachableFailsOpen(t *testing.T) {
 	}
 	if !th.Enabled || th.FailedOpen != 4 {
 		t.Errorf("GET /_localcases/throttle: %+v, want enabled and 4 failed open", th)
+	}
+}
+
+// TestSharedThrottleSettings: PUT /_localcases/throttle on one server turns
+// throttling on, with its limits, on the others.
+func TestSharedThrottleSettings(t *testing.T) {
+	srvs, clients, _, _ := sharedServers(t, 2)
+	ctx := t.Context()
+	if _, err := admin.NewClient(srvs[0].URL()).SetThrottle(ctx, admin.Throttle{
+		Enabled: true, Operations: map[string]fault.Limit{"ListDomains": {Rate: 0.001, Burst: 1}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	th := srvs[1].Faults().Throttler()
+	waitFor(t, "server 1 throttles ListDomains at the new limit", func() bool {
+		return th.Enabled() && th.Limit("ListDomains") == (fault.Limit{Rate: 0.001, Burst: 1})
+	})
+	// Buckets in each process (no Redis): server 1 admits its own burst of one.
+	if err := listDomainsErr(clients[1]); err != nil {
+		t.Fatalf("the first call: %v", err)
+	}
+	var te *types.ThrottlingException
+	if err := listDomainsErr(clients[1]); !errors.As(err, &te) {
+		t.Fatalf("the second call: %v, want ThrottlingException", err)
 	}
 }
