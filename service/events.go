@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -131,24 +132,59 @@ type eventRelatedItem struct {
 }
 
 // eventConfig returns the domain's event configuration, or nil when
-// publishing is off (or was never configured).
-func eventConfig(tx localcases.Tx, domainID string) (*api.EventBridgeConfiguration, error) {
+// publishing is off (or was never configured). The record is read in tx
+// as always, so the answer is the transaction's; only its decoding is
+// cached, per domain, for as long as the stored bytes stay the same, since
+// every case change of a publishing domain asks for it.
+func (s *Service) eventConfig(tx localcases.Tx, domainID string) (*eventConf, error) {
 	var rec localcases.EventConfig
 	err := tx.Get(localcases.EventConfigs, domainID, eventConfigID, &rec)
 	if isNotFound(err) {
+		s.evcfg.Delete(domainID)
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	if c, ok := s.evcfg.Load(domainID); ok && bytes.Equal(c.(*eventConf).raw, rec.EventBridge) {
+		return c.(*eventConf).on(), nil
+	}
 	var eb api.EventBridgeConfiguration
 	if err := json.Unmarshal(rec.EventBridge, &eb); err != nil {
 		return nil, fmt.Errorf("decode event configuration of %s: %w", domainID, err)
 	}
-	if eb.Enabled == nil || !*eb.Enabled {
-		return nil, nil
+	c := &eventConf{raw: rec.EventBridge, cfg: &eb}
+	if d := eb.IncludedData; d != nil {
+		if d.CaseData != nil {
+			c.caseData = true
+			for _, f := range d.CaseData.Fields {
+				c.want = append(c.want, str(f.Id))
+			}
+		}
+		c.content = d.RelatedItemData != nil && d.RelatedItemData.IncludeContent != nil && *d.RelatedItemData.IncludeContent
 	}
-	return &eb, nil
+	s.evcfg.Store(domainID, c)
+	return c.on(), nil
+}
+
+// eventConf is a decoded event configuration; shared between
+// transactions, so never modified once stored.
+type eventConf struct {
+	raw json.RawMessage
+	cfg *api.EventBridgeConfiguration
+	// caseData: includedData.caseData is set, listing the fields want.
+	caseData bool
+	want     []string
+	// content: includedData.relatedItemData.includeContent.
+	content bool
+}
+
+// on returns c if it enables publishing, nil if not.
+func (c *eventConf) on() *eventConf {
+	if c.cfg.Enabled == nil || !*c.cfg.Enabled {
+		return nil
+	}
+	return c
 }
 
 // eventTimes are the envelope's time and the detail's
@@ -175,7 +211,7 @@ func (s *Service) appendEvent(ctx context.Context, tx localcases.Tx, domainID st
 		Resources: []string{s.arn("domain/%s", domainID), resource},
 		Detail:    d,
 	}
-	data, err := json.Marshal(&env)
+	data, err := appendEnvelope(make([]byte, 0, 1024), &env)
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
@@ -199,21 +235,16 @@ type caseChange struct {
 
 // emitCase appends a case event if the domain publishes events.
 func (s *Service) emitCase(ctx context.Context, tx localcases.Tx, ch caseChange) error {
-	cfg, err := eventConfig(tx, ch.domainID)
+	cfg, err := s.eventConfig(tx, ch.domainID)
 	if err != nil || cfg == nil {
 		return err
 	}
-	var want []string
-	if cfg.IncludedData != nil && cfg.IncludedData.CaseData != nil {
-		for _, f := range cfg.IncludedData.CaseData.Fields {
-			want = append(want, str(f.Id))
-		}
-	}
+	want := cfg.want
 	ec := &eventCase{CaseID: ch.c.ID, TemplateID: ch.c.TemplateID, CreatedDateTime: ch.c.Created.UTC().Format(api.TimeFormat)}
 	if s.events.CaseARN {
 		ec.CaseARN = ch.c.ARN
 	}
-	if want != nil || (cfg.IncludedData != nil && cfg.IncludedData.CaseData != nil) {
+	if cfg.caseData {
 		ec.Fields = map[string]eventFieldValue{}
 		if ch.typ != EventCaseDeleted || !s.events.BareDeletes {
 			fs := ch.fs
@@ -289,7 +320,7 @@ func userUnion(u *api.UserUnion) *api.UserUnion {
 // emitRelated appends a related-item event if the domain publishes events.
 // rc is the item's content (for a deletion, its last content).
 func (s *Service) emitRelated(ctx context.Context, tx localcases.Tx, typ, domainID string, ri *localcases.RelatedItem, rc *api.RelatedItemContent, by *api.UserUnion, at time.Time) error {
-	cfg, err := eventConfig(tx, domainID)
+	cfg, err := s.eventConfig(tx, domainID)
 	if err != nil || cfg == nil {
 		return err
 	}
@@ -297,7 +328,7 @@ func (s *Service) emitRelated(ctx context.Context, tx localcases.Tx, typ, domain
 		RelatedItemType: ri.Type, RelatedItemID: ri.ID, CaseID: ri.CaseID,
 		CreatedDateTime: ri.Associated.UTC().Format(api.TimeFormat),
 	}
-	if d := cfg.IncludedData; d != nil && d.RelatedItemData != nil && d.RelatedItemData.IncludeContent != nil && *d.RelatedItemData.IncludeContent {
+	if cfg.content {
 		content := *rc
 		if content.Sla != nil && content.Sla.SlaConfiguration != nil {
 			sla := *content.Sla.SlaConfiguration

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/localcases/localcases"
@@ -92,12 +93,14 @@ type Config struct {
 
 // Service implements every operation of api.Service.
 type Service struct {
-	store    localcases.Store
-	cfg      Config
-	quotas   Quotas
-	clock    localcases.Clock
-	log      *slog.Logger
-	events   EventOptions
+	store  localcases.Store
+	cfg    Config
+	quotas Quotas
+	clock  localcases.Clock
+	log    *slog.Logger
+	events EventOptions
+	// evcfg holds each domain's decoded event configuration (eventConfig).
+	evcfg    sync.Map
 	tokenKey []byte
 	// searchSlots bounds concurrent SearchCases scans to the CPUs.
 	searchSlots chan struct{}
