@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -324,14 +325,24 @@ func (w *worker) fill(ctx context.Context, queue chan item, tr *tracker) (more b
 	}
 }
 
-// eventID reads an envelope's id.
+// eventID reads an envelope's id. The service writes every envelope with
+// version then id first, so the id is read in place; any other shape is
+// decoded.
 func eventID(data []byte) string {
+	if rest, ok := bytes.CutPrefix(data, envelopeStart); ok {
+		if i := bytes.IndexByte(rest, '"'); i >= 0 && bytes.IndexByte(rest[:i], '\\') < 0 {
+			return string(rest[:i])
+		}
+	}
 	var env struct {
 		ID string `json:"id"`
 	}
 	json.Unmarshal(data, &env)
 	return env.ID
 }
+
+// envelopeStart is how the service's envelopes begin.
+var envelopeStart = []byte(`{"version":"0","id":"`)
 
 // held is an event an event rule holds back.
 type held struct {
