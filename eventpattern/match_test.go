@@ -273,13 +273,39 @@ func TestSemantics(t *testing.T) {
 	}
 }
 
+// TestNilPatternMatchesAll: a nil pattern matches what decodes to a JSON
+// object, the same events as a pattern that any object matches.
 func TestNilPatternMatchesAll(t *testing.T) {
 	var p *Pattern
-	if !p.Match([]byte(`{"a":1}`)) {
-		t.Error("nil pattern did not match")
+	all, err := Compile([]byte(`{"absent":[{"exists":false}]}`))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if p.Match([]byte(`not json`)) {
-		t.Error("nil pattern matched malformed event")
+	for _, tc := range []struct {
+		event string
+		want  bool
+	}{
+		{`{"a":1}`, true},
+		{" \n\t{\"a\":[1,{\"b\":null}]} \r\n", true},
+		{`{}`, true},
+		{"{\"a\":\"\xff\"}", true},
+		{`{"a":"\xff"}`, false},
+		{`not json`, false},
+		{``, false},
+		{`[1]`, false},
+		{`"x"`, false},
+		{`null`, false},
+		{`{"a":1} {}`, false},
+		{`{"a":1} x`, false},
+		{`{"a":1`, false},
+		{`{"a":01}`, false},
+	} {
+		if got := p.Match([]byte(tc.event)); got != tc.want {
+			t.Errorf("nil pattern: Match(%q) = %v, want %v", tc.event, got, tc.want)
+		}
+		if got := all.Match([]byte(tc.event)); got != tc.want {
+			t.Errorf("exists:false: Match(%q) = %v, want %v", tc.event, got, tc.want)
+		}
 	}
 }
 
