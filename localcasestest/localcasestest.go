@@ -119,6 +119,7 @@ func start(opts []Option, temp tempDir) (_ *Server, err error) {
 	cfg.Region, cfg.Account, cfg.Seed = set.region, set.account, set.seed
 	cfg.Throttle.Enabled = set.throttle
 	cfg.Logger = set.logger
+	cfg.Events.Sinks = set.sinks
 	switch set.engine {
 	case "memory":
 		cfg.Memory = true
@@ -237,6 +238,7 @@ type settings struct {
 	seed        int64
 	throttle    bool
 	logger      *slog.Logger
+	sinks       []server.SinkEntry
 }
 
 // Option configures a server before it starts.

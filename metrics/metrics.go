@@ -85,7 +85,7 @@ func New() *Metrics {
 		}),
 		faults: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "faults_injected_total",
-			Help: "Faults injected by rules, scenarios and the x-localcases-fault header, by operation and action (error, http, latency, drop, hang, commitThenFail).",
+			Help: "Faults injected by rules, scenarios and the x-localcases-fault header, by operation and action (error, http, latency, drop, hang, commit-then-fail; for operation events, the event delivery faults).",
 		}, []string{"operation", "action"}),
 		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "throttled_total",

@@ -57,7 +57,7 @@ the default event bus would. --json prints each event's envelope on one line
 	fs := cmd.Flags()
 	fs.StringVar(&f.domainID, "domain-id", "", "only this domain's events")
 	fs.StringVar(&f.pattern, "pattern", "", "only events matching this EventBridge event pattern (JSON)")
-	fs.StringVar(&f.after, "after", "", "start after this cursor (from --json output's cursor or an SSE id); default: the oldest event kept")
+	fs.StringVar(&f.after, "after", "", "start after this cursor (the cursor of GET /_localcases/events, or an SSE id); default: the oldest event kept")
 	fs.BoolVar(&f.noFollow, "no-follow", false, "print the events there are now and exit")
 	fs.IntVar(&f.max, "max", 0, "exit after printing this many events (0: no limit)")
 	return cmd

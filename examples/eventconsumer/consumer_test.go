@@ -52,13 +52,10 @@ func TestApplyIsIdempotentAndOrdered(t *testing.T) {
 // projection matches the server's own state.
 func TestUnderDuplicateAndReorderFaults(t *testing.T) {
 	ctx := context.Background()
-	srv := localcasestest.New(t, localcasestest.WithSeed(7))
 	consumer := NewConsumer()
 	hook := httptest.NewServer(consumer)
 	defer hook.Close()
-	if _, err := srv.Admin().AddSink(ctx, "consumer", hook.URL+"/events", "", false); err != nil {
-		t.Fatal(err)
-	}
+	srv := localcasestest.New(t, localcasestest.WithSeed(7), localcasestest.WithEventSink("consumer", hook.URL+"/events", ""))
 	p := 0.3
 	err := srv.Faults().Add(
 		fault.Rule{ID: "dup", Sink: "consumer", Action: fault.ActionDuplicate, Probability: &p},

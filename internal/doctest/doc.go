@@ -36,8 +36,8 @@
 // prints on standard output, and the test compares them. In an expected line
 // "…" matches any text; a line that is only "…" matches any number of lines.
 //
-// A block that uses aws, curl or jq is skipped, with the rest of its file,
-// when the tool is not installed.
+// A block that uses aws, curl, jq or openssl is skipped, with the rest of its
+// file, when the tool is not installed.
 //
 // Go blocks are compiled together with `go vet`, as one package inside this
 // module:

@@ -84,9 +84,10 @@ var (
 	addrRE    = regexp.MustCompile(`\b(127\.0\.0\.1|localhost|0\.0\.0\.0):(\d{2,5})\b`)
 	urlRE     = regexp.MustCompile(`http://(127\.0\.0\.1|localhost):\d+`)
 	toolsUsed = map[string]*regexp.Regexp{
-		"aws":  regexp.MustCompile(`(^|[\s;&|(])aws\s`),
-		"curl": regexp.MustCompile(`(^|[\s;&|(])curl\s`),
-		"jq":   regexp.MustCompile(`(^|[\s;&|(])jq\s`),
+		"aws":     regexp.MustCompile(`(^|[\s;&|(])aws\s`),
+		"curl":    regexp.MustCompile(`(^|[\s;&|(])curl\s`),
+		"jq":      regexp.MustCompile(`(^|[\s;&|(])jq\s`),
+		"openssl": regexp.MustCompile(`(^|[\s;&|(])openssl\s`),
 	}
 )
 

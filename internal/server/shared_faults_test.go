@@ -189,10 +189,28 @@ func TestSharedScenarioRunsOnOneClock(t *testing.T) {
 			t.Errorf("server %d: phase %q from %v, want outage from %v", i, st.Phase, st.PhaseStartedAt, a.StartedAt.Add(300*time.Millisecond))
 		}
 	}
+	// Every server's AWS Health API posts the issue, and closes it when the
+	// scenario stops through another.
+	openEvents := func(url string) int {
+		status, _, out := servertest.HealthCall(t, url, "DescribeEvents", `{"filter":{"eventStatusCodes":["open"]}}`)
+		if status != http.StatusOK {
+			t.Fatalf("DescribeEvents: %d %v", status, out)
+		}
+		events, _ := out["events"].([]any)
+		return len(events)
+	}
+	for i := range srvs {
+		if n := openEvents(srvs[i].URL()); n != 1 {
+			t.Errorf("server %d lists %d open AWS Health events during the outage, want 1", i, n)
+		}
+	}
 	if err := admin.NewClient(srvs[0].URL()).StopScenario(ctx); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "server 1 stops the scenario", func() bool { return srvs[1].Faults().ActiveScenario() == nil })
+	if n := openEvents(srvs[1].URL()); n != 0 {
+		t.Errorf("server 1 lists %d open AWS Health events after the scenario stopped on server 0, want 0", n)
+	}
 }
 
 // TestSharedSeedAndFileAtStart: the seed is the database's once it has
