@@ -49,8 +49,14 @@ type csEnv struct {
 
 func csNewEnv(t testing.TB, q Quotas) *csEnv {
 	t.Helper()
+	return csNewEnvOn(t, memory.New(), q)
+}
+
+// csNewEnvOn is csNewEnv on store.
+func csNewEnvOn(t testing.TB, store localcases.Store, q Quotas) *csEnv {
+	t.Helper()
 	clock := &csClock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
-	s, err := New(context.Background(), memory.New(), Config{Clock: clock, Quotas: q, Account: "123456789012"})
+	s, err := New(context.Background(), store, Config{Clock: clock, Quotas: q, Account: "123456789012"})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

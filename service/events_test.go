@@ -2,18 +2,22 @@ package service
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/api"
+	"github.com/localcases/localcases/store/memory"
+	"github.com/localcases/localcases/store/sqlite"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden event files under testdata/events")
@@ -214,10 +218,31 @@ func TestRejectedChangesPublishNothing(t *testing.T) {
 // memory store (no I/O, so the relative cost is at its largest):
 //
 //	go test ./service -run '^$' -bench CreateCaseEvents -benchmem
+//
+// BenchmarkCreateCaseEventsSQLite is the same on the durable SQLite store,
+// with 16 concurrent callers as the bench command's default, so that what
+// publishing adds inside the store's one writer shows:
+//
+//	go test ./service -run '^$' -bench CreateCaseEventsSQLite -benchmem
 func BenchmarkCreateCaseEvents(b *testing.B) {
+	benchCreateCaseEvents(b, func(b *testing.B) localcases.Store { return memory.New() }, 1)
+}
+
+func BenchmarkCreateCaseEventsSQLite(b *testing.B) {
+	benchCreateCaseEvents(b, func(b *testing.B) localcases.Store {
+		st, err := sqlite.Open(context.Background(), b.TempDir(), sqlite.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		return st
+	}, 16)
+}
+
+func benchCreateCaseEvents(b *testing.B, store func(*testing.B) localcases.Store, callers int) {
 	for _, on := range []bool{false, true} {
 		b.Run(fmt.Sprintf("events=%v", on), func(b *testing.B) {
-			e := csNewEnv(b, Quotas{})
+			e := csNewEnvOn(b, store(b), Quotas{})
 			if on {
 				ids := []api.FieldIdentifier{{Id: api.String("status")}, {Id: api.String("title")}}
 				if _, err := e.s.PutCaseEventConfiguration(e.ctx, &api.PutCaseEventConfigurationRequest{DomainId: &e.domain,
@@ -228,11 +253,23 @@ func BenchmarkCreateCaseEvents(b *testing.B) {
 			}
 			in := &api.CreateCaseRequest{DomainId: &e.domain, TemplateId: &e.tpl, Fields: []api.FieldValue{sv("title", "a case"), sv("summary", "the device does not power on")}}
 			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := e.s.CreateCase(e.ctx, in); err != nil {
-					b.Fatal(err)
+			if callers == 1 {
+				for b.Loop() {
+					if _, err := e.s.CreateCase(e.ctx, in); err != nil {
+						b.Fatal(err)
+					}
 				}
+				return
 			}
+			b.SetParallelism((callers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := e.s.CreateCase(e.ctx, in); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
 		})
 	}
 }
