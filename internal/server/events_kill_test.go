@@ -36,22 +36,26 @@ var eventsKillRounds = flag.Int("events.rounds", 4, "kill -9 rounds in TestEvent
 //   - every case the store holds has its CASE.CREATED event.
 //
 // It runs on SQLite and, when one answers, PostgreSQL.
+// killEngines are the durable engines a kill -9 test runs on: SQLite, and
+// PostgreSQL in a schema of its own (skipped where none answers). Each gives
+// the serve flags that open its store.
+var killEngines = []struct {
+	name  string
+	store func(t *testing.T) []string
+}{
+	{"sqlite", func(t *testing.T) []string { return []string{"--data", filepath.Join(t.TempDir(), "data")} }},
+	{"postgres", func(t *testing.T) []string {
+		db := storetest.PostgresURL(t)
+		return []string{"--store", storetest.WithSchema(db, storetest.PostgresSchema(t, db))}
+	}},
+}
+
 func TestEventsSurviveKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills the server repeatedly; skipped in -short mode")
 	}
 	bin := buildBinary(t)
-	engines := []struct {
-		name  string
-		store func(t *testing.T) []string
-	}{
-		{"sqlite", func(t *testing.T) []string { return []string{"--data", filepath.Join(t.TempDir(), "data")} }},
-		{"postgres", func(t *testing.T) []string {
-			db := storetest.PostgresURL(t)
-			return []string{"--store", storetest.WithSchema(db, storetest.PostgresSchema(t, db))}
-		}},
-	}
-	for _, e := range engines {
+	for _, e := range killEngines {
 		t.Run(e.name, func(t *testing.T) {
 			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn", "--events.retain-count", "-1"}, e.store(t)...)
 			seed := rand.Uint64()

@@ -54,10 +54,15 @@ func evEngines(t *testing.T, fn func(t *testing.T, engine servertest.Option)) {
 // evPoll reads every event of domain past after, without waiting.
 func evPoll(t *testing.T, srv *server.Server, domain, after string) ([]map[string]any, string) {
 	t.Helper()
-	c := admin.NewClient(srv.URL())
+	return evPollClient(t, admin.NewClient(srv.URL()), domain, after)
+}
+
+// evPollClient reads every event past after, a page at a time, decoded.
+func evPollClient(t *testing.T, c *admin.Client, domain, after string) ([]map[string]any, string) {
+	t.Helper()
 	var out []map[string]any
 	for {
-		page, err := c.Events(context.Background(), admin.EventQuery{After: after, DomainID: domain, Limit: 50})
+		page, err := c.Events(t.Context(), admin.EventQuery{After: after, DomainID: domain, Limit: 500})
 		if err != nil {
 			t.Fatalf("events: %v", err)
 		}

@@ -1,14 +1,11 @@
 package server_test
 
 import (
-	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/internal/servertest"
-	"github.com/localcases/localcases/store/storetest"
 )
 
 // TestSinkSurvivesKill9 runs the real binary with a webhook sink
@@ -22,17 +19,7 @@ func TestSinkSurvivesKill9(t *testing.T) {
 		t.Skip("starts and kills the server repeatedly; skipped in -short mode")
 	}
 	bin := buildBinary(t)
-	engines := []struct {
-		name  string
-		store func(t *testing.T) []string
-	}{
-		{"sqlite", func(t *testing.T) []string { return []string{"--data", filepath.Join(t.TempDir(), "data")} }},
-		{"postgres", func(t *testing.T) []string {
-			db := storetest.PostgresURL(t)
-			return []string{"--store", storetest.WithSchema(db, storetest.PostgresSchema(t, db))}
-		}},
-	}
-	for _, e := range engines {
+	for _, e := range killEngines {
 		t.Run(e.name, func(t *testing.T) {
 			hook := skNewHook(t)
 			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn", "--events.retain-count", "-1",
@@ -58,7 +45,7 @@ func TestSinkSurvivesKill9(t *testing.T) {
 					sinks, err := ac.Sinks(t.Context())
 					return err == nil && len(sinks) == 1 && sinks[0].Lag == 0
 				})
-				want := skPollAll(t, ac, domain)
+				want, _ := evPollClient(t, ac, domain, "")
 				got := map[string]string{}
 				for _, ev := range hook.got() {
 					got[ev["id"].(string)] = evJSON(ev)
@@ -79,25 +66,3 @@ func TestSinkSurvivesKill9(t *testing.T) {
 }
 
 // skPollAll reads every event of domain the server keeps.
-func skPollAll(t *testing.T, ac *admin.Client, domain string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	after := ""
-	for {
-		page, err := ac.Events(t.Context(), admin.EventQuery{After: after, DomainID: domain, Limit: 500})
-		if err != nil {
-			t.Fatalf("events: %v", err)
-		}
-		for _, raw := range page.Events {
-			var m map[string]any
-			if err := json.Unmarshal(raw, &m); err != nil {
-				t.Fatalf("event %s: %v", raw, err)
-			}
-			out = append(out, m)
-		}
-		if len(page.Events) == 0 || page.Cursor == after {
-			return out
-		}
-		after = page.Cursor
-	}
-}
