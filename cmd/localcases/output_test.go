@@ -95,24 +95,16 @@ var (
 
 // Human output (tables, durations with units) and --json, for every admin
 // command that shows an answer; colour only when asked for a terminal.
-func TestGoldenOutput(t *testing.T) {
-	plain, colour := painter{}, painter{on: true}
-	tests := []struct {
-		name  string
-		human func(*bytes.Buffer) error
-		json  any
-	}{
-		{"faults-list", func(b *bytes.Buffer) error { return writeRules(b, goldenRules) }, goldenRules},
-		{"faults-list-empty", func(b *bytes.Buffer) error { return writeRules(b, nil) }, []fault.Rule{}},
-		{"faults-report", func(b *bytes.Buffer) error { return writeReport(b, goldenReport) }, goldenReport},
-		{"faults-requests", func(b *bytes.Buffer) error { return writeRequests(b, plain, goldenRequests) }, goldenRequests},
-		{"faults-requests-terminal", func(b *bytes.Buffer) error { return writeRequests(b, colour, goldenRequests) }, nil},
-		{"faults-scenario", func(b *bytes.Buffer) error { return writeScenario(b, goldenScenario, t0.Add(10*time.Second)) }, goldenScenario},
-		{"health", func(b *bytes.Buffer) error { return writeHealth(b, plain, goldenHealth) }, goldenHealth},
-		{"health-terminal", func(b *bytes.Buffer) error { return writeHealth(b, colour, goldenHealth) }, nil},
-		{"health-events", func(b *bytes.Buffer) error { return writeHealthEvents(b, goldenEvents) }, goldenEvents},
-		{"health-events-empty", func(b *bytes.Buffer) error { return writeHealthEvents(b, nil) }, []health.Event{}},
-	}
+// goldenCase is one command's output: name.txt holds what human writes, and
+// name.json what --json prints of json (none when json is nil).
+type goldenCase struct {
+	name  string
+	human func(*bytes.Buffer) error
+	json  any
+}
+
+func runGolden(t *testing.T, tests []goldenCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
@@ -130,6 +122,22 @@ func TestGoldenOutput(t *testing.T) {
 			golden(t, tt.name+".json", b.Bytes())
 		})
 	}
+}
+
+func TestGoldenOutput(t *testing.T) {
+	plain, colour := painter{}, painter{on: true}
+	runGolden(t, []goldenCase{
+		{"faults-list", func(b *bytes.Buffer) error { return writeRules(b, goldenRules) }, goldenRules},
+		{"faults-list-empty", func(b *bytes.Buffer) error { return writeRules(b, nil) }, []fault.Rule{}},
+		{"faults-report", func(b *bytes.Buffer) error { return writeReport(b, goldenReport) }, goldenReport},
+		{"faults-requests", func(b *bytes.Buffer) error { return writeRequests(b, plain, goldenRequests) }, goldenRequests},
+		{"faults-requests-terminal", func(b *bytes.Buffer) error { return writeRequests(b, colour, goldenRequests) }, nil},
+		{"faults-scenario", func(b *bytes.Buffer) error { return writeScenario(b, goldenScenario, t0.Add(10*time.Second)) }, goldenScenario},
+		{"health", func(b *bytes.Buffer) error { return writeHealth(b, plain, goldenHealth) }, goldenHealth},
+		{"health-terminal", func(b *bytes.Buffer) error { return writeHealth(b, colour, goldenHealth) }, nil},
+		{"health-events", func(b *bytes.Buffer) error { return writeHealthEvents(b, goldenEvents) }, goldenEvents},
+		{"health-events-empty", func(b *bytes.Buffer) error { return writeHealthEvents(b, nil) }, []health.Event{}},
+	})
 }
 
 func TestDurationsCarryUnits(t *testing.T) {

@@ -57,11 +57,7 @@ var (
 
 // Human output and --json of the event delivery commands, pinned.
 func TestGoldenDeliveryOutput(t *testing.T) {
-	tests := []struct {
-		name  string
-		human func(*bytes.Buffer) error
-		json  any
-	}{
+	runGolden(t, []goldenCase{
 		{"events-sinks", func(b *bytes.Buffer) error { return writeSinks(b, goldenSinks) }, goldenSinks},
 		{"events-sinks-empty", func(b *bytes.Buffer) error { return writeSinks(b, nil) }, nil},
 		{"events-dead-letters", func(b *bytes.Buffer) error { return writeDeadLetters(b, goldenDeadLetters) }, goldenDeadLetters},
@@ -69,24 +65,7 @@ func TestGoldenDeliveryOutput(t *testing.T) {
 		{"events-replay", func(b *bytes.Buffer) error { return writeReplay(b, goldenReplay) }, goldenReplay},
 		{"faults-list-events", func(b *bytes.Buffer) error { return writeRules(b, goldenEventRules) }, goldenEventRules},
 		{"faults-report-events", func(b *bytes.Buffer) error { return writeReport(b, goldenEventReport) }, goldenEventReport},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var b bytes.Buffer
-			if err := tt.human(&b); err != nil {
-				t.Fatal(err)
-			}
-			golden(t, tt.name+".txt", b.Bytes())
-			if tt.json == nil {
-				return
-			}
-			b.Reset()
-			if err := printJSON(&b, tt.json); err != nil {
-				t.Fatal(err)
-			}
-			golden(t, tt.name+".json", b.Bytes())
-		})
-	}
+	})
 }
 
 // TestEventsSinksCommands drives the sink and dead-letter verbs against a
