@@ -12,7 +12,9 @@ import (
 
 // SearchCases filters, sorts and pages a domain's cases (§9). The default
 // order is last_updated_datetime descending (the agent UI's order, §9.4);
-// ties and equal sort keys fall back to caseId ascending.
+// cases equal on every sort key follow by caseId in the direction of the
+// last sort key (cmpKeyed), which is the order of the case index read
+// forwards or backwards.
 func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (*api.SearchCasesResponse, error) {
 	domainID := str(in.DomainId)
 	// A search is a scan, CPU-bound: more of them at once than there are
