@@ -129,6 +129,14 @@ func ARN(region, account, resource string) string {
 	return fmt.Sprintf("arn:aws:cases:%s:%s:%s", region, account, resource)
 }
 
+// BulkTx is implemented by a write transaction that loads many records
+// faster at once than with a Put each (PostgreSQL's COPY). PutMany puts
+// each record as Put would, in order: a later record of the same address
+// replaces an earlier one.
+type BulkTx interface {
+	PutMany(records []SnapshotRecord) error
+}
+
 // IndexTx is the part of Tx that keeps ordered secondary indexes, which the
 // service uses to answer searches without reading every case; every engine
 // keeps them. Keys are byte strings compared bytewise; an entry is (index,

@@ -297,3 +297,47 @@ func TestBatchedFunctionsStayApart(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPutManyKeepsOrderAndLastData(t *testing.T) {
+	s := MustOpen(t)
+	ctx := t.Context()
+	rec := func(id, data string) localcases.SnapshotRecord {
+		return localcases.SnapshotRecord{Collection: "c", Scope: "s", ID: id, Data: []byte(data)}
+	}
+	err := s.Update(ctx, func(tx localcases.Tx) error {
+		if err := tx.Put("c", "s", "old", 1); err != nil {
+			return err
+		}
+		return tx.(localcases.BulkTx).PutMany([]localcases.SnapshotRecord{rec("b", "1"), rec("a", "2"), rec("old", "3"), rec("b", "4"), rec("c", "5")})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	s.View(ctx, func(tx localcases.Tx) error {
+		return tx.List("c", "s", 0, func(r localcases.Raw) (bool, error) {
+			got = append(got, r.ID+"="+string(r.Data))
+			return true, nil
+		})
+	})
+	if want := []string{"old=3", "b=4", "a=2", "c=5"}; !slices.Equal(got, want) {
+		t.Errorf("List = %v, want %v", got, want)
+	}
+	// A function that fails after PutMany leaves nothing of it.
+	errBoom := errors.New("boom")
+	err = s.Update(ctx, func(tx localcases.Tx) error {
+		if err := tx.(localcases.BulkTx).PutMany([]localcases.SnapshotRecord{rec("d", "6")}); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("update = %v, want boom", err)
+	}
+	s.View(ctx, func(tx localcases.Tx) error {
+		if n, err := tx.Count("c", "s"); n != 4 || err != nil {
+			t.Errorf("count = %d, %v after a failed PutMany; want 4", n, err)
+		}
+		return nil
+	})
+}

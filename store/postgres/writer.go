@@ -100,7 +100,7 @@ type txBatch struct {
 }
 
 func (b *txBatch) newWrite() *writeQueries {
-	return &writeQueries{queries: queries{ctx: b.ctx, tx: b.tx}, b: b, overlay: make(map[rkey]rval)}
+	return &writeQueries{queries: queries{ctx: b.ctx, tx: b.tx}, b: b, overlay: make(map[rkey]rval), sets: make(map[[2]string][][]byte)}
 }
 
 // writeQueries are one function's statements. Record, index and event
@@ -115,6 +115,9 @@ type writeQueries struct {
 	// overlay: the records written by statements still queued.
 	overlay map[rkey]rval
 	pending pgx.Batch
+	// sets: the index entries queued, by index and owner, the last
+	// SetIndex of each; sent as one statement (setIndexesSQL).
+	sets map[[2]string][][]byte
 	// open: SAVEPOINT w has been sent. flushed: some of the function's
 	// writes have been sent, so the database shows them and what it
 	// returns is no longer the batch's state alone.
@@ -132,27 +135,52 @@ func (w *writeQueries) send(b *pgx.Batch) error {
 	return w.tx.SendBatch(w.ctx, b).Close()
 }
 
+// queued is how many writes are waiting to be sent.
+func (w *writeQueries) queued() int { return w.pending.Len() + len(w.sets) }
+
+// take returns the queued writes as one batch and empties the queue.
+func (w *writeQueries) take() *pgx.Batch {
+	b := w.pending
+	w.pending = pgx.Batch{}
+	if len(w.sets) > 0 {
+		var names, owners, keyNames, keyOwners []string
+		var keys [][]byte
+		for no, ks := range w.sets {
+			names, owners = append(names, no[0]), append(owners, no[1])
+			for _, k := range ks {
+				keyNames, keyOwners, keys = append(keyNames, no[0]), append(keyOwners, no[1]), append(keys, k)
+			}
+		}
+		clear(w.sets)
+		b.Queue(setIndexesSQL, keyNames, keyOwners, keys, names, owners)
+	}
+	return &b
+}
+
 // flush sends the queued writes.
 func (w *writeQueries) flush() error {
-	if w.pending.Len() == 0 {
+	if w.queued() == 0 {
 		if w.open {
 			return nil
 		}
 		return w.send(&pgx.Batch{})
 	}
-	b := w.pending
-	w.pending = pgx.Batch{}
+	b := w.take()
 	for k := range w.overlay {
 		delete(w.b.cache, k)
 	}
 	clear(w.overlay)
 	w.flushed = true
-	return w.send(&b)
+	return w.send(b)
 }
 
 func (w *writeQueries) queue(sql string, args ...any) error {
 	w.pending.Queue(sql, args...)
-	if w.pending.Len() >= flushAt {
+	return w.flushIfLong()
+}
+
+func (w *writeQueries) flushIfLong() error {
+	if w.queued() >= flushAt {
 		return w.flush()
 	}
 	return nil
@@ -160,11 +188,10 @@ func (w *writeQueries) queue(sql string, args ...any) error {
 
 // finish sends what the function queued and releases its savepoint.
 func (w *writeQueries) finish() error {
-	if w.pending.Len() > 0 || w.open {
-		b := w.pending
-		w.pending = pgx.Batch{}
+	if w.queued() > 0 || w.open {
+		b := w.take()
 		b.Queue("RELEASE w")
-		if err := w.send(&b); err != nil {
+		if err := w.send(b); err != nil {
 			return err
 		}
 		w.open = false
@@ -178,6 +205,7 @@ func (w *writeQueries) finish() error {
 // undo rolls the function's writes back.
 func (w *writeQueries) undo() error {
 	w.pending = pgx.Batch{}
+	clear(w.sets)
 	clear(w.overlay)
 	if !w.open {
 		return nil
@@ -231,8 +259,11 @@ func (w *writeQueries) Delete(c localcases.Collection, scope, id string) (bool, 
 	return true, w.queue(deleteSQL, string(c), scope, id)
 }
 
+// SetIndex replaces what an earlier SetIndex of the same owner queued:
+// only the last counts.
 func (w *writeQueries) SetIndex(name, owner string, keys [][]byte) error {
-	return w.queue(setIndexSQL, name, owner, keys)
+	w.sets[[2]string{name, owner}] = keys
+	return w.flushIfLong()
 }
 
 // reserveSQL takes $1 numbers from the outbox's sequence.
@@ -326,4 +357,38 @@ func (w *writeQueries) TrimEvents(keepLast int, before, upTo int64) (int, error)
 	}
 	w.flushed = true
 	return w.queries.TrimEvents(keepLast, before, upTo)
+}
+
+// PutMany copies records into a temporary table (COPY) and puts them from
+// there with one statement, in order; a later record of the same address
+// replaces an earlier one's data and keeps its place.
+func (w *writeQueries) PutMany(records []localcases.SnapshotRecord) error {
+	if err := w.flush(); err != nil {
+		return err
+	}
+	w.flushed = true
+	clear(w.b.cache)
+	first := make(map[rkey]int, len(records))
+	rows := make([][]any, 0, len(records))
+	for _, r := range records {
+		k := rkey{r.Collection, r.Scope, r.ID}
+		if i, ok := first[k]; ok {
+			rows[i][4] = string(r.Data)
+			continue
+		}
+		first[k] = len(rows)
+		rows = append(rows, []any{int64(len(rows)), string(r.Collection), r.Scope, r.ID, string(r.Data)})
+	}
+	if _, err := w.tx.Exec(w.ctx, `CREATE TEMP TABLE IF NOT EXISTS put_many
+		(ord bigint, coll text, scope text, id text, data text) ON COMMIT DELETE ROWS`); err != nil {
+		return err
+	}
+	if _, err := w.tx.CopyFrom(w.ctx, pgx.Identifier{"put_many"}, []string{"ord", "coll", "scope", "id", "data"},
+		pgx.CopyFromRows(rows)); err != nil {
+		return err
+	}
+	_, err := w.tx.Exec(w.ctx, `WITH moved AS (DELETE FROM put_many RETURNING *)
+		INSERT INTO records (coll, scope, id, data) SELECT coll, scope, id, data FROM moved ORDER BY ord
+		ON CONFLICT (coll, scope, id) DO UPDATE SET data = excluded.data`)
+	return err
 }

@@ -157,6 +157,36 @@ func (t *Tx) Put(c localcases.Collection, scope, id string, v any) error {
 	return nil
 }
 
+// BulkQueries is implemented by the Queries of an engine with a faster
+// way to put many records than a Put each.
+type BulkQueries interface {
+	// PutMany puts records' JSON, in order, as Put would.
+	PutMany(records []localcases.SnapshotRecord) error
+}
+
+var _ localcases.BulkTx = (*Tx)(nil)
+
+// PutMany puts records in order, through the engine's BulkQueries if it
+// has them.
+func (t *Tx) PutMany(records []localcases.SnapshotRecord) error {
+	bq, ok := t.q.(BulkQueries)
+	if !ok {
+		for _, r := range records {
+			if err := t.Put(r.Collection, r.Scope, r.ID, r.Data); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := t.check(true, "put many records"); err != nil {
+		return err
+	}
+	if err := bq.PutMany(records); err != nil {
+		return t.fail(err)
+	}
+	return nil
+}
+
 func (t *Tx) Delete(c localcases.Collection, scope, id string) error {
 	if err := t.checkRecords(true, c); err != nil {
 		return err
