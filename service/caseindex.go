@@ -179,6 +179,9 @@ func indexKey(domainID, fieldID string, k sortKey, caseID string) []byte {
 // indexCase writes c's entries; fs gives field types (DateTime values sort
 // as instants) and is loaded when nil.
 func (s *Service) indexCase(tx localcases.Tx, domainID string, c *localcases.Case, fs *fieldSet) error {
+	if err := indexCaseText(tx, domainID, c); err != nil {
+		return err
+	}
 	if fs == nil {
 		var err error
 		if fs, err = s.loadFieldSet(tx, domainID); err != nil {
