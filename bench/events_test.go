@@ -7,22 +7,38 @@ import (
 	"testing"
 )
 
-// TestBenchEvents: with Events, every case created in a round with events
-// on reaches the bench's webhook exactly once, and none from the rounds
-// with events off; the text report says so.
+// TestBenchEvents: with Events, a warm-up round with events off comes
+// first and the rounds after it have as many with events on as off; every
+// case created in a round with events on reaches the bench's webhook
+// exactly once, and none from the rounds with events off; the text report
+// says so.
 func TestBenchEvents(t *testing.T) {
 	res, err := Run(context.Background(), Config{Workload: []OpWeight{{"CreateCase", 1}}, Concurrency: 4, Requests: 60, Events: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := res.Events
-	if e == nil || len(e.Rounds) != 2*eventRounds+1 {
+	order := eventOrder()
+	if e == nil || len(e.Rounds) != len(order)+1 {
 		t.Fatalf("events result %+v", e)
+	}
+	balance := 0
+	for _, on := range order {
+		if on {
+			balance++
+		} else {
+			balance--
+		}
+	}
+	if balance != 0 {
+		t.Errorf("order %v: not as many rounds with events on as off", order)
 	}
 	var on int64
 	for i, r := range e.Rounds {
-		if r.Events != (i%2 == 1) || r.Successes != 60 {
-			t.Errorf("round %d = %+v, want 60 successes, events on in odd rounds", i, r)
+		// The warm-up, then the rounds in eventOrder.
+		wantOn := i > 0 && order[i-1]
+		if r.Events != wantOn || r.Warmup != (i == 0) || r.Successes != 60 {
+			t.Errorf("round %d = %+v, want 60 successes, warm-up %v, events on %v", i, r, i == 0, wantOn)
 		}
 		if r.Events {
 			on += r.Successes

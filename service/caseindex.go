@@ -13,10 +13,10 @@ import (
 )
 
 // The case index lets SearchCases read a page's worth of cases instead of
-// every case in the domain, through localcases.IndexTx. For every value a case holds, it keeps two entries:
+// every case in the domain, through localcases.IndexTx. For every value a
+// case holds, it keeps one entry:
 //
-//	case.asc   H(domain, field) enc(sortKey)  caseID
-//	case.desc  H(domain, field) ^enc(sortKey) caseID
+//	case.asc   H(domain, field) enc(sortKey) caseID
 //
 // H is the first 12 bytes of SHA-256 over the domain and field IDs: a
 // fixed-length, prefix-free stand-in for the 74 bytes of the two IDs, so
@@ -25,22 +25,26 @@ import (
 // pair).
 //
 // enc is prefix-free and sorts bytewise exactly as cmpKey does, and the
-// case ID after it breaks ties in ascending order in both indexes, so a
-// scan of case.asc (or case.desc) walks a field's values in the order the
-// search defines, and the cursor of a page is the same whichever path
-// served it. A case with no value for the field has no entry: it sorts
-// last, and the search finds it by walking every case.
+// case ID after it breaks ties. A scan of case.asc forwards walks a field's
+// values in ascending order with ties by case ID ascending; the same scan
+// backwards walks them in descending order with ties by case ID
+// descending, which is the order a search defines (cmpKeyed: ties follow
+// the direction of the last sort key). So one entry per value serves both
+// directions, and the cursor of a page is the same whichever path served
+// it. A case with no value for the field has no entry: it sorts last, and
+// the search finds it by walking every case (through case_id, which every
+// case holds), in the direction of the sort.
 const (
-	indexAsc  = "case.asc"
-	indexDesc = "case.desc"
+	indexAsc = "case.asc"
+	// indexDescV2 is the descending index of layout version 2, emptied
+	// when the index is rebuilt.
+	indexDescV2 = "case.desc"
 	// caseIndexVersion changes when the key layout does; the service
 	// rebuilds the index at start when the stored version differs.
-	caseIndexVersion = 2
+	caseIndexVersion = 3
 )
 
-// enc rank bytes: present values 1..4 (cmpKey's ranks plus one), missing 5,
-// so that inverted present ranks (0xFB..0xFE) stay below the missing marker
-// 0xFF of the descending index.
+// enc rank bytes: present values 1..4 (cmpKey's ranks plus one), missing 5.
 func encSortKey(k sortKey) []byte {
 	b := []byte{byte(k.R + 1)}
 	switch k.R {
@@ -58,18 +62,11 @@ func encSortKey(k sortKey) []byte {
 	return b
 }
 
-// decodeSortKey reverses encSortKey at the start of b, whose bytes are
-// inverted if inv (the descending index); it returns the key and what
-// follows it (the case ID, never inverted). It lets a walk of an index
-// read each entry's sort key from the entry instead of loading the case.
-func decodeSortKey(b []byte, inv bool) (k sortKey, rest []byte, ok bool) {
+// decodeSortKey reverses encSortKey at the start of b; it returns the key
+// and what follows it (the case ID). It lets a walk of an index read each
+// entry's sort key from the entry instead of loading the case.
+func decodeSortKey(b []byte) (k sortKey, rest []byte, ok bool) {
 	e := b
-	if inv {
-		e = make([]byte, len(b))
-		for i, c := range b {
-			e[i] = ^c
-		}
-	}
 	// unescape reverses appendEscaped from e[i:], returning the string and
 	// the index just past its terminator.
 	unescape := func(i int) (string, int, bool) {
@@ -167,20 +164,14 @@ func fieldPrefix(domainID, fieldID string) []byte {
 
 const fieldPrefixLen = 12
 
-// indexKey is the entry of caseID for sort key k in the ascending or
-// descending index.
-func indexKey(domainID, fieldID string, k sortKey, caseID string, desc bool) []byte {
+// indexKey is the entry of caseID for sort key k. No entry has a missing
+// key; its encoding (the rank byte after every present one) serves as a
+// bound.
+func indexKey(domainID, fieldID string, k sortKey, caseID string) []byte {
 	b := fieldPrefix(domainID, fieldID)
-	switch {
-	case k.R == rankMissing && desc:
-		b = append(b, 0xFF)
-	case k.R == rankMissing:
+	if k.R == rankMissing {
 		b = append(b, byte(rankMissing+1))
-	case desc:
-		for _, c := range encSortKey(k) {
-			b = append(b, ^c)
-		}
-	default:
+	} else {
 		b = append(b, encSortKey(k)...)
 	}
 	return append(b, caseID...)
@@ -189,32 +180,28 @@ func indexKey(domainID, fieldID string, k sortKey, caseID string, desc bool) []b
 // indexCase writes c's entries; fs gives field types (DateTime values sort
 // as instants) and is loaded when nil.
 func (s *Service) indexCase(tx localcases.Tx, domainID string, c *localcases.Case, fs *fieldSet) error {
+	if err := indexCaseText(tx, domainID, c); err != nil {
+		return err
+	}
 	if fs == nil {
 		var err error
 		if fs, err = s.loadFieldSet(tx, domainID); err != nil {
 			return err
 		}
 	}
-	var asc, desc [][]byte
+	keys := make([][]byte, 0, len(c.Fields))
 	for id, v := range c.Fields {
 		k := keyOf(fs.typeOf(id), v, true)
 		if k.R == rankMissing {
 			continue
 		}
-		asc = append(asc, indexKey(domainID, id, k, c.ID, false))
-		desc = append(desc, indexKey(domainID, id, k, c.ID, true))
+		keys = append(keys, indexKey(domainID, id, k, c.ID))
 	}
-	if err := tx.SetIndex(indexAsc, c.ID, asc); err != nil {
-		return err
-	}
-	return tx.SetIndex(indexDesc, c.ID, desc)
+	return tx.SetIndex(indexAsc, c.ID, keys)
 }
 
 func unindexCase(tx localcases.Tx, caseID string) error {
-	if err := tx.SetIndex(indexAsc, caseID, nil); err != nil {
-		return err
-	}
-	return tx.SetIndex(indexDesc, caseID, nil)
+	return tx.SetIndex(indexAsc, caseID, nil)
 }
 
 type indexMeta struct {
@@ -267,6 +254,10 @@ func (s *Service) reindexAll(tx localcases.Tx) (int, error) {
 				return false, err
 			}
 			n++
+			// Version 2 kept a second, descending entry per value.
+			if err := tx.SetIndex(indexDescV2, c.ID, nil); err != nil {
+				return false, err
+			}
 			return true, s.indexCase(tx, d.ID, &c, fs)
 		})
 		if err != nil {
@@ -521,13 +512,14 @@ func (p *indexPlan) emit(k keyed) bool {
 	return len(p.page) <= p.n
 }
 
-// scan walks index from the key from, keeping only the driving equalTo's
-// cases (the engine intersects the two indexes).
-func (p *indexPlan) scan(index string, prefix, from []byte, fn func([]byte, string) (bool, error)) error {
+// scan walks the index under prefix from the key from, in the direction of
+// the sort, keeping only the driving equalTo's cases (the engine
+// intersects the two ranges).
+func (p *indexPlan) scan(prefix, from []byte, fn func([]byte, string) (bool, error)) error {
 	if p.eqPrefix == nil {
-		return p.tx.ScanIndex(index, prefix, from, false, fn)
+		return p.tx.ScanIndex(indexAsc, prefix, from, p.desc, fn)
 	}
-	return p.tx.ScanIndexAlso(index, prefix, from, false, indexAsc, p.eqPrefix, fn)
+	return p.tx.ScanIndexAlso(indexAsc, prefix, from, p.desc, indexAsc, p.eqPrefix, fn)
 }
 
 // candidate reports whether case id matches; a case is read only when the
@@ -568,18 +560,15 @@ func (p *indexPlan) walk() error {
 	return nil
 }
 
-// walkValues walks the cases with a value for the sort field, in order.
+// walkValues walks the cases with a value for the sort field, in order:
+// the field's entries forwards, or backwards for a descending sort.
 func (p *indexPlan) walkValues() error {
-	index := indexAsc
-	if p.desc {
-		index = indexDesc
-	}
 	sortPrefix := fieldPrefix(p.domainID, p.sortField)
 	var from []byte
 	if p.start != nil {
-		from = indexKey(p.domainID, p.sortField, p.start.keys[0], p.start.id, p.desc)
+		from = indexKey(p.domainID, p.sortField, p.start.keys[0], p.start.id)
 	}
-	return p.scan(index, sortPrefix, from, func(key []byte, id string) (bool, error) {
+	return p.scan(sortPrefix, from, func(key []byte, id string) (bool, error) {
 		if p.skip[id] {
 			return true, nil
 		}
@@ -589,7 +578,7 @@ func (p *indexPlan) walkValues() error {
 		}
 		// The entry holds the sort key; a case is read only if it
 		// cannot be decoded, which encSortKey never writes.
-		k, _, decoded := decodeSortKey(key[len(sortPrefix):], p.desc)
+		k, _, decoded := decodeSortKey(key[len(sortPrefix):])
 		if !decoded {
 			c, err := p.load(id)
 			if err != nil {
@@ -602,8 +591,9 @@ func (p *indexPlan) walkValues() error {
 }
 
 // walkMissing walks the cases with no value for the sort field, which
-// sort last, by case ID: every case in ID order through the case_id
-// field, which every case holds, unless every case has a value.
+// sort last, by case ID in the direction of the sort: every case in ID
+// order through the case_id field, which every case holds, unless every
+// case has a value.
 func (p *indexPlan) walkMissing(inMissing bool) error {
 	withValue, err := p.tx.CountIndex(indexAsc, fieldPrefix(p.domainID, p.sortField))
 	if err != nil {
@@ -615,9 +605,9 @@ func (p *indexPlan) walkMissing(inMissing bool) error {
 	}
 	var from []byte
 	if inMissing {
-		from = indexKey(p.domainID, "case_id", sortKey{R: rankString, S: p.start.id}, p.start.id, false)
+		from = indexKey(p.domainID, "case_id", sortKey{R: rankString, S: p.start.id}, p.start.id)
 	}
-	return p.scan(indexAsc, fieldPrefix(p.domainID, "case_id"), from, func(_ []byte, id string) (bool, error) {
+	return p.scan(fieldPrefix(p.domainID, "case_id"), from, func(_ []byte, id string) (bool, error) {
 		if p.skip[id] {
 			return true, nil
 		}

@@ -179,14 +179,18 @@ func TestSearchCasesSorting(t *testing.T) {
 		}
 		for i := 1; i < 5; i++ {
 			a, b := numOf[got[i-1]], numOf[got[i]]
-			if (order == api.OrderAsc && a > b) || (order == api.OrderDesc && a < b) || (a == b && got[i-1] > got[i]) {
+			// Ties by case ID in the direction of the sort.
+			if (order == api.OrderAsc && (a > b || a == b && got[i-1] > got[i])) ||
+				(order == api.OrderDesc && (a < b || a == b && got[i-1] < got[i])) {
 				t.Errorf("%s: %v before %v", order, a, b)
 			}
 		}
 	}
 	got := walkSorted(api.Sort{FieldId: &grp, SortOrder: ptr(api.OrderAsc)}, api.Sort{FieldId: &num, SortOrder: ptr(api.OrderDesc)})
+	// made[0] and made[2] tie on both keys: by case ID, descending as the
+	// last sort is.
 	want := []string{made[3], made[1], made[4], made[0], made[2]}
-	if made[0] > made[2] {
+	if made[0] < made[2] {
 		want[3], want[4] = made[2], made[0]
 	}
 	if !slices.Equal(got[:5], want) {
