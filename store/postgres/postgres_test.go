@@ -218,6 +218,15 @@ func TestBatchedFunctionsStayApart(t *testing.T) {
 				if err := tx.Get("c", "", "counter", &v); err != nil {
 					return err
 				}
+				// The records listed are those the functions before this
+				// one committed, one for each count.
+				listed := 0
+				if err := tx.List("c", "s", 0, func(localcases.Raw) (bool, error) { listed++; return true, nil }); err != nil {
+					return err
+				}
+				if listed != v.N {
+					return fmt.Errorf("listed %d records, counter %d", listed, v.N)
+				}
 				v.N++
 				id := fmt.Sprint(i)
 				if err := tx.Put("c", "", "counter", v); err != nil {
@@ -340,4 +349,89 @@ func TestPutManyKeepsOrderAndLastData(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestReaderOfTwoWritingStoresMissesNothing: while two stores (two
+// processes) write records and events at once, a reader that pages
+// through List and ListEvents from its last position sees every record
+// and event exactly once. A number taken by one transaction but committed
+// after a larger one of another would be skipped.
+func TestReaderOfTwoWritingStoresMissesNothing(t *testing.T) {
+	u := storetest.PostgresURL(t)
+	schema := storetest.PostgresSchema(t, u)
+	a := mustOpenSchema(t, u, schema, Options{})
+	b := mustOpenSchema(t, u, schema, Options{})
+	ctx := t.Context()
+	const writers, each = 8, 40
+	var wg sync.WaitGroup
+	for w := range writers {
+		s := []*Store{a, b}[w%2]
+		wg.Go(func() {
+			for i := range each {
+				id := fmt.Sprintf("%d-%d", w, i)
+				err := s.Update(ctx, func(tx localcases.Tx) error {
+					if err := tx.Put("c", "s", id, rec{N: i}); err != nil {
+						return err
+					}
+					_, err := tx.(localcases.OutboxTx).AppendEvent("d", time.Now(), []byte(`"`+id+`"`))
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	var recSeq, evSeq int64
+	recs, evs := map[string]int{}, map[string]int{}
+	read := func() {
+		err := a.View(ctx, func(tx localcases.Tx) error {
+			err := tx.List("c", "s", recSeq, func(r localcases.Raw) (bool, error) {
+				recs[r.ID]++
+				recSeq = r.Seq
+				return true, nil
+			})
+			if err != nil {
+				return err
+			}
+			for {
+				page, err := tx.(localcases.OutboxTx).ListEvents(evSeq, "", 7)
+				if err != nil || len(page) == 0 {
+					return err
+				}
+				for _, e := range page {
+					evs[string(e.Data)]++
+					evSeq = e.Seq
+				}
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		read()
+	}
+	read()
+	if len(recs) != writers*each || len(evs) != writers*each {
+		t.Errorf("reader saw %d records and %d events, want %d of each", len(recs), len(evs), writers*each)
+	}
+	for id, n := range recs {
+		if n != 1 {
+			t.Errorf("record %s seen %d times", id, n)
+		}
+	}
+	for id, n := range evs {
+		if n != 1 {
+			t.Errorf("event %s seen %d times", id, n)
+		}
+	}
 }
