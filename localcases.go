@@ -101,6 +101,7 @@ type Tx interface {
 	DeleteScope(c Collection, scope string) error
 
 	IndexTx
+	TextIndexTx
 	OutboxTx
 }
 
@@ -159,6 +160,24 @@ type IndexTx interface {
 	// CountIndex returns how many entries of index have a key starting
 	// with prefix.
 	CountIndex(index string, prefix []byte) (int, error)
+}
+
+// TextIndexTx is the part of Tx that keeps full-text indexes, which the
+// service uses to answer a search term without reading every case: each
+// owner of an index has one document, and a search finds the owners whose
+// document contains a string. Matching is bytewise, on the documents as
+// given: folding case, and keeping values apart, is the caller's to do, so
+// every engine gives the same answer. Text writes belong to the
+// transaction like any other write.
+type TextIndexTx interface {
+	// SetText makes doc owner's document in index; "" removes owner from
+	// index. doc is valid UTF-8 without U+0000 (PostgreSQL's text cannot
+	// hold it). It fails in a View.
+	SetText(index, owner, doc string) error
+	// SearchText returns, in no particular order, the owners of index
+	// whose document contains sub, a non-empty valid UTF-8 string without
+	// U+0000.
+	SearchText(index, sub string) ([]string, error)
 }
 
 // OutboxEvent is one event kept in a store's outbox.

@@ -136,6 +136,9 @@ func New(ctx context.Context, store localcases.Store, cfg Config) (*Service, err
 	if err := s.ensureCaseIndex(ctx); err != nil {
 		return nil, fmt.Errorf("case index: %w", err)
 	}
+	if err := s.ensureTextIndex(ctx); err != nil {
+		return nil, fmt.Errorf("case text index: %w", err)
+	}
 	return s, nil
 }
 

@@ -42,7 +42,8 @@ var statements = func() []string {
 	}
 	scans := sqlstore.ScanQueries(alsoKeySQL)
 	s = append(s, scans[:]...)
-	return append(s, sqlstore.Counts[:]...)
+	s = append(s, sqlstore.Counts[:]...)
+	return append(s, textStatements[:]...)
 }()
 
 const (
@@ -64,9 +65,10 @@ const (
 	stEvDelete
 	stEvTrimmed
 	stEvLast
-	stIdxScan                                  // the sqlstore.ScanQueries, in order
-	stIdxCount = stIdxScan + sqlstore.NumScans // the sqlstore.Counts, in order
-	numStmts   = stIdxCount + sqlstore.NumCounts
+	stIdxScan                                    // the sqlstore.ScanQueries, in order
+	stIdxCount = stIdxScan + sqlstore.NumScans   // the sqlstore.Counts, in order
+	stText     = stIdxCount + sqlstore.NumCounts // the textStatements, in order
+	numStmts   = stText + numText
 )
 
 // stmts are the prepared statements of a connection or pool, so the hot

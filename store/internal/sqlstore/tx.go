@@ -38,6 +38,8 @@ type Queries interface {
 	// CountIndex runs Counts[variant] with args.
 	CountIndex(variant int, args []any) (int, error)
 
+	TextQueries
+
 	// AppendEvent inserts an outbox event (at in Unix milliseconds) and
 	// returns its sequence number.
 	AppendEvent(domainID string, atMillis int64, data []byte) (int64, error)
