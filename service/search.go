@@ -73,8 +73,8 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 		var page []keyed
 		more := false
 		var plan *indexPlan
-		if len(terms) == 1 && !s.noIndex {
-			if plan, err = planIndexSearch(tx, domainID, in, fs, terms[0], cur, n); err != nil {
+		if !s.noIndex {
+			if plan, err = planIndexSearch(tx, domainID, in, fs, terms, cur, n); err != nil {
 				return err
 			}
 		}
