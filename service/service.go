@@ -100,8 +100,10 @@ type Service struct {
 	log    *slog.Logger
 	events EventOptions
 	// evcfg holds each domain's decoded event configuration (eventConfig).
-	evcfg    sync.Map
-	tokenKey []byte
+	evcfg sync.Map
+	// fieldSets holds each domain's decoded field definitions (loadFieldSet).
+	fieldSets sync.Map
+	tokenKey  []byte
 	// searchSlots bounds concurrent SearchCases scans to the CPUs.
 	searchSlots chan struct{}
 	// noIndex answers every search by scanning, so that tests can hold the

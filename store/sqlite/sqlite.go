@@ -71,6 +71,14 @@ func (s *Store) stats() stats {
 	return stats{updates: s.updates.Load(), commits: s.commits.Load()}
 }
 
+// Commits reports how many update functions have run and how many
+// transactions committed them since Open: their ratio is the mean batch
+// size of group commit.
+func (s *Store) Commits() (updates, commits int64) {
+	st := s.stats()
+	return st.updates, st.commits
+}
+
 func (s *Store) queueLen() int { return s.writer.Waiting() }
 
 // Open opens (creating if needed) the database in dir, refuses it if a
@@ -132,6 +140,7 @@ func dsn(path string, readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Add("_pragma", "wal_autocheckpoint(8192)")
+		q.Add("_pragma", "cache_size(-131072)")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
