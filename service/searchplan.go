@@ -19,6 +19,10 @@ const collectLimit = 2000
 // scans the domain, which costs about the same.
 const verifyLimit = 20000
 
+// gatherShare: a search with two sort keys sorts its matches when they are
+// at most 1/gatherShare of the domain, and scans otherwise.
+const gatherShare = 8
+
 // indexPlan answers a search from the case index. The results, the order
 // and the as-of-cut semantics are the scan's (see SearchCases): cases
 // changed since the walk began are taken as they were then.
@@ -111,14 +115,30 @@ func planIndexSearch(tx localcases.Tx, domainID string, in *api.SearchCasesReque
 			p.set = c.ids
 		}
 	}
+	if len(terms) > 1 && p.set != nil {
+		// Sorting the matches reads each by its ID, which costs a SQL engine
+		// several times what the scan's streaming read of a case does: past
+		// an eighth of the domain, the scan is the cheaper reference.
+		all, err := p.cases()
+		if err != nil {
+			return nil, err
+		}
+		if len(p.set)*gatherShare > all {
+			return nil, nil
+		}
+	}
 	if len(terms) > 1 && p.set == nil {
 		// Two sort keys are served by sorting the matches: they must be a
 		// set, and not every case.
 		if p.eqPrefix == nil {
 			return nil, nil
 		}
+		all, err := p.cases()
+		if err != nil || p.eqCount*gatherShare > all {
+			return nil, err
+		}
 		set := idSet{}
-		err := tx.ScanIndex(indexAsc, p.eqPrefix, nil, false, func(_ []byte, id string) (bool, error) {
+		err = tx.ScanIndex(indexAsc, p.eqPrefix, nil, false, func(_ []byte, id string) (bool, error) {
 			set[id] = struct{}{}
 			return true, nil
 		})
