@@ -79,25 +79,31 @@ func TestSQLiteStateSurvivesRestart(t *testing.T) {
 	}
 }
 
-// TestTwoServersShareOnePostgreSQLDatabase runs two servers on one
-// database and schema, as two processes would: each sees the other's
-// writes, and a page token from one is good on the other.
-func TestTwoServersShareOnePostgreSQLDatabase(t *testing.T) {
+// twoServersOnePostgres starts two servers on one fresh schema of the test
+// database, as two processes would, and returns a client of each.
+func twoServersOnePostgres(t *testing.T, domainsQuota int) (a, b *connectcases.Client) {
 	u := storetest.PostgresURL(t)
 	storeURL := storetest.WithSchema(u, storetest.PostgresSchema(t, u))
 	shared := servertest.WithConfig(func(c *server.Config) {
 		c.Memory = false
 		c.StoreURL = storeURL
-		c.Quotas.DomainsPerAccount = 50
+		c.Quotas.DomainsPerAccount = domainsQuota
 	})
-	// The racing requests below make the transport dial connections it may
-	// never use; a server waits up to 5s for such a connection when it
-	// shuts down, so close them first (cleanups run last-in, first-out).
+	// Racing requests make the transport dial connections it may never
+	// use; a server waits up to 5s for such a connection when it shuts
+	// down, so close them first (cleanups run last-in, first-out).
 	tr := &http.Transport{}
 	withTransport := func(o *connectcases.Options) { o.HTTPClient = &http.Client{Transport: tr} }
 	srvA, srvB := servertest.MustOpen(t, shared), servertest.MustOpen(t, shared)
 	t.Cleanup(tr.CloseIdleConnections)
-	a, b := servertest.Client(srvA.URL(), withTransport), servertest.Client(srvB.URL(), withTransport)
+	return servertest.Client(srvA.URL(), withTransport), servertest.Client(srvB.URL(), withTransport)
+}
+
+// TestTwoServersShareOnePostgreSQLDatabase runs two servers on one
+// database and schema, as two processes would: each sees the other's
+// writes, and a page token from one is good on the other.
+func TestTwoServersShareOnePostgreSQLDatabase(t *testing.T) {
+	a, b := twoServersOnePostgres(t, 50)
 	ctx := t.Context()
 
 	var ids []string
@@ -226,18 +232,8 @@ func TestIdempotentCreateCaseAcrossReplicas(t *testing.T) {
 // that pass: a page token never skips a record that commits later with a
 // smaller sequence number.
 func TestTwoServersCreatingWhileAReaderPages(t *testing.T) {
-	u := storetest.PostgresURL(t)
-	storeURL := storetest.WithSchema(u, storetest.PostgresSchema(t, u))
-	shared := servertest.WithConfig(func(c *server.Config) {
-		c.Memory = false
-		c.StoreURL = storeURL
-		c.Quotas.DomainsPerAccount = 1000
-	})
-	tr := &http.Transport{}
-	withTransport := func(o *connectcases.Options) { o.HTTPClient = &http.Client{Transport: tr} }
-	srvA, srvB := servertest.MustOpen(t, shared), servertest.MustOpen(t, shared)
-	t.Cleanup(tr.CloseIdleConnections)
-	clients := []*connectcases.Client{servertest.Client(srvA.URL(), withTransport), servertest.Client(srvB.URL(), withTransport)}
+	a, b := twoServersOnePostgres(t, 1000)
+	clients := []*connectcases.Client{a, b}
 	ctx := t.Context()
 
 	var mu sync.Mutex
