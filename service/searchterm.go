@@ -75,14 +75,17 @@ func unindexCaseText(tx localcases.Tx, domainID, caseID string) error {
 	return tx.SetText(textIndexName(domainID), caseID, "")
 }
 
+// scanShare: a term held by more than 1/scanShare of a domain's cases is
+// judged by reading all of them in order.
+const scanShare = 10
+
 // searchCandidates calls fn with each case a search must judge, as stored
 // today (fn judges it as of the cut). With a search term the index can
 // answer, those are the cases whose values hold the term today, and the
 // cases changed since the cut, whatever they hold; otherwise, every case
 // of the domain.
 func (s *Service) searchCandidates(tx localcases.Tx, domainID, term string, cut time.Time, fn func(c *localcases.Case) (bool, error)) error {
-	sub, ok := textSearchTerm(term)
-	if !ok || s.noIndex {
+	all := func() error {
 		return tx.List(localcases.Cases, domainID, 0, func(r localcases.Raw) (bool, error) {
 			var c localcases.Case
 			if err := decode(r, &c); err != nil {
@@ -91,9 +94,25 @@ func (s *Service) searchCandidates(tx localcases.Tx, domainID, term string, cut 
 			return fn(&c)
 		})
 	}
+	sub, ok := textSearchTerm(term)
+	if !ok || s.noIndex {
+		return all()
+	}
 	ids, err := tx.SearchText(textIndexName(domainID), sub)
 	if err != nil {
 		return err
+	}
+	// Reading cases one by one costs several times what reading them in
+	// order does (a round trip each on PostgreSQL): a term that many cases
+	// hold is judged over all of them.
+	if len(ids) > 1000 {
+		n, err := tx.Count(localcases.Cases, domainID)
+		if err != nil {
+			return err
+		}
+		if len(ids) > n/scanShare {
+			return all()
+		}
 	}
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {

@@ -45,7 +45,7 @@ func (s *Store) commit(live []*sqlstore.Request) {
 		sqlstore.FailAll(live, fmt.Errorf("postgres: lock: %w", err))
 		return
 	}
-	b := &txBatch{ctx: ctx, tx: ptx, cache: make(map[rkey]rval)}
+	b := &txBatch{ctx: ctx, tx: ptx, cache: make(map[rkey]rval), lists: make(map[lkey][]localcases.Raw)}
 	for _, r := range live {
 		w := b.newWrite()
 		r.Run(sqlstore.NewTx("postgres", w, false), s.log)
@@ -76,6 +76,25 @@ type rkey struct {
 	scope, id string
 }
 
+// lkey names a List page.
+type lkey struct {
+	c     localcases.Collection
+	scope string
+	after int64
+	limit int
+}
+
+// forget drops what the cache holds of record k, and the List pages of
+// its scope.
+func (b *txBatch) forget(k rkey) {
+	delete(b.cache, k)
+	for l := range b.lists {
+		if l.c == k.c && l.scope == k.scope {
+			delete(b.lists, l)
+		}
+	}
+}
+
 type rval struct {
 	data  []byte
 	found bool
@@ -91,6 +110,10 @@ type txBatch struct {
 	// changes them, so a record that every case of a batch reads (its
 	// domain, its template, its fields) is read once.
 	cache map[rkey]rval
+	// lists holds List pages read while no function had written to their
+	// scope, as cache holds records: the field definitions that every
+	// case of a batch lists are read once.
+	lists map[lkey][]localcases.Raw
 	// seqs are event sequence numbers reserved for this transaction and
 	// not used yet, in increasing order. They are taken under the lock,
 	// so they are above every number a committed transaction used, and
@@ -167,7 +190,7 @@ func (w *writeQueries) flush() error {
 	}
 	b := w.take()
 	for k := range w.overlay {
-		delete(w.b.cache, k)
+		w.b.forget(k)
 	}
 	clear(w.overlay)
 	w.flushed = true
@@ -197,6 +220,7 @@ func (w *writeQueries) finish() error {
 		w.open = false
 	}
 	for k, v := range w.overlay {
+		w.b.forget(k)
 		w.b.cache[k] = v
 	}
 	return nil
@@ -291,11 +315,37 @@ func (w *writeQueries) AppendEvent(domainID string, at int64, data []byte) (int6
 
 // The reads below depend on the queued writes: they flush them first.
 
+// ListPage answers from the batch's pages while the function has sent no
+// writes and queued none to this scope.
 func (w *writeQueries) ListPage(c localcases.Collection, scope string, after int64, limit int, page []localcases.Raw) ([]localcases.Raw, error) {
-	if err := w.flush(); err != nil {
+	l := lkey{c, scope, after, limit}
+	clean := !w.flushed
+	for k := range w.overlay {
+		if k.c == c && k.scope == scope {
+			clean = false
+			break
+		}
+	}
+	if cached, ok := w.b.lists[l]; ok && clean {
+		return append(page, cached...), nil
+	}
+	if clean {
+		// No write of this function shows in the page: the queued ones
+		// may wait.
+		if !w.open {
+			if err := w.send(&pgx.Batch{}); err != nil {
+				return nil, err
+			}
+		}
+	} else if err := w.flush(); err != nil {
 		return nil, err
 	}
-	return w.queries.ListPage(c, scope, after, limit, page)
+	n := len(page)
+	page, err := w.queries.ListPage(c, scope, after, limit, page)
+	if err == nil && clean && !w.flushed {
+		w.b.lists[l] = slices.Clone(page[n:])
+	}
+	return page, err
 }
 
 func (w *writeQueries) Count(c localcases.Collection, scope string) (int, error) {
@@ -343,6 +393,7 @@ func (w *writeQueries) DeleteScope(c localcases.Collection, scope string) error 
 			delete(w.b.cache, k)
 		}
 	}
+	w.b.forget(rkey{c: c, scope: scope})
 	for k := range w.overlay {
 		if k.c == c && k.scope == scope {
 			delete(w.overlay, k)
@@ -368,6 +419,7 @@ func (w *writeQueries) PutMany(records []localcases.SnapshotRecord) error {
 	}
 	w.flushed = true
 	clear(w.b.cache)
+	clear(w.b.lists)
 	first := make(map[rkey]int, len(records))
 	rows := make([][]any, 0, len(records))
 	for _, r := range records {
