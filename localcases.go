@@ -101,6 +101,7 @@ type Tx interface {
 	DeleteScope(c Collection, scope string) error
 
 	IndexTx
+	TextIndexTx
 	OutboxTx
 }
 
@@ -128,6 +129,14 @@ func ARN(region, account, resource string) string {
 	return fmt.Sprintf("arn:aws:cases:%s:%s:%s", region, account, resource)
 }
 
+// BulkTx is implemented by a write transaction that loads many records
+// faster at once than with a Put each (PostgreSQL's COPY). PutMany puts
+// each record as Put would, in order: a later record of the same address
+// replaces an earlier one.
+type BulkTx interface {
+	PutMany(records []SnapshotRecord) error
+}
+
 // IndexTx is the part of Tx that keeps ordered secondary indexes, which the
 // service uses to answer searches without reading every case; every engine
 // keeps them. Keys are byte strings compared bytewise; an entry is (index,
@@ -151,6 +160,24 @@ type IndexTx interface {
 	// CountIndex returns how many entries of index have a key starting
 	// with prefix.
 	CountIndex(index string, prefix []byte) (int, error)
+}
+
+// TextIndexTx is the part of Tx that keeps full-text indexes, which the
+// service uses to answer a search term without reading every case: each
+// owner of an index has one document, and a search finds the owners whose
+// document contains a string. Matching is bytewise, on the documents as
+// given: folding case, and keeping values apart, is the caller's to do, so
+// every engine gives the same answer. Text writes belong to the
+// transaction like any other write.
+type TextIndexTx interface {
+	// SetText makes doc owner's document in index; "" removes owner from
+	// index. doc is valid UTF-8 without U+0000 (PostgreSQL's text cannot
+	// hold it). It fails in a View.
+	SetText(index, owner, doc string) error
+	// SearchText returns, in no particular order, the owners of index
+	// whose document contains sub, a non-empty valid UTF-8 string without
+	// U+0000.
+	SearchText(index, sub string) ([]string, error)
 }
 
 // OutboxEvent is one event kept in a store's outbox.

@@ -9,9 +9,11 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
@@ -24,6 +26,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/localcases/localcases/admin"
 	"github.com/localcases/localcases/internal/server"
 )
 
@@ -73,6 +76,14 @@ type Config struct {
 	Ceiling bool
 	// Timeout bounds each request. Default 30s.
 	Timeout time.Duration
+	// Servers is how many in-process servers share the one PostgreSQL
+	// database of Store; the workers are spread over them evenly, as a
+	// load balancer would. Default 1; more needs a postgres:// Store.
+	Servers int
+	// ExportTo, if set, receives the server's whole state (a snapshot for
+	// localcases import) once seeding is done, before measuring: the way
+	// to make a snapshot of SeedCases cases.
+	ExportTo string
 	// Events measures the workload a second time with the domain's case
 	// events on and one webhook sink (served by the bench) taking them,
 	// and reports the throughput ratio and the deliveries (EventsResult).
@@ -122,6 +133,15 @@ func (c *Config) defaults() error {
 		if c.DataDir != "" && c.Store != "sqlite" {
 			return fmt.Errorf("--data is the SQLite engine's directory; it needs --store sqlite")
 		}
+	}
+	if c.Servers == 0 {
+		c.Servers = 1
+	}
+	if c.Servers < 0 {
+		return fmt.Errorf("servers must be at least 1")
+	}
+	if c.Servers > 1 && (c.URL != "" || !strings.HasPrefix(c.Store, "postgres")) {
+		return fmt.Errorf("--servers above 1 starts servers sharing one database; it needs --store with a postgres:// URL")
 	}
 	if c.Region == "" {
 		c.Region = "us-east-1"
@@ -178,8 +198,10 @@ type Result struct {
 type ServerInfo struct {
 	URL       string `json:"url"`
 	InProcess bool   `json:"inProcess"`
-	Store     string `json:"store"`
-	Version   string `json:"version,omitempty"`
+	// Servers is how many in-process servers shared the database.
+	Servers int    `json:"servers,omitempty"`
+	Store   string `json:"store"`
+	Version string `json:"version,omitempty"`
 }
 
 // Machine is where the run happened.
@@ -288,7 +310,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		defer stop()
 		stopSrv = stop
 		base = srv.URL()
-		res.Server = ServerInfo{URL: base, InProcess: true, Store: srv.Store().Kind(), Version: srv.Config().Version}
+		res.Server = ServerInfo{URL: base, InProcess: true, Store: srv.Store().Kind(), Version: srv.Config().Version, Servers: cfg.Servers}
 	} else {
 		res.Server = ServerInfo{URL: base}
 		res.Server.Store, res.Server.Version = health(ctx, base)
@@ -305,6 +327,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		c.close()
 		return res, err
 	}
+	if cfg.ExportTo != "" {
+		if err := exportTo(ctx, base, cfg.ExportTo); err != nil {
+			c.close()
+			return res, fmt.Errorf("export: %w", err)
+		}
+	}
 	gens, err := buildGenerators(cfg.Workload, st)
 	if err != nil {
 		c.close()
@@ -316,7 +344,16 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	c.close()
 
-	res.Localcases, err = measure(ctx, &cfg, "localcases", base, gens)
+	bases := []string{base}
+	for range cfg.Servers - 1 {
+		more, cleanup, err := startServer(ctx, &cfg, need)
+		if err != nil {
+			return res, err
+		}
+		defer func() { stopServer(more); cleanup() }()
+		bases = append(bases, more.URL())
+	}
+	res.Localcases, err = measure(ctx, &cfg, "localcases", bases, gens)
 	if err == nil && cfg.Events {
 		res.Events, err = measureEvents(ctx, &cfg, base, st, gens, res.Localcases)
 	}
@@ -334,7 +371,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return res, fmt.Errorf("ceiling: %w", err)
 	}
 	defer ceil.close()
-	run, err := measure(ctx, &cfg, "ceiling", ceil.url, gens)
+	run, err := measure(ctx, &cfg, "ceiling", []string{ceil.url}, gens)
 	for _, w := range cfg.Workload {
 		if captured[w.Op] == nil {
 			run.Uncaptured = append(run.Uncaptured, w.Op)
@@ -428,14 +465,18 @@ func (p picker) pick(r *mrand.Rand) int {
 	return sort.SearchInts(p.cum, x+1)
 }
 
-// measure drives base with cfg's workers until the duration or request
-// budget is spent.
-func measure(ctx context.Context, cfg *Config, label, base string, gens []generator) (Measurement, error) {
-	c, err := newClient(base, cfg)
-	if err != nil {
-		return Measurement{}, err
+// measure drives bases (worker i sends to bases[i mod len]) with cfg's
+// workers until the duration or request budget is spent.
+func measure(ctx context.Context, cfg *Config, label string, bases []string, gens []generator) (Measurement, error) {
+	clients := make([]*client, len(bases))
+	for i, base := range bases {
+		c, err := newClient(base, cfg)
+		if err != nil {
+			return Measurement{}, err
+		}
+		defer c.close()
+		clients[i] = c
 	}
-	defer c.close()
 	nops := len(cfg.Workload)
 	// Workers share a few histogram shards rather than one each: a shard
 	// is 35 KiB per operation, and a thousand workers need not cost 35 MB.
@@ -455,7 +496,7 @@ func measure(ctx context.Context, cfg *Config, label, base string, gens []genera
 	var stop atomic.Bool
 	var tickets chan time.Time
 
-	rss := newSampler(base)
+	rss := newSampler(bases[0])
 	rssStart := rss.sample()
 	cpu := markCPU()
 	start := time.Now()
@@ -475,6 +516,7 @@ func measure(ctx context.Context, cfg *Config, label, base string, gens []genera
 	for id := range cfg.Concurrency {
 		wg.Go(func() {
 			wgen := &workerGen{id: id, rnd: mrand.New(mrand.NewPCG(uint64(id), 0x6c63)), runID: cfg.runID}
+			c := clients[id%len(clients)]
 			hs := shards[id%nshards]
 			errs := make([]map[string]int64, nops)
 			defer func() { errsByWorker[id] = errs }()
@@ -655,4 +697,27 @@ func health(ctx context.Context, base string) (store, version string) {
 		return "", ""
 	}
 	return h.Store, h.Version
+}
+
+// exportTo writes the state of the server at base to the file path, as
+// localcases export does.
+func exportTo(ctx context.Context, base, path string) error {
+	snap, err := admin.NewClient(base).Export(ctx)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	if err := json.NewEncoder(w).Encode(snap); err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -200,7 +200,7 @@ func measureEvents(ctx context.Context, cfg *Config, base string, st *state, gen
 			label = "events on"
 		}
 		rc.runID += fmt.Sprintf("-events-%d", round)
-		m, err := measure(ctx, &rc, label, base, gens)
+		m, err := measure(ctx, &rc, label, []string{base}, gens)
 		if on && onN == 0 {
 			res.Measurement = m
 		}

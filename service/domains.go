@@ -159,6 +159,9 @@ func (s *Service) deleteCaseContents(tx localcases.Tx, domainID, caseID string) 
 	if err := unindexCase(tx, caseID); err != nil {
 		return err
 	}
+	if err := unindexCaseText(tx, domainID, caseID); err != nil {
+		return err
+	}
 	if err := tx.DeleteScope(localcases.RelatedItems, scope2(domainID, caseID)); err != nil {
 		return err
 	}

@@ -93,44 +93,58 @@ func customMatches(f *api.CustomFieldsFilter, fields map[string]localcases.Value
 	return false
 }
 
-func fieldFilterMatches(ff *api.FieldFilter, fields map[string]localcases.Value) bool {
-	type op int
-	const (
-		eq op = iota
-		contains
-		gt
-		ge
-		lt
-		le
-	)
-	var fv *api.FieldValue
-	var o op
+// fieldOp is the comparison of a FieldFilter.
+type fieldOp int
+
+const (
+	opNone fieldOp = iota
+	opEq
+	opContains
+	opGt
+	opGe
+	opLt
+	opLe
+)
+
+// fieldFilterOp returns the comparison and operand of ff (opNone: none set).
+func fieldFilterOp(ff *api.FieldFilter) (fieldOp, *api.FieldValue) {
 	switch {
 	case ff.EqualTo != nil:
-		fv, o = ff.EqualTo, eq
+		return opEq, ff.EqualTo
 	case ff.Contains != nil:
-		fv, o = ff.Contains, contains
+		return opContains, ff.Contains
 	case ff.GreaterThan != nil:
-		fv, o = ff.GreaterThan, gt
+		return opGt, ff.GreaterThan
 	case ff.GreaterThanOrEqualTo != nil:
-		fv, o = ff.GreaterThanOrEqualTo, ge
+		return opGe, ff.GreaterThanOrEqualTo
 	case ff.LessThan != nil:
-		fv, o = ff.LessThan, lt
+		return opLt, ff.LessThan
 	case ff.LessThanOrEqualTo != nil:
-		fv, o = ff.LessThanOrEqualTo, le
-	default:
+		return opLe, ff.LessThanOrEqualTo
+	}
+	return opNone, nil
+}
+
+func fieldFilterMatches(ff *api.FieldFilter, fields map[string]localcases.Value) bool {
+	o, fv := fieldFilterOp(ff)
+	if o == opNone {
 		return false
 	}
-	want := valFromUnion(fv.Value)
 	have, ok := fields[str(fv.Id)]
+	return fieldValueMatches(o, valFromUnion(fv.Value), have, ok)
+}
+
+// fieldValueMatches is a field filter's test of the field's value have
+// (ok: the case holds the field) against the operand want.
+func fieldValueMatches(o fieldOp, want, have localcases.Value, ok bool) bool {
 	ok = ok && !valIsEmpty(have)
 	if valIsEmpty(want) {
-		return o == eq && !ok
+		return o == opEq && !ok
 	}
 	if !ok {
 		return false
 	}
-	if o == contains {
+	if o == opContains {
 		return isStringKind(have) && isStringKind(want) &&
 			strings.Contains(strings.ToLower(have.S), strings.ToLower(want.S))
 	}
@@ -138,19 +152,19 @@ func fieldFilterMatches(ff *api.FieldFilter, fields map[string]localcases.Value)
 	if !comparable {
 		return false
 	}
-	if have.Kind == localcases.ValueBool && o != eq {
+	if have.Kind == localcases.ValueBool && o != opEq {
 		return false
 	}
 	switch o {
-	case eq:
+	case opEq:
 		return c == 0
-	case gt:
+	case opGt:
 		return c > 0
-	case ge:
+	case opGe:
 		return c >= 0
-	case lt:
+	case opLt:
 		return c < 0
-	case le:
+	case opLe:
 		return c <= 0
 	}
 	return false

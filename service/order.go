@@ -133,10 +133,36 @@ type keyed struct {
 	id   string
 }
 
-// cmpKeyed orders by each key in turn (desc[i] reverses key i, but missing
-// values stay last), then by ID, so the order is total and a cursor names
-// exactly one position.
+// cmpKeyed is the order of a search: by each key in turn (desc[i] reverses
+// key i, but missing values stay last), then, between items equal on every
+// key, by case ID in the direction of the last key: ascending after an
+// ascending sort, descending after a descending one. So with one sort key a
+// descending order is exactly the ascending one reversed, but for the cases
+// with no value, which stay last (in descending ID order), and the case index
+// serves both from one ascending entry per value, read forwards or
+// backwards (caseindex.go). The order is total, so a cursor names exactly
+// one position.
 func cmpKeyed(desc []bool, a, b keyed) int {
+	if c := cmpKeys(desc, a, b); c != 0 {
+		return c
+	}
+	if len(desc) > 0 && desc[len(desc)-1] {
+		return strings.Compare(b.id, a.id)
+	}
+	return strings.Compare(a.id, b.id)
+}
+
+// cmpKeyedIDAsc is cmpKeyed with ties always by ID ascending, the order of
+// the related-item searches, which no index serves.
+func cmpKeyedIDAsc(desc []bool, a, b keyed) int {
+	if c := cmpKeys(desc, a, b); c != 0 {
+		return c
+	}
+	return strings.Compare(a.id, b.id)
+}
+
+// cmpKeys compares the sort keys alone.
+func cmpKeys(desc []bool, a, b keyed) int {
 	for i := range desc {
 		ka, kb := a.keys[i], b.keys[i]
 		if (ka.R == rankMissing) != (kb.R == rankMissing) {
@@ -153,18 +179,19 @@ func cmpKeyed(desc []bool, a, b keyed) int {
 			return c
 		}
 	}
-	return strings.Compare(a.id, b.id)
+	return 0
 }
 
-// pageAfter sorts items and returns the index of the first one strictly
-// after the cursor (0 on the first page).
+// pageAfter sorts items (ties by ID ascending, cmpKeyedIDAsc) and returns
+// the index of the first one strictly after the cursor (0 on the first
+// page).
 func pageAfter(desc []bool, items []keyed, cur cursorToken) int {
-	sort.Slice(items, func(i, j int) bool { return cmpKeyed(desc, items[i], items[j]) < 0 })
+	sort.Slice(items, func(i, j int) bool { return cmpKeyedIDAsc(desc, items[i], items[j]) < 0 })
 	if cur.ID == "" {
 		return 0
 	}
 	at := keyed{keys: cur.Keys, id: cur.ID}
-	return sort.Search(len(items), func(i int) bool { return cmpKeyed(desc, items[i], at) > 0 })
+	return sort.Search(len(items), func(i int) bool { return cmpKeyedIDAsc(desc, items[i], at) > 0 })
 }
 
 // caseAsOf returns c's field values as they were at cut, by undoing the

@@ -12,7 +12,9 @@ import (
 
 // SearchCases filters, sorts and pages a domain's cases (§9). The default
 // order is last_updated_datetime descending (the agent UI's order, §9.4);
-// ties and equal sort keys fall back to caseId ascending.
+// cases equal on every sort key follow by caseId in the direction of the
+// last sort key (cmpKeyed), which is the order of the case index read
+// forwards or backwards.
 func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (*api.SearchCasesResponse, error) {
 	domainID := str(in.DomainId)
 	// A search is a scan, CPU-bound: more of them at once than there are
@@ -71,8 +73,8 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 		var page []keyed
 		more := false
 		var plan *indexPlan
-		if len(terms) == 1 && !s.noIndex {
-			if plan, err = planIndexSearch(tx, domainID, in, fs, terms[0], cur, n); err != nil {
+		if !s.noIndex {
+			if plan, err = planIndexSearch(tx, domainID, in, fs, terms, cur, n); err != nil {
 				return err
 			}
 		}
@@ -114,25 +116,22 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 	return out, nil
 }
 
-// scanSearch evaluates the search over every case of the domain, as it was
-// at cut, and returns how many match and, sorted, the first n+1 of them
+// scanSearch evaluates the search over every case of the domain, or with
+// a search term only over the candidates the text index gives
+// (searchCandidates), as it was at cut, and returns how many match and, sorted, the first n+1 of them
 // after the cursor. It keeps only those n+1 keys, so its memory is a
 // page's, whatever the number of cases or matches.
 func (s *Service) scanSearch(tx localcases.Tx, domainID string, in *api.SearchCasesRequest, fs *fieldSet,
 	terms []searchTerm, desc []bool, cur cursorToken, cut time.Time, n int) (page []keyed, total int, err error) {
 	top := newTopK(desc, cur, n+1)
 	term := str(in.SearchTerm)
-	err = tx.List(localcases.Cases, domainID, 0, func(r localcases.Raw) (bool, error) {
-		var c localcases.Case
-		if err := decode(r, &c); err != nil {
-			return false, err
-		}
-		fields, existed, err := caseAsOf(tx, domainID, &c, cut)
+	err = s.searchCandidates(tx, domainID, term, cut, func(c *localcases.Case) (bool, error) {
+		fields, existed, err := caseAsOf(tx, domainID, c, cut)
 		if err != nil || !existed {
 			return err == nil, err
 		}
 		c.Fields = fields
-		if !matches(in.Filter, &c) || !matchesTerm(term, &c) {
+		if !matches(in.Filter, c) || !matchesTerm(term, c) {
 			return true, nil
 		}
 		total++

@@ -179,14 +179,18 @@ func TestSearchCasesSorting(t *testing.T) {
 		}
 		for i := 1; i < 5; i++ {
 			a, b := numOf[got[i-1]], numOf[got[i]]
-			if (order == api.OrderAsc && a > b) || (order == api.OrderDesc && a < b) || (a == b && got[i-1] > got[i]) {
+			// Ties by case ID in the direction of the sort.
+			if (order == api.OrderAsc && (a > b || a == b && got[i-1] > got[i])) ||
+				(order == api.OrderDesc && (a < b || a == b && got[i-1] < got[i])) {
 				t.Errorf("%s: %v before %v", order, a, b)
 			}
 		}
 	}
 	got := walkSorted(api.Sort{FieldId: &grp, SortOrder: ptr(api.OrderAsc)}, api.Sort{FieldId: &num, SortOrder: ptr(api.OrderDesc)})
+	// made[0] and made[2] tie on both keys: by case ID, descending as the
+	// last sort is.
 	want := []string{made[3], made[1], made[4], made[0], made[2]}
-	if made[0] > made[2] {
+	if made[0] < made[2] {
 		want[3], want[4] = made[2], made[0]
 	}
 	if !slices.Equal(got[:5], want) {
@@ -202,10 +206,16 @@ func TestSearchCasesSorting(t *testing.T) {
 // TestSearchCasesPaginationStability walks every page while cases are
 // created, updated (including the sort field and the filter field) and
 // deleted between and during pages. Every case that existed and matched
-// for the whole walk must appear exactly once, and no case twice.
+// for the whole walk must appear exactly once, and no case twice. The
+// shapes cover each way the index answers: one equalTo (its entries), a
+// conjunction with a range (a set from the filter planner), with no, one
+// and two sort keys.
 func TestSearchCasesPaginationStability(t *testing.T) {
-	for _, sorted := range []bool{false, true} {
-		t.Run(fmt.Sprintf("sorted=%v", sorted), func(t *testing.T) {
+	for _, tc := range []struct {
+		sorts  int
+		ranged bool
+	}{{0, false}, {1, false}, {0, true}, {1, true}, {2, true}} {
+		t.Run(fmt.Sprintf("sorts=%d/ranged=%v", tc.sorts, tc.ranged), func(t *testing.T) {
 			e := csNewEnv(t, Quotas{})
 			score := e.field("score", api.FieldTypeNumber)
 			grp := e.field("grp", api.FieldTypeText)
@@ -270,9 +280,11 @@ func TestSearchCasesPaginationStability(t *testing.T) {
 				}
 			}()
 			in := api.SearchCasesRequest{Filter: fieldF("eq", sv(grp, "in")), MaxResults: api.Int32(7)}
-			if sorted {
-				in.Sorts = []api.Sort{{FieldId: &score, SortOrder: ptr(api.OrderAsc)}}
+			if tc.ranged {
+				// Every score is at least 0: the same matches.
+				in.Filter = &api.CaseFilter{AndAll: []api.CaseFilter{*fieldF("ge", nv(score, 0)), *in.Filter}}
 			}
+			in.Sorts = []api.Sort{{FieldId: &score, SortOrder: ptr(api.OrderAsc)}, {FieldId: ptr("title"), SortOrder: ptr(api.OrderDesc)}}[:tc.sorts]
 			got := e.walk(in, func() { churn(rng, 5) })
 			close(stop)
 			wg.Wait()

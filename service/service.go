@@ -100,8 +100,10 @@ type Service struct {
 	log    *slog.Logger
 	events EventOptions
 	// evcfg holds each domain's decoded event configuration (eventConfig).
-	evcfg    sync.Map
-	tokenKey []byte
+	evcfg sync.Map
+	// fieldSets holds each domain's decoded field definitions (loadFieldSet).
+	fieldSets sync.Map
+	tokenKey  []byte
 	// searchSlots bounds concurrent SearchCases scans to the CPUs.
 	searchSlots chan struct{}
 	// noIndex answers every search by scanning, so that tests can hold the
@@ -135,6 +137,9 @@ func New(ctx context.Context, store localcases.Store, cfg Config) (*Service, err
 	s.tokenKey = key
 	if err := s.ensureCaseIndex(ctx); err != nil {
 		return nil, fmt.Errorf("case index: %w", err)
+	}
+	if err := s.ensureTextIndex(ctx); err != nil {
+		return nil, fmt.Errorf("case text index: %w", err)
 	}
 	return s, nil
 }

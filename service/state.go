@@ -126,9 +126,18 @@ func (s *Service) Import(ctx context.Context, snap *localcases.Snapshot) error {
 		if err := s.reset(tx); err != nil {
 			return err
 		}
-		for _, r := range snap.Records {
-			if err := tx.Put(r.Collection, r.Scope, r.ID, r.Data); err != nil {
-				return fmt.Errorf("import %s %s: %w", r.Collection, r.ID, err)
+		if nt, ok := tx.(noteTx); ok {
+			tx = nt.Tx
+		}
+		if bt, ok := tx.(localcases.BulkTx); ok {
+			if err := bt.PutMany(snap.Records); err != nil {
+				return fmt.Errorf("import: %w", err)
+			}
+		} else {
+			for _, r := range snap.Records {
+				if err := tx.Put(r.Collection, r.Scope, r.ID, r.Data); err != nil {
+					return fmt.Errorf("import %s %s: %w", r.Collection, r.ID, err)
+				}
 			}
 		}
 		_, err := s.reindexAll(tx)

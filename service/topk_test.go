@@ -37,7 +37,8 @@ func TestTopKMatchesSortAll(t *testing.T) {
 				all[i] = keyed{keys: ks, id: fmt.Sprintf("case-%04d", rng.IntN(1000)*1000+i)}
 			}
 			want := slices.Clone(all)
-			start := pageAfter(tc.desc, want, cursorToken{})
+			slices.SortFunc(want, func(a, b keyed) int { return cmpKeyed(tc.desc, a, b) })
+			start := 0
 			// Walk every page with the cursor of the previous page's last key.
 			var cur cursorToken
 			for page := 0; start < len(want); page++ {

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"regexp"
 	"sort"
 	"strings"
@@ -111,7 +112,7 @@ const summaryMax = 3000
 type fieldSet struct {
 	tx       localcases.Tx
 	domainID string
-	byID     map[string]*localcases.Field
+	byID     map[string]*localcases.Field // shared: read, never written
 }
 
 // typeOf is the type of field id, or "" for a field the domain does not have.
@@ -122,16 +123,49 @@ func (fs *fieldSet) typeOf(id string) string {
 	return ""
 }
 
+// loadFieldSet reads the domain's field records in tx, as every write of a
+// case must, but decodes them only when their stored bytes differ from the
+// ones decoded last for the domain: every case write asks for the field
+// set, and decoding some twenty definitions dominated its cost. Comparing
+// the bytes invalidates the cache on any change, through any path (the
+// API, an import, another server on the same database), with no version
+// to keep in step.
 func (s *Service) loadFieldSet(tx localcases.Tx, domainID string) (*fieldSet, error) {
-	all, err := scanAll[localcases.Field](tx, localcases.Fields, domainID)
+	var prev *decodedFields
+	if v, ok := s.fieldSets.Load(domainID); ok {
+		prev = v.(*decodedFields)
+	}
+	same := prev != nil
+	var raws []localcases.Raw
+	err := tx.List(localcases.Fields, domainID, 0, func(r localcases.Raw) (bool, error) {
+		i := len(raws)
+		same = same && i < len(prev.raw) && prev.raw[i].ID == r.ID && bytes.Equal(prev.raw[i].Data, r.Data)
+		raws = append(raws, r)
+		return true, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	fs := &fieldSet{tx: tx, domainID: domainID, byID: make(map[string]*localcases.Field, len(all))}
-	for i := range all {
-		fs.byID[all[i].ID] = &all[i]
+	if same && len(raws) == len(prev.raw) {
+		return &fieldSet{tx: tx, domainID: domainID, byID: prev.byID}, nil
 	}
-	return fs, nil
+	d := &decodedFields{raw: raws, byID: make(map[string]*localcases.Field, len(raws))}
+	for _, r := range raws {
+		f := new(localcases.Field)
+		if err := decode(r, f); err != nil {
+			return nil, err
+		}
+		d.byID[f.ID] = f
+	}
+	s.fieldSets.Store(domainID, d)
+	return &fieldSet{tx: tx, domainID: domainID, byID: d.byID}, nil
+}
+
+// decodedFields is a domain's field records as last read and decoded;
+// shared between transactions, so never modified once stored.
+type decodedFields struct {
+	raw  []localcases.Raw
+	byID map[string]*localcases.Field
 }
 
 func (fs *fieldSet) activeOption(fieldID, value string) (bool, error) {

@@ -15,8 +15,10 @@ import (
 
 type benchFlags struct {
 	url, store, data, region  string
+	export                    string
 	op, mix, domainID         string
 	concurrency, seedCases    int
+	servers                   int
 	requests                  int64
 	rate                      float64
 	duration, timeout         time.Duration
@@ -54,6 +56,10 @@ bare server for a load generator outside this process, such as wrk: it
 answers --op with the body in --ceiling-answer until interrupted, and
 measures nothing itself.
 
+--servers 2 (or more) starts that many in-process servers on the one
+PostgreSQL database of --store, each with its own store and connection
+pool, and spreads the workers over them evenly, as a load balancer would.
+
 With --store sqlite the database goes in --data, or in a temporary directory
 removed afterwards so every run starts empty.
 
@@ -67,7 +73,8 @@ case with dashes as underscores (LOCALCASES_CONCURRENCY, ...).`,
 		Example: `  localcases bench --op GetDomain --concurrency 50 --duration 10s --ceiling
   localcases bench --mix GetCase=60,SearchCases=20,UpdateCase=15,CreateCase=5 --seed-cases 10000
   localcases bench --url http://127.0.0.1:4599 --op ListFields --rate 2000 --duration 30s --json
-  localcases bench --store sqlite --op CreateCase --events`,
+  localcases bench --store sqlite --op CreateCase --events
+  localcases bench --store postgres://127.0.0.1:5432/test --servers 2 --op CreateCase --concurrency 32`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyEnv(cmd.Flags(), m.Getenv); err != nil {
@@ -126,6 +133,8 @@ case with dashes as underscores (LOCALCASES_CONCURRENCY, ...).`,
 	fs.DurationVar(&f.duration, "duration", 10*time.Second, "how long to measure (with --requests, whichever ends first)")
 	fs.Int64Var(&f.requests, "requests", 0, "how many requests to send (0: no limit; alone, it replaces the default duration)")
 	fs.Float64Var(&f.rate, "rate", 0, "open loop: send this many requests per second on a fixed schedule (0: closed loop, as fast as answered)")
+	fs.StringVar(&f.export, "export", "", "write the server's state, once seeded, to this file (a snapshot for localcases import)")
+	fs.IntVar(&f.servers, "servers", 1, "in-process servers sharing the one database of --store postgres://..., the workers spread over them")
 	fs.IntVar(&f.seedCases, "seed-cases", 1000, "cases for workloads that read or update cases; the domain's bench-template cases from earlier runs are reused, only the rest created")
 	fs.BoolVar(&f.ceiling, "ceiling", false, "also measure a bare net/http + encoding/json server and print the ratio")
 	fs.StringVar(&f.serveCeiling, "serve-ceiling", "", "only serve the ceiling on this address (127.0.0.1:4700) for another load generator, until interrupted; needs --op and --ceiling-answer")
@@ -159,7 +168,7 @@ func (f *benchFlags) config(cmd *cobra.Command) (bench.Config, error) {
 		URL: f.url, Region: f.region, Workload: w, DomainID: f.domainID,
 		Concurrency: f.concurrency, Requests: f.requests, Rate: f.rate,
 		SeedCases: f.seedCases, Ceiling: f.ceiling, Duration: f.duration, Timeout: f.timeout,
-		Events: f.events,
+		Events: f.events, Servers: f.servers, ExportTo: f.export,
 	}
 	fs := cmd.Flags()
 	// --store has a default for the help text; only a chosen value is

@@ -36,19 +36,26 @@ var (
 // write the server acknowledged is there and that no write is half applied:
 // each domain has all its system fields and each batch of field options is
 // present whole or not at all. Acknowledgements accumulate over the rounds,
-// so each restart checks all earlier rounds too.
+// so each restart checks all earlier rounds too. It runs on SQLite and,
+// when one answers, PostgreSQL (killEngines).
 func TestDurabilityKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills the server repeatedly; skipped in -short mode")
 	}
 	bin := buildBinary(t)
+	for _, e := range killEngines {
+		t.Run(e.name, func(t *testing.T) { durabilityKill9(t, bin, e.store(t)) })
+	}
+}
+
+func durabilityKill9(t *testing.T, bin string, store []string) {
 	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
 	cfgPath := filepath.Join(dir, "localcases.yaml")
 	// The default quota of 5 domains would cap the load after one round.
 	if err := os.WriteFile(cfgPath, []byte("quotas:\n  domainsPerAccount: 100000\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--config", cfgPath, "--log-level", "warn"}, store...)
 	seed := *durabilitySeed
 	if seed == 0 {
 		seed = rand.Uint64()
@@ -59,7 +66,7 @@ func TestDurabilityKill9(t *testing.T) {
 	acked := newLedger()
 	var systemFields []string
 	for round := range *durabilityRounds {
-		p := startProcess(t, bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfgPath, "--log-level", "warn")
+		p := startProcess(t, bin, args...)
 		client := servertest.Client(p.url)
 		systemFields = verify(t, client, acked, systemFields, round)
 		if t.Failed() {
@@ -73,7 +80,7 @@ func TestDurabilityKill9(t *testing.T) {
 			t.Errorf("round %d: no write was acknowledged before the kill; the test proves nothing (output:\n%s)", round, p.output())
 		}
 	}
-	p := startProcess(t, bin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--config", cfgPath, "--log-level", "warn")
+	p := startProcess(t, bin, args...)
 	verify(t, servertest.Client(p.url), acked, systemFields, *durabilityRounds)
 	if err := p.stop(); err != nil {
 		t.Errorf("graceful stop: %v\n%s", err, p.output())

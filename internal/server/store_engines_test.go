@@ -2,10 +2,13 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -76,25 +79,31 @@ func TestSQLiteStateSurvivesRestart(t *testing.T) {
 	}
 }
 
-// TestTwoServersShareOnePostgreSQLDatabase runs two servers on one
-// database and schema, as two processes would: each sees the other's
-// writes, and a page token from one is good on the other.
-func TestTwoServersShareOnePostgreSQLDatabase(t *testing.T) {
+// twoServersOnePostgres starts two servers on one fresh schema of the test
+// database, as two processes would, and returns a client of each.
+func twoServersOnePostgres(t *testing.T, domainsQuota int) (a, b *connectcases.Client) {
 	u := storetest.PostgresURL(t)
 	storeURL := storetest.WithSchema(u, storetest.PostgresSchema(t, u))
 	shared := servertest.WithConfig(func(c *server.Config) {
 		c.Memory = false
 		c.StoreURL = storeURL
-		c.Quotas.DomainsPerAccount = 50
+		c.Quotas.DomainsPerAccount = domainsQuota
 	})
-	// The racing requests below make the transport dial connections it may
-	// never use; a server waits up to 5s for such a connection when it
-	// shuts down, so close them first (cleanups run last-in, first-out).
+	// Racing requests make the transport dial connections it may never
+	// use; a server waits up to 5s for such a connection when it shuts
+	// down, so close them first (cleanups run last-in, first-out).
 	tr := &http.Transport{}
 	withTransport := func(o *connectcases.Options) { o.HTTPClient = &http.Client{Transport: tr} }
 	srvA, srvB := servertest.MustOpen(t, shared), servertest.MustOpen(t, shared)
 	t.Cleanup(tr.CloseIdleConnections)
-	a, b := servertest.Client(srvA.URL(), withTransport), servertest.Client(srvB.URL(), withTransport)
+	return servertest.Client(srvA.URL(), withTransport), servertest.Client(srvB.URL(), withTransport)
+}
+
+// TestTwoServersShareOnePostgreSQLDatabase runs two servers on one
+// database and schema, as two processes would: each sees the other's
+// writes, and a page token from one is good on the other.
+func TestTwoServersShareOnePostgreSQLDatabase(t *testing.T) {
+	a, b := twoServersOnePostgres(t, 50)
 	ctx := t.Context()
 
 	var ids []string
@@ -213,5 +222,81 @@ func TestIdempotentCreateCaseAcrossReplicas(t *testing.T) {
 	s, err := b.SearchCases(ctx, &connectcases.SearchCasesInput{DomainId: d.DomainId})
 	if err != nil || s.TotalCount != 1 {
 		t.Fatalf("cases after 20 creates with one token: %+v %v", s, err)
+	}
+}
+
+// TestTwoServersCreatingWhileAReaderPages: while two servers on one
+// PostgreSQL database create domains at once, a reader paging ListDomains
+// (alternating servers, one per page) sees each domain at most once per
+// pass, and every domain acknowledged before the pass's last request is in
+// that pass: a page token never skips a record that commits later with a
+// smaller sequence number.
+func TestTwoServersCreatingWhileAReaderPages(t *testing.T) {
+	a, b := twoServersOnePostgres(t, 1000)
+	clients := []*connectcases.Client{a, b}
+	ctx := t.Context()
+
+	var mu sync.Mutex
+	var acked []string
+	var wg sync.WaitGroup
+	const writers, each = 8, 20
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				d, err := clients[w%2].CreateDomain(ctx, &connectcases.CreateDomainInput{Name: aws.String(fmt.Sprintf("w%d-%d", w, i))})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, *d.DomainId)
+				mu.Unlock()
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	pass := func() (seen map[string]bool) {
+		seen = map[string]bool{}
+		var token *string
+		var before []string
+		for page := 0; ; page++ {
+			// Every domain acknowledged before the pass's last request
+			// committed before it, so with sequence numbers in commit
+			// order it comes after everything the pass had read by then.
+			mu.Lock()
+			before = slices.Clone(acked)
+			mu.Unlock()
+			out, err := clients[page%2].ListDomains(ctx, &connectcases.ListDomainsInput{MaxResults: aws.Int32(1), NextToken: token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range out.Domains {
+				if seen[*d.DomainId] {
+					t.Fatalf("domain %s listed twice in one pass", *d.DomainId)
+				}
+				seen[*d.DomainId] = true
+			}
+			if token = out.NextToken; token == nil {
+				break
+			}
+		}
+		for _, id := range before {
+			if !seen[id] {
+				t.Fatalf("domain %s, acknowledged before the pass's last page was asked for, not listed", id)
+			}
+		}
+		return seen
+	}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		pass()
+	}
+	if seen := pass(); len(seen) != writers*each {
+		t.Errorf("last pass listed %d domains, want %d", len(seen), writers*each)
 	}
 }

@@ -46,12 +46,15 @@ type Store struct {
 	mu      sync.RWMutex
 	buckets map[key]*bucket
 	indexes map[string]*index
+	texts   map[string]*textIndex
 	seq     int64
 	outbox  outbox
 }
 
 // New returns an empty store.
-func New() *Store { return &Store{buckets: map[key]*bucket{}, indexes: map[string]*index{}} }
+func New() *Store {
+	return &Store{buckets: map[key]*bucket{}, indexes: map[string]*index{}, texts: map[string]*textIndex{}}
+}
 
 func (s *Store) Kind() string { return "memory" }
 func (s *Store) Close() error { return nil }
@@ -85,6 +88,7 @@ func (s *Store) Reset() {
 	defer s.mu.Unlock()
 	s.buckets = map[key]*bucket{}
 	s.indexes = map[string]*index{}
+	s.texts = map[string]*textIndex{}
 	// The sequence goes on: a reader's cursor from before the reset must
 	// not skip events appended after it.
 	s.outbox.events = nil
@@ -102,11 +106,13 @@ type tx struct {
 	readOnly bool
 	undo     []undo
 	iundo    []indexUndo
+	tundo    []textUndo
 	oundo    outboxUndo
 }
 
 func (t *tx) rollback() {
 	t.rollbackOutbox()
+	t.rollbackText()
 	for i := len(t.iundo) - 1; i >= 0; i-- {
 		u := t.iundo[i]
 		t.s.index(u.name, true).setKeys(u.owner, u.prev)

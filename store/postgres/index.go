@@ -29,6 +29,20 @@ INSERT INTO idx (name, key, owner)
 SELECT $1, k, $2 FROM unnest($3::bytea[]) AS k
 ON CONFLICT DO NOTHING`
 
+// setIndexesSQL is setIndexSQL for many owners at once: $1, $2 and $3
+// are the new entries (index, owner, key), $4 and $5 every (index, owner)
+// whose entries they replace, each once, so no entry comes twice.
+const setIndexesSQL = `WITH input AS (
+	SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[]) AS t(name, owner, key)
+), gone AS (
+	DELETE FROM idx USING unnest($4::text[], $5::text[]) AS o(name, owner)
+	WHERE idx.name = o.name AND idx.owner = o.owner
+	AND NOT EXISTS (SELECT 1 FROM input i WHERE i.name = idx.name AND i.owner = idx.owner AND i.key = idx.key)
+)
+INSERT INTO idx (name, key, owner)
+SELECT name, key, owner FROM input
+ON CONFLICT DO NOTHING`
+
 // SetIndex writes keys, sorted and unique, so the INSERT never meets its
 // own row twice; never nil, which would be a NULL array and delete nothing.
 func (q *queries) SetIndex(name, owner string, keys [][]byte) error {

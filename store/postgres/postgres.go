@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -44,9 +45,11 @@ type Store struct {
 	schema  string
 	lockKey int64
 	log     *slog.Logger
-	// writer admits one Update of this process at a time: the others would
-	// only hold pooled connections while they wait for the advisory lock.
-	writer chan struct{}
+	// The writer goroutine takes Updates from queue, a batch at a time
+	// (see writeLoop); one process's batches would only wait for each
+	// other's advisory lock.
+	writer  *sqlstore.Writer
+	commits atomic.Int64
 }
 
 // Open connects to the database at rawURL (postgres:// or postgresql://),
@@ -103,7 +106,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	}
 	h := fnv.New64a()
 	h.Write([]byte("localcases/" + schema))
-	s := &Store{pool: pool, schema: schema, lockKey: int64(h.Sum64()), log: opts.Logger, writer: make(chan struct{}, 1)}
+	s := &Store{pool: pool, schema: schema, lockKey: int64(h.Sum64()), log: opts.Logger}
 	where := fmt.Sprintf("%s@%s:%d/%s schema %s", cfg.ConnConfig.User, cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, schema)
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
@@ -113,6 +116,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %s: %w", where, err)
 	}
+	s.writer = sqlstore.NewWriter(maxBatch, ErrClosed, s.commit)
 	return s, nil
 }
 
@@ -138,8 +142,10 @@ func (s *Store) Kind() string { return "postgres" }
 // Schema is the schema holding the store's tables.
 func (s *Store) Schema() string { return s.schema }
 
-// Close closes the pool.
+// Close stops the writer once the batch in hand is committed and closes
+// the pool. Updates still waiting get ErrClosed.
 func (s *Store) Close() error {
+	s.writer.Close()
 	s.pool.Close()
 	return nil
 }
@@ -149,6 +155,11 @@ func (s *Store) View(ctx context.Context, fn func(localcases.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	select {
+	case <-s.writer.Closed():
+		return ErrClosed
+	default:
+	}
 	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return fmt.Errorf("postgres: begin read: %w", err)
@@ -157,44 +168,6 @@ func (s *Store) View(ctx context.Context, fn func(localcases.Tx) error) error {
 	t := newTx(ctx, ptx, true)
 	defer t.End()
 	return fn(t)
-}
-
-// Update runs fn in a transaction that holds the store's advisory lock.
-// If ctx ends before fn starts, fn does not run. Once fn has returned nil,
-// Update waits for the commit's outcome even if ctx ends, so that nil
-// always means committed.
-func (s *Store) Update(ctx context.Context, fn func(localcases.Tx) error) (err error) {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case s.writer <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-s.writer }()
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
-	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
-	}
-	// Runs on error and on panic; after a commit it does nothing.
-	defer ptx.Rollback(context.WithoutCancel(ctx))
-	if _, err := ptx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.lockKey); err != nil {
-		return fmt.Errorf("postgres: lock: %w", err)
-	}
-	t := newTx(ctx, ptx, false)
-	err = fn(t)
-	t.End()
-	if err != nil {
-		return err
-	}
-	if err := t.Err(); err != nil {
-		return err
-	}
-	if err := ptx.Commit(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
-	}
-	return nil
 }
 
 // Pool is the store's connection pool, for packages that keep tables of

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/store/internal/sqlstore"
@@ -190,4 +191,173 @@ func TestPanicRollsBack(t *testing.T) {
 	if err := s.Update(t.Context(), func(tx localcases.Tx) error { return tx.Put("c", "s", "y", rec{}) }); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestBatchedFunctionsStayApart runs many Updates at once, so the writer
+// batches them, where every third fails after writing: its records, index
+// entries and events must vanish while its neighbours' stay, and each
+// function reads what the earlier ones of its batch committed.
+func TestBatchedFunctionsStayApart(t *testing.T) {
+	s := MustOpen(t)
+	ctx := t.Context()
+	if err := s.Update(ctx, func(tx localcases.Tx) error { return tx.Put("c", "", "counter", rec{}) }); err != nil {
+		t.Fatal(err)
+	}
+	errBoom := errors.New("boom")
+	const n = 60
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			defer func() {
+				if v := recover(); v != nil && i%7 != 0 {
+					t.Errorf("update %d panicked: %v", i, v)
+				}
+			}()
+			err := s.Update(ctx, func(tx localcases.Tx) error {
+				var v rec
+				if err := tx.Get("c", "", "counter", &v); err != nil {
+					return err
+				}
+				// The records listed are those the functions before this
+				// one committed, one for each count.
+				listed := 0
+				if err := tx.List("c", "s", 0, func(localcases.Raw) (bool, error) { listed++; return true, nil }); err != nil {
+					return err
+				}
+				if listed != v.N {
+					return fmt.Errorf("listed %d records, counter %d", listed, v.N)
+				}
+				v.N++
+				id := fmt.Sprint(i)
+				if err := tx.Put("c", "", "counter", v); err != nil {
+					return err
+				}
+				if err := tx.Put("c", "s", id, v); err != nil {
+					return err
+				}
+				var back rec
+				if err := tx.Get("c", "s", id, &back); err != nil || back != v {
+					return fmt.Errorf("read back %v, %v; want %v", back, err, v)
+				}
+				if err := tx.(localcases.IndexTx).SetIndex("ix", id, [][]byte{[]byte(id)}); err != nil {
+					return err
+				}
+				if _, err := tx.(localcases.OutboxTx).AppendEvent("d", time.Now(), []byte(`{"i":`+id+`}`)); err != nil {
+					return err
+				}
+				if i%2 == 0 {
+					// A read that the queued writes change sends them
+					// first: a failure must then roll them back.
+					if _, err := tx.Count("c", "s"); err != nil {
+						return err
+					}
+				}
+				if i%3 == 0 {
+					return errBoom
+				}
+				if i%7 == 0 {
+					panic("panic " + id)
+				}
+				return nil
+			})
+			switch {
+			case i%3 == 0 && !errors.Is(err, errBoom):
+				t.Errorf("update %d: %v, want boom", i, err)
+			case i%7 == 0 && i%3 != 0:
+				t.Errorf("update %d: returned %v instead of re-raising its panic", i, err)
+			case i%3 != 0 && err != nil:
+				t.Errorf("update %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	want := 0
+	for i := range n {
+		if i%3 != 0 && i%7 != 0 {
+			want++
+		}
+	}
+	err := s.View(ctx, func(tx localcases.Tx) error {
+		var v rec
+		if err := tx.Get("c", "", "counter", &v); err != nil {
+			return err
+		}
+		if v.N != want {
+			t.Errorf("counter = %d, want %d", v.N, want)
+		}
+		recs, err := tx.Count("c", "s")
+		if err != nil {
+			return err
+		}
+		entries, err := tx.(localcases.IndexTx).CountIndex("ix", nil)
+		if err != nil {
+			return err
+		}
+		evs, err := tx.(localcases.OutboxTx).ListEvents(0, "", 1000)
+		if err != nil {
+			return err
+		}
+		if recs != want || entries != want || len(evs) != want {
+			t.Errorf("records %d, index entries %d, events %d; want %d of each", recs, entries, len(evs), want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPutManyKeepsOrderAndLastData(t *testing.T) {
+	s := MustOpen(t)
+	ctx := t.Context()
+	rec := func(id, data string) localcases.SnapshotRecord {
+		return localcases.SnapshotRecord{Collection: "c", Scope: "s", ID: id, Data: []byte(data)}
+	}
+	err := s.Update(ctx, func(tx localcases.Tx) error {
+		if err := tx.Put("c", "s", "old", 1); err != nil {
+			return err
+		}
+		return tx.(localcases.BulkTx).PutMany([]localcases.SnapshotRecord{rec("b", "1"), rec("a", "2"), rec("old", "3"), rec("b", "4"), rec("c", "5")})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	s.View(ctx, func(tx localcases.Tx) error {
+		return tx.List("c", "s", 0, func(r localcases.Raw) (bool, error) {
+			got = append(got, r.ID+"="+string(r.Data))
+			return true, nil
+		})
+	})
+	if want := []string{"old=3", "b=4", "a=2", "c=5"}; !slices.Equal(got, want) {
+		t.Errorf("List = %v, want %v", got, want)
+	}
+	// A function that fails after PutMany leaves nothing of it.
+	errBoom := errors.New("boom")
+	err = s.Update(ctx, func(tx localcases.Tx) error {
+		if err := tx.(localcases.BulkTx).PutMany([]localcases.SnapshotRecord{rec("d", "6")}); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("update = %v, want boom", err)
+	}
+	s.View(ctx, func(tx localcases.Tx) error {
+		if n, err := tx.Count("c", "s"); n != 4 || err != nil {
+			t.Errorf("count = %d, %v after a failed PutMany; want 4", n, err)
+		}
+		return nil
+	})
+}
+
+// TestReaderOfTwoWritingStoresMissesNothing: while two stores (two
+// processes) write records and events at once, a reader that pages
+// through List and ListEvents from its last position sees every record
+// and event exactly once. A number taken by one transaction but committed
+// after a larger one of another would be skipped.
+func TestReaderOfTwoWritingStoresMissesNothing(t *testing.T) {
+	u := storetest.PostgresURL(t)
+	schema := storetest.PostgresSchema(t, u)
+	storetest.ReadersMissNothing(t, mustOpenSchema(t, u, schema, Options{}), mustOpenSchema(t, u, schema, Options{}))
 }

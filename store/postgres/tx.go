@@ -25,9 +25,18 @@ func newTx(ctx context.Context, ptx pgx.Tx, readOnly bool) *sqlstore.Tx {
 	return sqlstore.NewTx("postgres", &queries{ctx: ctx, tx: ptx}, readOnly)
 }
 
+// The record statements, shared by reads and the queued writes.
+const (
+	getSQL = `SELECT data FROM records WHERE coll = $1 AND scope = $2 AND id = $3`
+	// A new record takes its sequence number here, under the store's lock.
+	putSQL = `INSERT INTO records (coll, scope, id, data) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (coll, scope, id) DO UPDATE SET data = excluded.data`
+	deleteSQL = `DELETE FROM records WHERE coll = $1 AND scope = $2 AND id = $3`
+)
+
 func (q *queries) Get(c localcases.Collection, scope, id string) ([]byte, bool, error) {
 	var data []byte
-	err := q.tx.QueryRow(q.ctx, `SELECT data FROM records WHERE coll = $1 AND scope = $2 AND id = $3`, string(c), scope, id).Scan(&data)
+	err := q.tx.QueryRow(q.ctx, getSQL, string(c), scope, id).Scan(&data)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -35,13 +44,12 @@ func (q *queries) Get(c localcases.Collection, scope, id string) ([]byte, bool, 
 }
 
 func (q *queries) Put(c localcases.Collection, scope, id string, data []byte) error {
-	_, err := q.tx.Exec(q.ctx, `INSERT INTO records (coll, scope, id, data) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (coll, scope, id) DO UPDATE SET data = excluded.data`, string(c), scope, id, string(data))
+	_, err := q.tx.Exec(q.ctx, putSQL, string(c), scope, id, string(data))
 	return err
 }
 
 func (q *queries) Delete(c localcases.Collection, scope, id string) (bool, error) {
-	tag, err := q.tx.Exec(q.ctx, `DELETE FROM records WHERE coll = $1 AND scope = $2 AND id = $3`, string(c), scope, id)
+	tag, err := q.tx.Exec(q.ctx, deleteSQL, string(c), scope, id)
 	return tag.RowsAffected() > 0, err
 }
 

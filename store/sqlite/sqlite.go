@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -57,14 +56,11 @@ type Store struct {
 	rdb    *sql.DB
 	reads  *readPool
 
-	queue     chan *request
-	closing   chan struct{}
-	writeDone chan struct{}
+	writer    *sqlstore.Writer
 	closeOnce sync.Once
 	closeErr  error
 
 	// Counters for tests and for judging how well commits are shared.
-	waiting atomic.Int64 // callers blocked handing a request to the writer
 	updates atomic.Int64 // functions run
 	commits atomic.Int64 // transactions committed
 }
@@ -75,7 +71,15 @@ func (s *Store) stats() stats {
 	return stats{updates: s.updates.Load(), commits: s.commits.Load()}
 }
 
-func (s *Store) queueLen() int { return int(s.waiting.Load()) }
+// Commits reports how many update functions have run and how many
+// transactions committed them since Open: their ratio is the mean batch
+// size of group commit.
+func (s *Store) Commits() (updates, commits int64) {
+	st := s.stats()
+	return st.updates, st.commits
+}
+
+func (s *Store) queueLen() int { return s.writer.Waiting() }
 
 // Open opens (creating if needed) the database in dir, refuses it if a
 // newer localcases wrote it (ErrSchemaTooNew), applies the migrations it
@@ -110,10 +114,7 @@ func Open(ctx context.Context, dir string, opts Options) (*Store, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s.queue = make(chan *request)
-	s.closing = make(chan struct{})
-	s.writeDone = make(chan struct{})
-	go s.writeLoop()
+	s.writer = sqlstore.NewWriter(s.opts.MaxBatch, ErrClosed, s.commit)
 	return s, nil
 }
 
@@ -139,6 +140,7 @@ func dsn(path string, readOnly bool) string {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Add("_pragma", "wal_autocheckpoint(8192)")
+		q.Add("_pragma", "cache_size(-131072)")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
@@ -195,7 +197,7 @@ func (s *Store) View(ctx context.Context, fn func(localcases.Tx) error) error {
 		return err
 	}
 	select {
-	case <-s.closing:
+	case <-s.writer.Closed():
 		return ErrClosed
 	default:
 	}
@@ -224,49 +226,17 @@ func (s *Store) View(ctx context.Context, fn func(localcases.Tx) error) error {
 	return err
 }
 
-// Update queues fn for the writer and waits until the transaction that ran
-// it has committed (nil) or fn's error (or the commit's) is known. If ctx
-// ends while fn is still queued, fn never runs and Update returns ctx's
-// error; once fn has started, Update waits for the outcome, because the
-// write may then be committed.
+// Update queues fn for the writer (see sqlstore.Writer) and waits for the
+// outcome of the transaction that ran it.
 func (s *Store) Update(ctx context.Context, fn func(localcases.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	r := &request{fn: fn, done: make(chan struct{})}
-	s.waiting.Add(1)
-	select {
-	case s.queue <- r:
-		s.waiting.Add(-1)
-	case <-ctx.Done():
-		s.waiting.Add(-1)
-		return ctx.Err()
-	case <-s.closing:
-		s.waiting.Add(-1)
-		return ErrClosed
-	}
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		if r.state.CompareAndSwap(queued, abandoned) {
-			return ctx.Err()
-		}
-		<-r.done
-	}
-	if r.panicked {
-		// Re-raised in the caller's goroutine so it fails the request that
-		// caused it (net/http recovers it there), not the whole server.
-		panic(r.panicVal)
-	}
-	return r.err
+	return s.writer.Update(ctx, fn)
 }
 
 // Close stops the writer once the batch in hand is committed and closes
 // the database. Updates still waiting get ErrClosed.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		close(s.closing)
-		<-s.writeDone
+		s.writer.Close()
 		s.closeErr = s.closeDBs()
 	})
 	return s.closeErr
@@ -294,76 +264,15 @@ func (s *Store) closeDBs() error {
 	return errors.Join(errs...)
 }
 
-const (
-	queued int32 = iota
-	taken
-	abandoned
-)
-
-// request is one Update waiting for the writer.
-type request struct {
-	fn    func(localcases.Tx) error
-	state atomic.Int32
-	done  chan struct{}
-
-	err      error
-	panicked bool
-	panicVal any
-}
-
-func (s *Store) writeLoop() {
-	defer close(s.writeDone)
-	batch := make([]*request, 0, s.opts.MaxBatch)
-	for {
-		select {
-		case r := <-s.queue:
-			batch = append(batch[:0], r)
-		case <-s.closing:
-			return
-		}
-		// Take whoever queued while the previous commit was syncing; no
-		// waiting for more, so a lone writer pays no extra latency.
-	fill:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case r := <-s.queue:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		s.commit(batch)
-		clear(batch)
-	}
-}
-
-// commit runs a batch in one transaction and answers every caller after
-// the outcome is durable.
-func (s *Store) commit(batch []*request) {
+// commit runs a batch in one transaction; the writer answers every caller
+// after it, when the outcome is durable.
+func (s *Store) commit(live []*sqlstore.Request) {
 	// The writer's statements never use a caller's context: cancelling one
 	// would interrupt SQLite mid-transaction and could roll back the others.
 	ctx := context.Background()
-	live := batch[:0:0]
-	for _, r := range batch {
-		if r.state.CompareAndSwap(queued, taken) {
-			live = append(live, r)
-		}
-	}
-	defer func() {
-		for _, r := range live {
-			close(r.done)
-		}
-	}()
-	if len(live) == 0 {
-		return
-	}
 	fail := func(err error) {
 		s.wconn.ExecContext(ctx, "ROLLBACK")
-		for _, r := range live {
-			if r.err == nil && !r.panicked {
-				r.err = err
-			}
-		}
+		sqlstore.FailAll(live, err)
 	}
 	if _, err := s.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		fail(fmt.Errorf("sqlite: begin: %w", err))
@@ -374,9 +283,10 @@ func (s *Store) commit(batch []*request) {
 			fail(fmt.Errorf("sqlite: savepoint: %w", err))
 			return
 		}
-		s.run(ctx, r)
+		s.updates.Add(1)
+		r.Run(newTx(ctx, s.wstmts, false), s.log)
 		undo := "RELEASE w"
-		if r.err != nil || r.panicked {
+		if !r.OK() {
 			undo = "ROLLBACK TO w; RELEASE w"
 		}
 		// If SQLite already rolled back the whole transaction (it does on
@@ -392,23 +302,4 @@ func (s *Store) commit(batch []*request) {
 		return
 	}
 	s.commits.Add(1)
-}
-
-// run calls one caller's function, turning a panic into a rollback of its
-// savepoint; Update re-raises it in the caller's goroutine.
-func (s *Store) run(ctx context.Context, r *request) {
-	t := newTx(ctx, s.wstmts, false)
-	defer func() {
-		t.End()
-		if v := recover(); v != nil {
-			r.panicked, r.panicVal = true, v
-			s.log.Error("update function panicked", "panic", v, "stack", string(debug.Stack()))
-		}
-	}()
-	s.updates.Add(1)
-	r.err = r.fn(t)
-	if r.err == nil && t.Err() != nil {
-		// fn swallowed a database error; its writes cannot be trusted.
-		r.err = t.Err()
-	}
 }

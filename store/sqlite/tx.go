@@ -32,7 +32,7 @@ var statements = func() []string {
 		stIdxDel:      `DELETE FROM idx WHERE name = ? AND key = ? AND owner = ?`,
 		stIdxDelOwner: `DELETE FROM idx WHERE name = ? AND owner = ?`,
 		// One more than the highest number handed out, trimmed or not
-		// (migration 0005): never reused, without AUTOINCREMENT's write.
+		// (migration 0006): never reused, without AUTOINCREMENT's write.
 		stEvAppend: `INSERT INTO events (seq, domain, at, data)
 			SELECT max(coalesce((SELECT max(seq) FROM events), 0), trimmed) + 1, ?, ?, ? FROM event_meta WHERE id = 1
 			RETURNING seq`,
@@ -48,7 +48,8 @@ var statements = func() []string {
 	}
 	scans := sqlstore.ScanQueries(alsoKeySQL)
 	s = append(s, scans[:]...)
-	return append(s, sqlstore.Counts[:]...)
+	s = append(s, sqlstore.Counts[:]...)
+	return append(s, textStatements[:]...)
 }()
 
 const (
@@ -70,11 +71,12 @@ const (
 	stEvDelete
 	stEvTrimmed
 	stEvLast
-	stBegin                                    // a View's deferred BEGIN, prepared once per connection
-	stRollback                                 // and its end
-	stIdxScan                                  // the sqlstore.ScanQueries, in order
-	stIdxCount = stIdxScan + sqlstore.NumScans // the sqlstore.Counts, in order
-	numStmts   = stIdxCount + sqlstore.NumCounts
+	stBegin                                      // a View's deferred BEGIN, prepared once per connection
+	stRollback                                   // and its end
+	stIdxScan                                    // the sqlstore.ScanQueries, in order
+	stIdxCount = stIdxScan + sqlstore.NumScans   // the sqlstore.Counts, in order
+	stText     = stIdxCount + sqlstore.NumCounts // the textStatements, in order
+	numStmts   = stText + numText
 )
 
 // stmts are the prepared statements of a connection or pool, so the hot

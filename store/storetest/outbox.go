@@ -154,15 +154,28 @@ func testOutboxRollbackAmongConcurrent(t *testing.T, s localcases.Store) {
 // that moves its cursor to the last event it saw, while writers append,
 // must end up having seen every event.
 func testOutboxPollerMissesNothing(t *testing.T, s localcases.Store) {
+	ReadersMissNothing(t, s)
+}
+
+// ReadersMissNothing holds List and the outbox to commit order: while
+// writers spread over stores (one, or several on one shared database, as
+// several processes) each put a record and append an event per Update,
+// a reader of the first store that moves its List and ListEvents cursors
+// to the last record and event it saw must end up having seen each one
+// exactly once.
+func ReadersMissNothing(t *testing.T, stores ...localcases.Store) {
 	const writers, each = 4, 25
 	var wg sync.WaitGroup
 	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		s := stores[w%len(stores)]
+		wg.Go(func() {
 			for i := range each {
+				id := fmt.Sprintf("w%d-%d", w, i)
 				err := s.Update(ctx(t), func(tx localcases.Tx) error {
-					_, err := tx.AppendEvent("d", t0, fmt.Appendf(nil, "w%d-%d", w, i))
+					if err := tx.Put("c", "readers", id, map[string]int{"i": i}); err != nil {
+						return err
+					}
+					_, err := tx.AppendEvent("d", t0, []byte(id))
 					return err
 				})
 				if err != nil {
@@ -170,19 +183,29 @@ func testOutboxPollerMissesNothing(t *testing.T, s localcases.Store) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	seen := map[string]int{}
-	var cursor int64
+	events, records := map[string]int{}, map[string]int{}
+	var cursor, recCursor int64
 	poll := func() {
-		for _, e := range listEvents(t, s, cursor, "", 7) {
+		for _, e := range listEvents(t, stores[0], cursor, "", 7) {
 			if e.Seq <= cursor {
 				t.Fatalf("event seq %d at or below the cursor %d", e.Seq, cursor)
 			}
 			cursor = e.Seq
-			seen[string(e.Data)]++
+			events[string(e.Data)]++
+		}
+		err := stores[0].View(ctx(t), func(tx localcases.Tx) error {
+			return tx.List("c", "readers", recCursor, func(r localcases.Raw) (bool, error) {
+				recCursor = r.Seq
+				records[r.ID]++
+				return true, nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
 	for running := true; running; {
@@ -193,15 +216,18 @@ func testOutboxPollerMissesNothing(t *testing.T, s localcases.Store) {
 		}
 		poll()
 	}
-	for len(listEvents(t, s, cursor, "", 1)) > 0 {
+	poll()
+	for len(listEvents(t, stores[0], cursor, "", 1)) > 0 {
 		poll()
 	}
-	if len(seen) != writers*each {
-		t.Errorf("poller saw %d distinct events, want %d", len(seen), writers*each)
-	}
-	for d, n := range seen {
-		if n != 1 {
-			t.Errorf("event %s seen %d times", d, n)
+	for what, seen := range map[string]map[string]int{"events": events, "records": records} {
+		if len(seen) != writers*each {
+			t.Errorf("reader saw %d distinct %s, want %d", len(seen), what, writers*each)
+		}
+		for d, n := range seen {
+			if n != 1 {
+				t.Errorf("%s: %s seen %d times", what, d, n)
+			}
 		}
 	}
 }

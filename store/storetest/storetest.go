@@ -50,6 +50,7 @@ func RunStoreTests(t *testing.T, open Opener) {
 	}
 	tests = append(tests, indexTests...)
 	tests = append(tests, outboxTests...)
+	tests = append(tests, textTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
@@ -614,35 +615,13 @@ func testFailedUpdateAmongConcurrent(t *testing.T, s localcases.Store) {
 	// Engines that commit several callers together must still fail each
 	// caller alone: odd writers fail after writing, even ones succeed.
 	const writers = 40
-	errs := make([]error, writers)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range writers {
-		wg.Go(func() {
-			<-start
-			errs[i] = s.Update(ctx(t), func(tx localcases.Tx) error {
-				if err := tx.Put(cA, "s", fmt.Sprint(i), item{N: i}); err != nil {
-					return err
-				}
-				if err := tx.Put(cB, "shared", "last", item{N: i}); err != nil {
-					return err
-				}
-				if i%2 == 1 {
-					return fmt.Errorf("writer %d: %w", i, errBoom)
-				}
-				return nil
-			})
-		})
-	}
-	close(start)
-	wg.Wait()
-	for i, err := range errs {
-		switch {
-		case i%2 == 0 && err != nil:
-			t.Errorf("writer %d: %v", i, err)
-		case i%2 == 1 && (!errors.Is(err, errBoom) || !strings.Contains(err.Error(), fmt.Sprintf("writer %d:", i))):
-			t.Errorf("writer %d got %v, want its own error", i, err)
+	halfFailingWriters(t, s, writers, func(tx localcases.Tx, i int) error {
+		if err := tx.Put(cA, "s", fmt.Sprint(i), item{N: i}); err != nil {
+			return err
 		}
+		return tx.Put(cB, "shared", "last", item{N: i})
+	})
+	for i := range writers {
 		_, ok := get(t, s, cA, "s", fmt.Sprint(i))
 		if ok != (i%2 == 0) {
 			t.Errorf("writer %d: record present=%v", i, ok)

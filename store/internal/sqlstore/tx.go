@@ -38,6 +38,8 @@ type Queries interface {
 	// CountIndex runs Counts[variant] with args.
 	CountIndex(variant int, args []any) (int, error)
 
+	TextQueries
+
 	// AppendEvent inserts an outbox event (at in Unix milliseconds) and
 	// returns its sequence number.
 	AppendEvent(domainID string, atMillis int64, data []byte) (int64, error)
@@ -150,6 +152,36 @@ func (t *Tx) Put(c localcases.Collection, scope, id string, v any) error {
 		return fmt.Errorf("encode %s: %w", c, err)
 	}
 	if err := t.q.Put(c, scope, id, data); err != nil {
+		return t.fail(err)
+	}
+	return nil
+}
+
+// BulkQueries is implemented by the Queries of an engine with a faster
+// way to put many records than a Put each.
+type BulkQueries interface {
+	// PutMany puts records' JSON, in order, as Put would.
+	PutMany(records []localcases.SnapshotRecord) error
+}
+
+var _ localcases.BulkTx = (*Tx)(nil)
+
+// PutMany puts records in order, through the engine's BulkQueries if it
+// has them.
+func (t *Tx) PutMany(records []localcases.SnapshotRecord) error {
+	bq, ok := t.q.(BulkQueries)
+	if !ok {
+		for _, r := range records {
+			if err := t.Put(r.Collection, r.Scope, r.ID, r.Data); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := t.check(true, "put many records"); err != nil {
+		return err
+	}
+	if err := bq.PutMany(records); err != nil {
 		return t.fail(err)
 	}
 	return nil
