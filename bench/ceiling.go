@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -54,6 +56,42 @@ type ceilingServer struct {
 }
 
 func startCeiling(w []OpWeight, captured map[string]any) (*ceilingServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := newCeilingServer(w, captured)
+	go s.Serve(ln)
+	return &ceilingServer{url: "http://" + ln.Addr().String(), srv: s, ln: ln}, nil
+}
+
+// ServeCeiling serves the ceiling on addr until ctx ends, for a load
+// generator outside this process (wrk): every request of op is answered
+// with answer, a 2xx body localcases gave for op, decoded and encoded
+// again per request as the in-process ceiling does.
+func ServeCeiling(ctx context.Context, addr, op string, answer []byte) error {
+	t := outputType(op)
+	if api.OperationByName(op) == nil || t == nil {
+		return fmt.Errorf("no operation %q with an output", op)
+	}
+	v := reflect.New(t).Interface()
+	if err := json.Unmarshal(answer, v); err != nil {
+		return fmt.Errorf("the answer is not a %s output: %w", op, err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	s := newCeilingServer([]OpWeight{{Op: op, Weight: 1}}, map[string]any{op: v})
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	if err := s.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func newCeilingServer(w []OpWeight, captured map[string]any) *http.Server {
 	mux := http.NewServeMux()
 	for _, o := range w {
 		op := api.OperationByName(o.Op)
@@ -103,15 +141,9 @@ func startCeiling(w []OpWeight, captured map[string]any) (*ceilingServer, error)
 		rw.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(rw).Encode(admin.Stats{RSSBytes: admin.RSS()})
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
 	// The same timeouts as localcases' server, so connection handling is
 	// configured alike.
-	s := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	go s.Serve(ln)
-	return &ceilingServer{url: "http://" + ln.Addr().String(), srv: s, ln: ln}, nil
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 }
 
 func (c *ceilingServer) close() {

@@ -100,7 +100,7 @@ func (s *Service) GetCaseAuditEvents(ctx context.Context, in *api.GetCaseAuditEv
 	n := pageSize(in.MaxResults, 25)
 	out := &api.GetCaseAuditEventsResponse{AuditEvents: []api.AuditEvent{}}
 	err = s.view(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		if _, err := s.loadCase(tx, domainID, caseID); err != nil {

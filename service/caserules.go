@@ -144,7 +144,7 @@ func (s *Service) CreateCaseRule(ctx context.Context, in *api.CreateCaseRuleRequ
 		RuleType: string(ruleKind(in.Rule)), Rule: mustJSON(in.Rule),
 	}
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		if err := s.checkRule(tx, domainID, in.Rule); err != nil {
@@ -167,7 +167,7 @@ func (s *Service) CreateCaseRule(ctx context.Context, in *api.CreateCaseRuleRequ
 func (s *Service) UpdateCaseRule(ctx context.Context, in *api.UpdateCaseRuleRequest) (*api.UpdateCaseRuleResponse, error) {
 	domainID, id := str(in.DomainId), str(in.CaseRuleId)
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		r, err := s.getCaseRule(tx, domainID, id)
@@ -211,7 +211,7 @@ func (s *Service) UpdateCaseRule(ctx context.Context, in *api.UpdateCaseRuleRequ
 func (s *Service) DeleteCaseRule(ctx context.Context, in *api.DeleteCaseRuleRequest) (*api.DeleteCaseRuleResponse, error) {
 	domainID, id := str(in.DomainId), str(in.CaseRuleId)
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		r, err := s.getCaseRule(tx, domainID, id)
@@ -278,7 +278,7 @@ func (s *Service) BatchGetCaseRule(ctx context.Context, in *api.BatchGetCaseRule
 	var out *api.BatchGetCaseRuleResponse
 	err := s.view(ctx, func(tx localcases.Tx) error {
 		out = &api.BatchGetCaseRuleResponse{CaseRules: []api.GetCaseRuleResponse{}, Errors: []api.CaseRuleError{}, UnprocessedCaseRules: []string{}}
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		for _, ci := range in.CaseRules {
@@ -316,7 +316,7 @@ func (s *Service) ListCaseRules(ctx context.Context, in *api.ListCaseRulesReques
 	var rules []localcases.CaseRule
 	var next *string
 	err = s.view(ctx, func(tx localcases.Tx) (err error) {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		rules, next, err = listPage(s, tx, localcases.CaseRules, domainID, tok, pageSize(in.MaxResults, 100),

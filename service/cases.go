@@ -261,7 +261,7 @@ func (s *Service) GetCase(ctx context.Context, in *api.GetCaseRequest) (*api.Get
 	}
 	var c *localcases.Case
 	err := s.view(ctx, func(tx localcases.Tx) (err error) {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		c, err = s.loadCase(tx, domainID, caseID)
@@ -298,7 +298,7 @@ func projectFields(fields map[string]localcases.Value, want []api.FieldIdentifie
 func (s *Service) UpdateCase(ctx context.Context, in *api.UpdateCaseRequest) (*api.UpdateCaseResponse, error) {
 	domainID, caseID := str(in.DomainId), str(in.CaseId)
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		c, err := s.loadCase(tx, domainID, caseID)
@@ -412,7 +412,7 @@ func (s *Service) UpdateCase(ctx context.Context, in *api.UpdateCaseRequest) (*a
 func (s *Service) DeleteCase(ctx context.Context, in *api.DeleteCaseRequest) (*api.DeleteCaseResponse, error) {
 	domainID, caseID := str(in.DomainId), str(in.CaseId)
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		c, err := s.loadCase(tx, domainID, caseID)
@@ -470,7 +470,7 @@ func (s *Service) ListCasesForContact(ctx context.Context, in *api.ListCasesForC
 	var links []contactLink
 	var next *string
 	err = s.view(ctx, func(tx localcases.Tx) (err error) {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		links, next, err = listPage[contactLink](s, tx, localcases.ContactLinks, scope2(domainID, contact), tok, pageSize(in.MaxResults, 10), nil)

@@ -90,7 +90,7 @@ func (s *Service) ListDomains(ctx context.Context, in *api.ListDomainsRequest) (
 func (s *Service) DeleteDomain(ctx context.Context, in *api.DeleteDomainRequest) (*api.DeleteDomainResponse, error) {
 	id := str(in.DomainId)
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, id); err != nil {
+		if err := s.domainExists(tx, id); err != nil {
 			return err
 		}
 		return s.deleteDomainContents(tx, id)

@@ -21,7 +21,7 @@ func (s *Service) GetCaseEventConfiguration(ctx context.Context, in *api.GetCase
 	var fields map[string]*localcases.Field
 	found := false
 	err := s.view(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		err := tx.Get(localcases.EventConfigs, domainID, eventConfigID, &cfg)
@@ -76,7 +76,7 @@ func (s *Service) PutCaseEventConfiguration(ctx context.Context, in *api.PutCase
 		}
 	}
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		fields, err := configFieldIndex(tx, domainID)

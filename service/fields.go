@@ -126,7 +126,7 @@ func (s *Service) CreateField(ctx context.Context, in *api.CreateFieldRequest) (
 		return nil, err
 	}
 	err = s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		live, err := s.liveFields(tx, domainID)
@@ -161,7 +161,7 @@ func (s *Service) CreateField(ctx context.Context, in *api.CreateFieldRequest) (
 func (s *Service) UpdateField(ctx context.Context, in *api.UpdateFieldRequest) (*api.UpdateFieldResponse, error) {
 	domainID, id := str(in.DomainId), str(in.FieldId)
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		f, err := s.getField(tx, domainID, id)
@@ -210,7 +210,7 @@ func (s *Service) UpdateField(ctx context.Context, in *api.UpdateFieldRequest) (
 func (s *Service) DeleteField(ctx context.Context, in *api.DeleteFieldRequest) (*api.DeleteFieldResponse, error) {
 	domainID, id := str(in.DomainId), str(in.FieldId)
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		f, err := s.getField(tx, domainID, id)
@@ -242,7 +242,7 @@ func (s *Service) ListFields(ctx context.Context, in *api.ListFieldsRequest) (*a
 	var fields []localcases.Field
 	var next *string
 	err = s.view(ctx, func(tx localcases.Tx) (err error) {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		fields, next, err = listPage(s, tx, localcases.Fields, domainID, tok, pageSize(in.MaxResults, 100),
@@ -284,7 +284,7 @@ func (s *Service) BatchGetField(ctx context.Context, in *api.BatchGetFieldReques
 	domainID := str(in.DomainId)
 	out := &api.BatchGetFieldResponse{Fields: []api.GetFieldResponse{}, Errors: []api.FieldError{}}
 	err := s.view(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		for _, fi := range in.Fields {
@@ -315,7 +315,7 @@ func isNotFoundError(err error) bool {
 // singleSelectField returns a live SingleSelect field, or the
 // ValidationException the option operations give for anything else.
 func (s *Service) singleSelectField(tx localcases.Tx, domainID, id string) (*localcases.Field, error) {
-	if _, err := s.getDomain(tx, domainID); err != nil {
+	if err := s.domainExists(tx, domainID); err != nil {
 		return nil, err
 	}
 	f, err := s.getField(tx, domainID, id)
@@ -411,7 +411,7 @@ func (s *Service) ListFieldOptions(ctx context.Context, in *api.ListFieldOptions
 	var opts []localcases.FieldOption
 	var next *string
 	err = s.view(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		if _, err := s.getField(tx, domainID, id); err != nil {

@@ -150,7 +150,7 @@ func (s *Service) CreateLayout(ctx context.Context, in *api.CreateLayoutRequest)
 	domainID := str(in.DomainId)
 	l := localcases.Layout{ID: localcases.NewID(), Name: str(in.Name), Content: mustJSON(in.Content)}
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		if err := s.checkLayoutContent(tx, domainID, in.Content); err != nil {
@@ -184,7 +184,7 @@ func (s *Service) GetLayout(ctx context.Context, in *api.GetLayoutRequest) (*api
 	var l *localcases.Layout
 	var fields map[string]*localcases.Field
 	err := s.view(ctx, func(tx localcases.Tx) (err error) {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		if l, err = s.getLayout(tx, domainID, id); err != nil {
@@ -222,7 +222,7 @@ func (s *Service) GetLayout(ctx context.Context, in *api.GetLayoutRequest) (*api
 func (s *Service) UpdateLayout(ctx context.Context, in *api.UpdateLayoutRequest) (*api.UpdateLayoutResponse, error) {
 	domainID, id := str(in.DomainId), str(in.LayoutId)
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		l, err := s.getLayout(tx, domainID, id)
@@ -270,7 +270,7 @@ func (s *Service) ListLayouts(ctx context.Context, in *api.ListLayoutsRequest) (
 	var layouts []localcases.Layout
 	var next *string
 	err = s.view(ctx, func(tx localcases.Tx) (err error) {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		layouts, next, err = listPage(s, tx, localcases.Layouts, domainID, tok, pageSize(in.MaxResults, 100),
@@ -294,7 +294,7 @@ func (s *Service) ListLayouts(ctx context.Context, in *api.ListLayoutsRequest) (
 func (s *Service) DeleteLayout(ctx context.Context, in *api.DeleteLayoutRequest) (*api.DeleteLayoutResponse, error) {
 	domainID, id := str(in.DomainId), str(in.LayoutId)
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		l, err := s.getLayout(tx, domainID, id)

@@ -245,7 +245,7 @@ func (s *Service) CreateRelatedItem(ctx context.Context, in *api.CreateRelatedIt
 	}
 	var out api.CreateRelatedItemResponse
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		c, err := s.loadCase(tx, domainID, caseID)
@@ -310,7 +310,7 @@ func (s *Service) CreateRelatedItem(ctx context.Context, in *api.CreateRelatedIt
 }
 
 func (s *Service) loadRelatedItem(tx localcases.Tx, domainID, caseID, id string) (*localcases.RelatedItem, error) {
-	if _, err := s.getDomain(tx, domainID); err != nil {
+	if err := s.domainExists(tx, domainID); err != nil {
 		return nil, err
 	}
 	if _, err := s.loadCase(tx, domainID, caseID); err != nil {
@@ -617,7 +617,7 @@ func (s *Service) SearchRelatedItems(ctx context.Context, in *api.SearchRelatedI
 	n := pageSize(in.MaxResults, 25)
 	out := &api.SearchRelatedItemsResponse{RelatedItems: []api.SearchRelatedItemsResponseItem{}}
 	err = s.view(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		if _, err := s.loadCase(tx, domainID, caseID); err != nil {
@@ -707,7 +707,7 @@ func (s *Service) SearchAllRelatedItems(ctx context.Context, in *api.SearchAllRe
 	n := pageSize(in.MaxResults, 25)
 	out := &api.SearchAllRelatedItemsResponse{RelatedItems: []api.SearchAllRelatedItemsResponseItem{}}
 	err = s.view(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		if err := s.checkRelatedFilters(tx, domainID, in.Filters); err != nil {

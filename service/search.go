@@ -54,7 +54,7 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 	n := pageSize(in.MaxResults, 25)
 	out := &api.SearchCasesResponse{Cases: []api.SearchCasesResponseItem{}}
 	err = s.view(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		fs, err := s.loadFieldSet(tx, domainID)

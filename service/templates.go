@@ -144,7 +144,7 @@ func (s *Service) CreateTemplate(ctx context.Context, in *api.CreateTemplateRequ
 	}
 	applyTagPropagation(&t, in.TagPropagationConfigurations)
 	err := s.update(ctx, func(tx localcases.Tx) (err error) {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		fields, err := configFieldIndex(tx, domainID)
@@ -188,7 +188,7 @@ func (s *Service) GetTemplate(ctx context.Context, in *api.GetTemplateRequest) (
 	var t *localcases.Template
 	var fields map[string]*localcases.Field
 	err := s.view(ctx, func(tx localcases.Tx) (err error) {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		if t, err = s.getTemplate(tx, domainID, id); err != nil {
@@ -238,7 +238,7 @@ func (s *Service) UpdateTemplate(ctx context.Context, in *api.UpdateTemplateRequ
 	empty := in.Name == nil && in.Description == nil && in.LayoutConfiguration == nil && in.RequiredFields == nil &&
 		in.Status == nil && in.Rules == nil && in.TagPropagationConfigurations == nil
 	err := s.update(ctx, func(tx localcases.Tx) (err error) {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		t, err := s.getTemplate(tx, domainID, id)
@@ -317,7 +317,7 @@ func (s *Service) ListTemplates(ctx context.Context, in *api.ListTemplatesReques
 	var templates []localcases.Template
 	var next *string
 	err = s.view(ctx, func(tx localcases.Tx) (err error) {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		templates, next, err = listPage(s, tx, localcases.Templates, domainID, tok, pageSize(in.MaxResults, 100),
@@ -343,7 +343,7 @@ func (s *Service) ListTemplates(ctx context.Context, in *api.ListTemplatesReques
 func (s *Service) DeleteTemplate(ctx context.Context, in *api.DeleteTemplateRequest) (*api.DeleteTemplateResponse, error) {
 	domainID, id := str(in.DomainId), str(in.TemplateId)
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
 		t, err := s.getTemplate(tx, domainID, id)

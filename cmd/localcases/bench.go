@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ type benchFlags struct {
 	duration, timeout         time.Duration
 	ceiling, jsonOut, noProgr bool
 	events                    bool
+	serveCeiling, answer      string
 }
 
 func (m *Main) benchCommand() *cobra.Command {
@@ -49,7 +51,10 @@ long each event took from its change to the webhook.
 --ceiling also runs the same requests against a bare net/http server in this
 process that only decodes each request into the operation's input type and
 encodes a fixed copy of localcases' own answer, and prints both results side
-by side with the ratio localcases / ceiling.
+by side with the ratio localcases / ceiling. --serve-ceiling ADDR serves that
+bare server for a load generator outside this process, such as wrk: it
+answers --op with the body in --ceiling-answer until interrupted, and
+measures nothing itself.
 
 --servers 2 (or more) starts that many in-process servers on the one
 PostgreSQL database of --store, each with its own store and connection
@@ -74,6 +79,9 @@ case with dashes as underscores (LOCALCASES_CONCURRENCY, ...).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := applyEnv(cmd.Flags(), m.Getenv); err != nil {
 				return err
+			}
+			if f.serveCeiling != "" {
+				return f.runCeiling(cmd)
 			}
 			cfg, err := f.config(cmd)
 			if err != nil {
@@ -129,11 +137,26 @@ case with dashes as underscores (LOCALCASES_CONCURRENCY, ...).`,
 	fs.IntVar(&f.servers, "servers", 1, "in-process servers sharing the one database of --store postgres://..., the workers spread over them")
 	fs.IntVar(&f.seedCases, "seed-cases", 1000, "cases for workloads that read or update cases; the domain's bench-template cases from earlier runs are reused, only the rest created")
 	fs.BoolVar(&f.ceiling, "ceiling", false, "also measure a bare net/http + encoding/json server and print the ratio")
+	fs.StringVar(&f.serveCeiling, "serve-ceiling", "", "only serve the ceiling on this address (127.0.0.1:4700) for another load generator, until interrupted; needs --op and --ceiling-answer")
+	fs.StringVar(&f.answer, "ceiling-answer", "", "with --serve-ceiling: a file holding a body localcases answered --op with, which the ceiling sends back")
 	fs.BoolVar(&f.events, "events", false, "measure again with the domain's case events on and a webhook sink (served by bench) taking them: the throughput ratio, deliveries/s and delivery lag")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as JSON")
 	fs.BoolVar(&f.noProgr, "quiet", false, "no progress lines on stderr")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request timeout")
 	return cmd
+}
+
+// runCeiling is --serve-ceiling.
+func (f *benchFlags) runCeiling(cmd *cobra.Command) error {
+	if f.op == "" || f.answer == "" {
+		return fmt.Errorf("--serve-ceiling needs --op and --ceiling-answer")
+	}
+	answer, err := os.ReadFile(f.answer)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "ceiling for %s on http://%s\n", f.op, f.serveCeiling)
+	return bench.ServeCeiling(cmd.Context(), f.serveCeiling, f.op, answer)
 }
 
 func (f *benchFlags) config(cmd *cobra.Command) (bench.Config, error) {

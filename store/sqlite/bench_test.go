@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/localcases/localcases"
 )
@@ -152,4 +154,26 @@ func BenchmarkScanIndex(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkAppendEvent measures a durable Update that writes a record and
+// one outbox event, as a published case change does, from 16 writers so
+// that commits are shared.
+func BenchmarkAppendEvent(b *testing.B) {
+	s := MustOpen(b, Options{})
+	data := []byte(strings.Repeat(`{"detail":"an event envelope of about a kilobyte"}`, 20))
+	var n atomic.Int64
+	runWriters(b, 16, func() {
+		i := n.Add(1)
+		err := s.Update(b.Context(), func(tx localcases.Tx) error {
+			if err := tx.Put("bench", "s", fmt.Sprint(i), rec{N: int(i)}); err != nil {
+				return err
+			}
+			_, err := tx.AppendEvent("d", time.Now(), data)
+			return err
+		})
+		if err != nil {
+			b.Error(err)
+		}
+	})
 }

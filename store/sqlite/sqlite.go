@@ -54,7 +54,7 @@ type Store struct {
 	wconn  *sql.Conn // pinned so per-connection state and prepared statements stay
 	wstmts *stmts
 	rdb    *sql.DB
-	rstmts *stmts
+	reads  *readPool
 
 	writer    *sqlstore.Writer
 	closeOnce sync.Once
@@ -178,11 +178,11 @@ func (s *Store) open(ctx context.Context, ms []sqlstore.Migration) error {
 	if s.rdb, err = sql.Open("sqlite", dsn(s.path, true)); err != nil {
 		return err
 	}
+	// The pool below holds each connection it opens (as a sql.Conn) for
+	// the store's life, so database/sql's own pool is only its source.
 	s.rdb.SetMaxOpenConns(s.opts.Readers)
 	s.rdb.SetMaxIdleConns(s.opts.Readers)
-	if s.rstmts, err = prepare(ctx, s.rdb); err != nil {
-		return err
-	}
+	s.reads = newReadPool(s.rdb, s.opts.Readers)
 	return nil
 }
 
@@ -201,16 +201,29 @@ func (s *Store) View(ctx context.Context, fn func(localcases.Tx) error) error {
 		return ErrClosed
 	default:
 	}
-	// A deferred BEGIN: the snapshot is taken at the first read and held
-	// until the end, which is what makes the View consistent.
-	sqlTx, err := s.rdb.BeginTx(ctx, nil)
+	r, err := s.reads.get(ctx)
 	if err != nil {
+		return fmt.Errorf("sqlite: read connection: %w", err)
+	}
+	// A deferred BEGIN: the snapshot is taken at the first read and held
+	// until the ROLLBACK, which is what makes the View consistent. Both
+	// run without the caller's context: neither waits for a lock, and a
+	// cancelled context must not leave the connection inside the
+	// transaction.
+	if _, err := r.st[stBegin].ExecContext(context.Background()); err != nil {
+		s.reads.discard(r)
 		return fmt.Errorf("sqlite: begin read: %w", err)
 	}
-	defer sqlTx.Rollback()
-	t := newTx(ctx, s.rstmts, sqlTx, true)
-	defer t.End()
-	return fn(t)
+	t := newTx(ctx, &r.st, true)
+	err = fn(t)
+	t.End()
+	if _, rerr := r.st[stRollback].ExecContext(context.Background()); rerr != nil {
+		// The connection may still hold its snapshot; it is not reused.
+		s.reads.discard(r)
+		return errors.Join(err, fmt.Errorf("sqlite: end read: %w", rerr))
+	}
+	s.reads.put(r)
+	return err
 }
 
 // Update queues fn for the writer (see sqlstore.Writer) and waits for the
@@ -231,10 +244,11 @@ func (s *Store) Close() error {
 
 func (s *Store) closeDBs() error {
 	var errs []error
-	for _, st := range []*stmts{s.wstmts, s.rstmts} {
-		if st != nil {
-			st.close()
-		}
+	if s.wstmts != nil {
+		s.wstmts.close()
+	}
+	if s.reads != nil {
+		s.reads.close()
 	}
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())
@@ -270,7 +284,7 @@ func (s *Store) commit(live []*sqlstore.Request) {
 			return
 		}
 		s.updates.Add(1)
-		r.Run(newTx(ctx, s.wstmts, nil, false), s.log)
+		r.Run(newTx(ctx, s.wstmts, false), s.log)
 		undo := "RELEASE w"
 		if !r.OK() {
 			undo = "ROLLBACK TO w; RELEASE w"

@@ -442,3 +442,126 @@ func TestLoadMigrationsRejectsGaps(t *testing.T) {
 		t.Error("a badly named migration was accepted")
 	}
 }
+
+// TestViewsShareABoundedPool: many concurrent Views, some failing, some
+// with a context that ends inside them, open no more connections than
+// Options.Readers, each comes back out of its transaction (the next View
+// sees a write committed in between), and Views after Close fail cleanly.
+func TestViewsShareABoundedPool(t *testing.T) {
+	s := MustOpen(t, Options{Readers: 2})
+	putRec(t, s, "c", "s", "a", rec{N: 1})
+	errFn := errors.New("fn failed")
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			err := s.View(ctx, func(tx localcases.Tx) error {
+				var r rec
+				if err := tx.Get("c", "s", "a", &r); err != nil {
+					return err
+				}
+				switch i % 3 {
+				case 1:
+					return errFn
+				case 2:
+					cancel()
+					return tx.List("c", "s", 0, func(localcases.Raw) (bool, error) { return true, nil })
+				}
+				return nil
+			})
+			if err != nil && !errors.Is(err, errFn) && !errors.Is(err, context.Canceled) {
+				t.Errorf("view %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := s.rdb.Stats().OpenConnections; n > 2 {
+		t.Errorf("%d read connections open, want at most 2", n)
+	}
+	putRec(t, s, "c", "s", "a", rec{N: 2})
+	for range 4 { // every pooled connection, whichever the pool hands out
+		var r rec
+		if err := s.View(t.Context(), func(tx localcases.Tx) error { return tx.Get("c", "s", "a", &r) }); err != nil || r.N != 2 {
+			t.Fatalf("view after the write: %+v, %v; a connection kept an old snapshot", r, err)
+		}
+	}
+	s.Close()
+	if err := s.View(t.Context(), func(localcases.Tx) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Errorf("view after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestEventSeqsSurviveTheRowidMigration: a database whose outbox still
+// numbers events with AUTOINCREMENT (before migration 0006), with its
+// newest events trimmed by each route, keeps numbering above every number
+// it ever handed out after the upgrade.
+func TestEventSeqsSurviveTheRowidMigration(t *testing.T) {
+	before := migrationsWith(t, nil)
+	for name := range before {
+		if name >= "0006" {
+			delete(before, name)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		trim func(tx *sql.Tx, last int64) error
+	}{
+		{"nothing trimmed", func(*sql.Tx, int64) error { return nil }},
+		{"all trimmed", func(tx *sql.Tx, last int64) error {
+			_, err := tx.Exec(`DELETE FROM events; UPDATE event_meta SET trimmed = ?`, last)
+			return err
+		}},
+		{"the last deleted and not recorded", func(tx *sql.Tx, last int64) error {
+			_, err := tx.Exec(`DELETE FROM events WHERE seq = ?`, last)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, err := Open(t.Context(), dir, Options{migrations: before})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var last int64
+			for range 5 {
+				if err := s.Update(t.Context(), func(tx localcases.Tx) error {
+					last, err = tx.AppendEvent("d", time.Now(), []byte(`{}`))
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.Close()
+			db, err := sql.Open("sqlite", dsn(filepath.Join(dir, FileName), false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx, err := db.Begin()
+			if err == nil {
+				if err = tc.trim(tx, last); err == nil {
+					err = tx.Commit()
+				}
+			}
+			db.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			if s, err = Open(t.Context(), dir, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			var next int64
+			if err := s.Update(t.Context(), func(tx localcases.Tx) error {
+				next, err = tx.AppendEvent("d", time.Now(), []byte(`{}`))
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if next != last+1 {
+				t.Errorf("first seq after the upgrade = %d, want %d (the last handed out was %d)", next, last+1, last)
+			}
+		})
+	}
+}

@@ -31,14 +31,20 @@ var statements = func() []string {
 		stIdxAdd:      `INSERT INTO idx (name, key, owner) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 		stIdxDel:      `DELETE FROM idx WHERE name = ? AND key = ? AND owner = ?`,
 		stIdxDelOwner: `DELETE FROM idx WHERE name = ? AND owner = ?`,
-		stEvAppend:    `INSERT INTO events (domain, at, data) VALUES (?, ?, ?) RETURNING seq`,
-		stEvList:      `SELECT seq, domain, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
-		stEvListDom:   `SELECT seq, domain, at, data FROM events WHERE domain = ? AND seq > ? ORDER BY seq LIMIT ?`,
-		stEvByCount:   `SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?`,
-		stEvByAge:     `SELECT coalesce(max(seq), 0) FROM events WHERE at < ?`,
-		stEvDelete:    `DELETE FROM events WHERE seq <= ?`,
-		stEvTrimmed:   `UPDATE event_meta SET trimmed = max(trimmed, ?) WHERE id = 1`,
-		stEvLast:      `SELECT max(coalesce((SELECT max(seq) FROM events), 0), (SELECT trimmed FROM event_meta WHERE id = 1))`,
+		// One more than the highest number handed out, trimmed or not
+		// (migration 0006): never reused, without AUTOINCREMENT's write.
+		stEvAppend: `INSERT INTO events (seq, domain, at, data)
+			SELECT max(coalesce((SELECT max(seq) FROM events), 0), trimmed) + 1, ?, ?, ? FROM event_meta WHERE id = 1
+			RETURNING seq`,
+		stEvList:    `SELECT seq, domain, at, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+		stEvListDom: `SELECT seq, domain, at, data FROM events WHERE domain = ? AND seq > ? ORDER BY seq LIMIT ?`,
+		stEvByCount: `SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?`,
+		stEvByAge:   `SELECT coalesce(max(seq), 0) FROM events WHERE at < ?`,
+		stEvDelete:  `DELETE FROM events WHERE seq <= ?`,
+		stEvTrimmed: `UPDATE event_meta SET trimmed = max(trimmed, ?) WHERE id = 1`,
+		stEvLast:    `SELECT max(coalesce((SELECT max(seq) FROM events), 0), (SELECT trimmed FROM event_meta WHERE id = 1))`,
+		stBegin:     `BEGIN`,
+		stRollback:  `ROLLBACK`,
 	}
 	scans := sqlstore.ScanQueries(alsoKeySQL)
 	s = append(s, scans[:]...)
@@ -65,6 +71,8 @@ const (
 	stEvDelete
 	stEvTrimmed
 	stEvLast
+	stBegin                                      // a View's deferred BEGIN, prepared once per connection
+	stRollback                                   // and its end
 	stIdxScan                                    // the sqlstore.ScanQueries, in order
 	stIdxCount = stIdxScan + sqlstore.NumScans   // the sqlstore.Counts, in order
 	stText     = stIdxCount + sqlstore.NumCounts // the textStatements, in order
@@ -96,36 +104,29 @@ func (st *stmts) close() {
 	}
 }
 
-// queries run the statements of one SQLite transaction for a sqlstore.Tx.
+// queries run the statements of one SQLite transaction for a sqlstore.Tx,
+// on statements prepared on the transaction's one connection.
 type queries struct {
 	ctx context.Context
 	st  *stmts
-	// sqlTx is set in a View: pool statements are bound to it on first
-	// use, as most views run one or two kinds of statement.
-	sqlTx *sql.Tx
-	bound stmts
 }
 
 var _ sqlstore.Queries = (*queries)(nil)
 
-// newTx returns a transaction on st, bound to sqlTx if it is not nil.
-func newTx(ctx context.Context, st *stmts, sqlTx *sql.Tx, readOnly bool) *sqlstore.Tx {
-	return sqlstore.NewTx("sqlite", &queries{ctx: ctx, st: st, sqlTx: sqlTx}, readOnly)
+// newTx returns a transaction on the statements of one connection.
+func newTx(ctx context.Context, st *stmts, readOnly bool) *sqlstore.Tx {
+	return sqlstore.NewTx("sqlite", &queries{ctx: ctx, st: st}, readOnly)
 }
 
-func (q *queries) stmt(i int) *sql.Stmt {
-	if q.sqlTx == nil {
-		return q.st[i]
-	}
-	if q.bound[i] == nil {
-		q.bound[i] = q.sqlTx.StmtContext(q.ctx, q.st[i])
-	}
-	return q.bound[i]
-}
+func (q *queries) stmt(i int) *sql.Stmt { return q.st[i] }
 
+// Get reads one row by its primary key, without the caller's context: a
+// lookup that short has nothing to interrupt, and a context that can end
+// costs the driver a goroutine per statement to watch it. Scans, which can
+// run long, keep the caller's context.
 func (q *queries) Get(c localcases.Collection, scope, id string) ([]byte, bool, error) {
 	var data []byte
-	err := q.stmt(stGet).QueryRowContext(q.ctx, string(c), scope, id).Scan(&data)
+	err := q.stmt(stGet).QueryRowContext(context.Background(), string(c), scope, id).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
