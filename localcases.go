@@ -162,6 +162,23 @@ type IndexTx interface {
 	CountIndex(index string, prefix []byte) (int, error)
 }
 
+// IndexLogTx is implemented by a transaction whose store logs which
+// owners' index keys change. A reader can then keep what it derived from
+// an index (the service's match columns) between transactions, and bring
+// it up to date from the owners changed since, instead of reading the
+// index again.
+type IndexLogTx interface {
+	// IndexMark returns a mark of the state of the indexes this
+	// transaction sees, for a later IndexChangedSince.
+	IndexMark() (string, error)
+	// IndexChangedSince returns the owners whose keys, in any index, may
+	// differ between the state mark names and the state this transaction
+	// sees: a superset (an owner may come twice, or with no change). ok is
+	// false when there are more than limit, or the store no longer knows
+	// what changed since mark; the caller then reads the index again.
+	IndexChangedSince(mark string, limit int) (owners []string, ok bool, err error)
+}
+
 // TextIndexTx is the part of Tx that keeps full-text indexes, which the
 // service uses to answer a search term without reading every case: each
 // owner of an index has one document, and a search finds the owners whose

@@ -110,6 +110,7 @@ func (t *tx) SetIndex(name, owner string, keys [][]byte) error {
 	}
 	ix := t.s.index(name, true)
 	prev := ix.setKeys(owner, own)
+	t.s.ilog.add(owner)
 	t.iundo = append(t.iundo, indexUndo{name, owner, prev})
 	return nil
 }

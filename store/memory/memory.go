@@ -47,6 +47,7 @@ type Store struct {
 	buckets map[key]*bucket
 	indexes map[string]*index
 	texts   map[string]*textIndex
+	ilog    indexLog
 	seq     int64
 	outbox  outbox
 }

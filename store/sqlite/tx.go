@@ -43,6 +43,10 @@ var statements = func() []string {
 		stEvDelete:  `DELETE FROM events WHERE seq <= ?`,
 		stEvTrimmed: `UPDATE event_meta SET trimmed = max(trimmed, ?) WHERE id = 1`,
 		stEvLast:    `SELECT max(coalesce((SELECT max(seq) FROM events), 0), (SELECT trimmed FROM event_meta WHERE id = 1))`,
+		stLogAdd:    `INSERT INTO idx_log (owner) VALUES (?) RETURNING seq`,
+		stLogTrim:   `DELETE FROM idx_log WHERE seq <= ?`,
+		stLogBounds: `SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM idx_log`,
+		stLogSince:  `SELECT owner FROM idx_log WHERE seq > ? ORDER BY seq LIMIT ?`,
 		stBegin:     `BEGIN`,
 		stRollback:  `ROLLBACK`,
 	}
@@ -71,6 +75,10 @@ const (
 	stEvDelete
 	stEvTrimmed
 	stEvLast
+	stLogAdd
+	stLogTrim
+	stLogBounds
+	stLogSince
 	stBegin                                      // a View's deferred BEGIN, prepared once per connection
 	stRollback                                   // and its end
 	stIdxScan                                    // the sqlstore.ScanQueries, in order
