@@ -5,6 +5,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
+
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/api"
 )
@@ -62,6 +64,13 @@ type indexPlan struct {
 	adjust  int
 
 	page []keyed // the answer so far, up to n+1 entries
+
+	// From the match columns (searchcols.go), when cp is not nil: the
+	// matches as ordinals, the sort fields' columns, and case_id's.
+	cp       *colPlan
+	match    *roaring.Bitmap
+	sortCols []*column
+	idCol    *column
 }
 
 // planIndexSearch returns the plan for a search, or nil when the index
@@ -169,6 +178,9 @@ func (p *indexPlan) verify(ids idSet) (idSet, error) {
 // answer returns the page after the cursor as of cut, whether more
 // follow, and how many cases match in all.
 func (p *indexPlan) answer(cut time.Time) (page []keyed, total int, more bool, err error) {
+	if p.cp != nil {
+		return p.answerColumns(cut)
+	}
 	if err := p.changedSince(cut); err != nil {
 		return nil, 0, false, err
 	}

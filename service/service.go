@@ -103,7 +103,9 @@ type Service struct {
 	evcfg sync.Map
 	// fieldSets holds each domain's decoded field definitions (loadFieldSet).
 	fieldSets sync.Map
-	tokenKey  []byte
+	// cols holds each domain's match columns (columns.go).
+	cols     sync.Map
+	tokenKey []byte
 	// searchSlots bounds concurrent SearchCases scans to the CPUs.
 	searchSlots chan struct{}
 	// noIndex answers every search by scanning, so that tests can hold the
