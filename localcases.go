@@ -101,6 +101,7 @@ type Tx interface {
 	DeleteScope(c Collection, scope string) error
 
 	IndexTx
+	IndexLogTx
 	TextIndexTx
 	OutboxTx
 }
@@ -162,11 +163,10 @@ type IndexTx interface {
 	CountIndex(index string, prefix []byte) (int, error)
 }
 
-// IndexLogTx is implemented by a transaction whose store logs which
-// owners' index keys change. A reader can then keep what it derived from
-// an index (the service's match columns) between transactions, and bring
-// it up to date from the owners changed since, instead of reading the
-// index again.
+// IndexLogTx is the part of Tx that tells which owners' index keys
+// changed. A reader can then keep what it derived from an index (the
+// service's match columns) between transactions, and bring it up to date
+// from the owners changed since, instead of reading the index again.
 type IndexLogTx interface {
 	// IndexMark returns a mark of the state of the indexes this
 	// transaction sees, for a later IndexChangedSince.

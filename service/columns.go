@@ -168,3 +168,153 @@ func (c *column) patch(mark string, changed *roaring.Bitmap, fresh []colEntry, n
 	}
 	return newColumn(mark, entries, size, nords)
 }
+
+// colPlan is what a search reads from the columns.
+type colPlan struct {
+	tx       localcases.Tx
+	domainID string
+	fs       *fieldSet
+	d        *domainCols
+	mark     string
+	cols     map[string]*column
+	// changed memoises IndexChangedSince per mark, and cases the changed
+	// cases read to patch with (nil: not in the domain).
+	changed map[string]changes
+	cases   map[string]*localcases.Case
+}
+
+// column returns field's column as of the transaction's mark.
+func (p *colPlan) column(field string) (*column, error) {
+	if c := p.cols[field]; c != nil {
+		return c, nil
+	}
+	fp := fieldPrefix(p.domainID, field)
+	p.d.mu.Lock()
+	c := p.d.cols[field]
+	p.d.mu.Unlock()
+	var err error
+	switch {
+	case c == nil:
+		c, err = p.d.readColumn(p.tx, fp, p.mark)
+	case c.mark != p.mark:
+		c, err = p.bringUp(c, field, fp)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.d.mu.Lock()
+	p.d.cols[field] = c
+	p.d.mu.Unlock()
+	p.cols[field] = c
+	return c, nil
+}
+
+// bringUp returns c as of the transaction's mark: patched with the owners
+// changed since c's mark, or read again when the log no longer knows.
+func (p *colPlan) bringUp(c *column, field string, fp []byte) (*column, error) {
+	ch, seen := p.changed[c.mark]
+	if !seen {
+		owners, ok, err := p.tx.IndexChangedSince(c.mark, patchLimit)
+		if err != nil {
+			return nil, err
+		}
+		ch = changes{owners, ok}
+		p.changed[c.mark] = ch
+	}
+	if !ch.ok {
+		return p.d.readColumn(p.tx, fp, p.mark)
+	}
+	if len(ch.owners) == 0 {
+		cp := *c
+		cp.mark = p.mark
+		return &cp, nil
+	}
+	typ := p.fs.typeOf(field)
+	var fresh []colEntry
+	var freshIDs, held []string
+	done := map[string]bool{}
+	for _, id := range ch.owners {
+		if done[id] {
+			continue
+		}
+		done[id] = true
+		cs, err := p.caseOf(id)
+		if err != nil {
+			return nil, err
+		}
+		if cs == nil {
+			continue
+		}
+		held = append(held, id)
+		v, ok := cs.Fields[field]
+		if !ok {
+			continue
+		}
+		if k := keyOf(typ, v, true); k.R != rankMissing {
+			fresh = append(fresh, colEntry{suf: append(encSortKey(k), id...), sk: k})
+			freshIDs = append(freshIDs, id)
+		}
+	}
+	// An owner not in the domain has no entry here, before or now, unless
+	// the case was deleted: it then has an ordinal.
+	changed := roaring.New()
+	p.d.mu.Lock()
+	for id := range done {
+		if o, ok := p.d.ords[id]; ok {
+			changed.Add(o)
+		}
+	}
+	for _, id := range held {
+		p.d.ordinal(id)
+	}
+	for i, id := range freshIDs {
+		fresh[i].ord = p.d.ords[id]
+	}
+	nords := len(p.d.ids)
+	p.d.mu.Unlock()
+	slices.SortFunc(fresh, func(a, b colEntry) int { return bytes.Compare(a.suf, b.suf) })
+	return c.patch(p.mark, changed, fresh, nords), nil
+}
+
+// changes is one IndexChangedSince answer.
+type changes struct {
+	owners []string
+	ok     bool
+}
+
+// caseOf reads the case id of the domain as the transaction sees it; nil
+// when the domain holds no such case.
+func (p *colPlan) caseOf(id string) (*localcases.Case, error) {
+	if c, ok := p.cases[id]; ok {
+		return c, nil
+	}
+	var c localcases.Case
+	err := p.tx.Get(localcases.Cases, p.domainID, id, &c)
+	if isNotFound(err) {
+		p.cases[id] = nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.cases[id] = &c
+	return &c, nil
+}
+
+// every returns the ordinals of every case of the domain: the case_id
+// field's, which every case holds.
+func (p *colPlan) every() (*roaring.Bitmap, error) {
+	c, err := p.column("case_id")
+	if err != nil {
+		return nil, err
+	}
+	return c.set, nil
+}
+
+// ids returns the case IDs by ordinal, every ordinal the plan's columns
+// hold included.
+func (p *colPlan) ids() []string {
+	p.d.mu.Lock()
+	defer p.d.mu.Unlock()
+	return p.d.ids
+}

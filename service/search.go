@@ -73,15 +73,10 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 		var page []keyed
 		more := false
 		var plan *indexPlan
-		log, logged := tx.(localcases.IndexLogTx)
-		switch {
-		case s.noIndex:
-		case logged && str(in.SearchTerm) == "":
-			if plan, err = s.planColumnSearch(tx, log, domainID, in, fs, terms, cur, n); err != nil {
-				return err
-			}
-		default:
-			if plan, err = planIndexSearch(tx, domainID, in, fs, terms, cur, n); err != nil {
+		// A search term is answered from the text index by the scan's
+		// path (searchCandidates).
+		if !s.noIndex && str(in.SearchTerm) == "" {
+			if plan, err = s.planIndexSearch(tx, domainID, in, fs, terms, cur, n); err != nil {
 				return err
 			}
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/localcases/localcases"
 )
 
-// indexLogTests check localcases.IndexLogTx on engines that implement it.
+// indexLogTests check localcases.IndexLogTx.
 var indexLogTests = []struct {
 	name string
 	fn   func(t *testing.T, s localcases.Store)
@@ -18,17 +18,12 @@ var indexLogTests = []struct {
 	{"IndexLogMarkIsTheViewsSnapshot", testIndexLogMarkIsSnapshot},
 }
 
-// mark returns the index mark a View sees, skipping the test when the
-// engine keeps no index log.
+// mark returns the index mark a View sees.
 func mark(t *testing.T, s localcases.Store) (m string) {
 	t.Helper()
 	view(t, s, func(tx localcases.Tx) error {
-		l, ok := tx.(localcases.IndexLogTx)
-		if !ok {
-			t.Skip("the engine keeps no index log")
-		}
 		var err error
-		m, err = l.IndexMark()
+		m, err = tx.IndexMark()
 		return err
 	})
 	return m
@@ -40,7 +35,7 @@ func changedSince(t *testing.T, s localcases.Store, m string, limit int) (owners
 	t.Helper()
 	view(t, s, func(tx localcases.Tx) error {
 		var err error
-		owners, ok, err = tx.(localcases.IndexLogTx).IndexChangedSince(m, limit)
+		owners, ok, err = tx.IndexChangedSince(m, limit)
 		return err
 	})
 	slices.Sort(owners)
@@ -90,7 +85,7 @@ func testIndexLogMarkIsSnapshot(t *testing.T, s localcases.Store) {
 	var inside []string
 	var m1 string
 	view(t, s, func(tx localcases.Tx) error {
-		l := tx.(localcases.IndexLogTx)
+		l := tx
 		var err error
 		if m1, err = l.IndexMark(); err != nil {
 			return err
