@@ -93,26 +93,34 @@ type colEntry struct {
 	ord uint32
 }
 
-// newColumn builds a column of entries (in key order) with ordinals below
-// nords.
-func newColumn(mark string, entries []colEntry, size, nords int) *column {
-	c := &column{mark: mark, suf: make([]byte, 0, size), off: make([]uint32, 1, len(entries)+1),
-		sk: make([]sortKey, 0, len(entries)), ord: make([]uint32, 0, len(entries)), pos: make([]int32, nords)}
+// colBuilder makes a column from entries added in key order.
+type colBuilder struct {
+	c     *column
+	dense []uint64 // the set as a plain bitset until done
+}
+
+func newColBuilder(mark string, entries, size, nords int) *colBuilder {
+	c := &column{mark: mark, suf: make([]byte, 0, size), off: make([]uint32, 1, entries+1),
+		sk: make([]sortKey, 0, entries), ord: make([]uint32, 0, entries), pos: make([]int32, nords)}
 	for i := range c.pos {
 		c.pos[i] = -1
 	}
-	for i, e := range entries {
-		c.suf = append(c.suf, e.suf...)
-		c.off = append(c.off, uint32(len(c.suf)))
-		c.sk = append(c.sk, e.sk)
-		c.ord = append(c.ord, e.ord)
-		c.pos[e.ord] = int32(i)
-	}
-	ords := slices.Clone(c.ord)
-	slices.Sort(ords)
-	c.set = roaring.BitmapOf(ords...)
-	c.set.RunOptimize()
-	return c
+	return &colBuilder{c: c, dense: make([]uint64, (nords+63)/64)}
+}
+
+func (b *colBuilder) add(suf []byte, k sortKey, o uint32) {
+	c := b.c
+	c.pos[o] = int32(len(c.sk))
+	c.suf = append(c.suf, suf...)
+	c.off = append(c.off, uint32(len(c.suf)))
+	c.sk = append(c.sk, k)
+	c.ord = append(c.ord, o)
+	b.dense[o>>6] |= 1 << (o & 63)
+}
+
+func (b *colBuilder) done() *column {
+	b.c.set = roaring.FromDense(b.dense, false)
+	return b.c
 }
 
 // readColumn reads the column of the field with prefix fp from the index.
@@ -140,33 +148,37 @@ func (d *domainCols) readColumn(tx localcases.Tx, fp []byte, mark string) (*colu
 	}
 	nords := len(d.ids)
 	d.mu.Unlock()
-	return newColumn(mark, entries, size, nords), nil
+	b := newColBuilder(mark, len(entries), size, nords)
+	for _, e := range entries {
+		b.add(e.suf, e.sk, e.ord)
+	}
+	return b.done(), nil
 }
 
 // patch returns c as of mark, given the entries now held by the owners
 // changed since c's mark (fresh, in key order) and their ordinals.
-func (c *column) patch(mark string, changed *roaring.Bitmap, fresh []colEntry, nords int) *column {
-	entries := make([]colEntry, 0, c.n()+len(fresh))
-	size := 0
+func (c *column) patch(mark string, changed []uint64, fresh []colEntry, nords int) *column {
+	size := len(c.suf)
+	for _, e := range fresh {
+		size += len(e.suf)
+	}
+	b := newColBuilder(mark, c.n()+len(fresh), size, nords)
 	j := 0
 	for i := 0; i < c.n(); i++ {
-		if changed.Contains(c.ord[i]) {
+		if o := c.ord[i]; changed[o>>6]&(1<<(o&63)) != 0 {
 			continue
 		}
 		k := c.key(i)
 		for j < len(fresh) && bytes.Compare(fresh[j].suf, k) < 0 {
-			entries = append(entries, fresh[j])
-			size += len(fresh[j].suf)
+			b.add(fresh[j].suf, fresh[j].sk, fresh[j].ord)
 			j++
 		}
-		entries = append(entries, colEntry{suf: k, sk: c.sk[i], ord: c.ord[i]})
-		size += len(k)
+		b.add(k, c.sk[i], c.ord[i])
 	}
 	for ; j < len(fresh); j++ {
-		entries = append(entries, fresh[j])
-		size += len(fresh[j].suf)
+		b.add(fresh[j].suf, fresh[j].sk, fresh[j].ord)
 	}
-	return newColumn(mark, entries, size, nords)
+	return b.done()
 }
 
 // colPlan is what a search reads from the columns.
@@ -257,13 +269,7 @@ func (p *colPlan) bringUp(c *column, field string, fp []byte) (*column, error) {
 	}
 	// An owner not in the domain has no entry here, before or now, unless
 	// the case was deleted: it then has an ordinal.
-	changed := roaring.New()
 	p.d.mu.Lock()
-	for id := range done {
-		if o, ok := p.d.ords[id]; ok {
-			changed.Add(o)
-		}
-	}
 	for _, id := range held {
 		p.d.ordinal(id)
 	}
@@ -271,6 +277,12 @@ func (p *colPlan) bringUp(c *column, field string, fp []byte) (*column, error) {
 		fresh[i].ord = p.d.ords[id]
 	}
 	nords := len(p.d.ids)
+	changed := make([]uint64, (nords+63)/64)
+	for id := range done {
+		if o, ok := p.d.ords[id]; ok {
+			changed[o>>6] |= 1 << (o & 63)
+		}
+	}
 	p.d.mu.Unlock()
 	slices.SortFunc(fresh, func(a, b colEntry) int { return bytes.Compare(a.suf, b.suf) })
 	return c.patch(p.mark, changed, fresh, nords), nil

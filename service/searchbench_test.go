@@ -26,7 +26,9 @@ import (
 // p50-ms. The domain (LOCALCASES_BENCH_CASES cases, default 100,000) is
 // built on the memory store by CreateCase and copied to the other engines
 // by Import; LOCALCASES_BENCH_ENGINES picks the engines (default memory),
-// and LOCALCASES_BENCH_PATHS=index leaves the scan out:
+// LOCALCASES_BENCH_PATHS=index leaves the scan out, and
+// LOCALCASES_BENCH_LOCK names a lock file (flock) held while each engine's
+// searches run, but not while the cases are built and copied:
 //
 //	LOCALCASES_BENCH_ENGINES=memory,sqlite,postgres \
 //	  go test ./service -run '^$' -bench SearchFilterShapes -benchtime 5x -timeout 60m
@@ -47,6 +49,7 @@ func BenchmarkSearchFilterShapes(b *testing.B) {
 			if engine != "memory" {
 				s = shapesCopy(b, engine, src.snap)
 			}
+			defer benchLock(b)()
 			scan := &Service{store: s.store, noIndex: true, cfg: s.cfg, quotas: s.quotas, clock: s.clock, log: s.log,
 				tokenKey: s.tokenKey, searchSlots: make(chan struct{}, 1)}
 			paths := []struct {
