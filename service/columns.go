@@ -86,6 +86,12 @@ func (c *column) search(k []byte, strict bool) int {
 	})
 }
 
+// prefixEnd returns the first entry from lo on whose key does not start
+// with prefix; those that do follow lo, as the keys are sorted.
+func (c *column) prefixEnd(lo int, prefix []byte) int {
+	return lo + sort.Search(c.n()-lo, func(i int) bool { return !bytes.HasPrefix(c.key(lo+i), prefix) })
+}
+
 // colEntry is one entry on its way into a column.
 type colEntry struct {
 	suf []byte

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bytes"
 	"math"
 	"sort"
 
@@ -231,12 +230,9 @@ func (p *colPlan) leaf(ff *api.FieldFilter) (*roaring.Bitmap, error) {
 func (c *column) span(fp []byte, sg segment) (lo, hi int) {
 	prefix := sg.prefix[len(fp):]
 	lo = c.search(prefix, false)
+	hi = c.prefixEnd(lo, prefix)
 	if sg.after != nil {
 		lo = max(lo, c.search(sg.after[len(fp):], true))
-	}
-	hi = c.n()
-	if end := prefixEnd(prefix); end != nil {
-		hi = c.search(end, false)
 	}
 	if sg.upTo != nil && lo < hi {
 		hi = lo + sort.Search(hi-lo, func(i int) bool { return cmpKey(c.sk[lo+i], *sg.upTo) > 0 })
@@ -244,20 +240,7 @@ func (c *column) span(fp []byte, sg segment) (lo, hi int) {
 	return lo, max(lo, hi)
 }
 
-// prefixEnd returns the smallest key above every key that starts with
-// prefix, or nil if there is none.
-func prefixEnd(prefix []byte) []byte {
-	end := bytes.Clone(prefix)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
-}
-
-// planColumns returns the matches of the search's filter as ordinals, or
+// matches returns the matches of the search's filter as ordinals, or
 // nil when the columns cannot answer it and the caller must scan (a filter
 // with a tag condition over too many candidates to check).
 func (p *colPlan) matches(f *api.CaseFilter) (*roaring.Bitmap, error) {

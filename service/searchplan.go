@@ -276,10 +276,8 @@ func (p *indexPlan) walkGroups(base *roaring.Bitmap, ids []string) {
 		}
 		if p.start != nil {
 			enc := encSortKey(p.start.keys[0])
-			if p.order[0] {
-				i = c.search(prefixEnd(enc), false) - 1
-			} else {
-				i = c.search(enc, false)
+			if i = c.search(enc, false); p.order[0] {
+				i = c.prefixEnd(i, enc) - 1
 			}
 		}
 		var run []keyed
