@@ -117,10 +117,7 @@ const (
 
 // logKeep is how many rows of the index log a trim keeps; a writer trims
 // once in logTrimEvery batches.
-const (
-	logKeep      = 65536
-	logTrimEvery = 1024
-)
+var logKeep, logTrimEvery int64 = 65536, 1024
 
 func (q *queries) IndexMark() (string, error) {
 	var m string

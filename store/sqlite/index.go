@@ -80,10 +80,7 @@ func (q *queries) CountIndex(v int, args []any) (int, error) {
 
 // logKeep is how many rows the index log keeps at least; every logTrimEvery
 // rows, the ones older than that go.
-const (
-	logKeep      = 65536
-	logTrimEvery = 1024
-)
+var logKeep, logTrimEvery int64 = 65536, 1024
 
 // logIndex adds owner to the index log (migration 0007).
 func (q *queries) logIndex(owner string) error {
