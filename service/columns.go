@@ -13,7 +13,7 @@ import (
 )
 
 // Match columns let a search answer a filter with bitmap algebra instead
-// of visiting each match in the index (searchcols.go). A column is one
+// of visiting each match in the index (filterplan.go, searchplan.go). A column is one
 // field's case index entries in one domain, in index order, held in memory
 // with each case numbered by a dense ordinal of the domain; the cases with
 // an entry form a compressed bitmap of ordinals. A column is as of a mark
@@ -195,7 +195,7 @@ type colPlan struct {
 	d        *domainCols
 	mark     string
 	cols     map[string]*column
-	// changed memoises IndexChangedSince per mark, and cases the changed
+	// changed memoises IndexChangedSince per mark; cases holds the changed
 	// cases read to patch with (nil: not in the domain).
 	changed map[string]changes
 	cases   map[string]*localcases.Case

@@ -97,7 +97,8 @@ func (q *queries) logIndex(owner string) error {
 
 // IndexMark is the highest row of the index log the transaction sees.
 func (q *queries) IndexMark() (string, error) {
-	_, last, err := q.logBounds()
+	var last int64
+	err := q.stmt(stLogLast).QueryRowContext(q.ctx).Scan(&last)
 	return strconv.FormatInt(last, 10), err
 }
 
