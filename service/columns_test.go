@@ -61,3 +61,58 @@ func BenchmarkColumnWalk(b *testing.B) {
 		}
 	}
 }
+
+// TestSearchesShareColumns runs searches in several goroutines while cases
+// change, so they read, patch and replace the same domain's columns at
+// once (for the race detector), then, once the writes stop, requires each
+// shape to answer as the scan does.
+func TestSearchesShareColumns(t *testing.T) {
+	e := csNewEnv(t, Quotas{})
+	score := e.field("score", api.FieldTypeNumber)
+	grp := e.field("grp", api.FieldTypeText)
+	var ids []string
+	for i := range 60 {
+		ids = append(ids, e.mustCase(sv("title", fmt.Sprint(i)), nv(score, float64(i%7)), sv(grp, []string{"a", "b", "c"}[i%3])))
+	}
+	filters := []*api.CaseFilter{
+		nil,
+		fieldF("eq", sv(grp, "a")),
+		fieldF("gt", nv(score, 2)),
+		{AndAll: []api.CaseFilter{*fieldF("ge", nv(score, 1)), {Not: fieldF("eq", sv(grp, "b"))}}},
+		{OrAll: []api.CaseFilter{*fieldF("eq", sv(grp, "a")), *fieldF("lt", nv(score, 2))}},
+	}
+	sorts := [][]api.Sort{nil, {{FieldId: &score, SortOrder: ptr(api.OrderDesc)}},
+		{{FieldId: &score, SortOrder: ptr(api.OrderAsc)}, {FieldId: ptr("title"), SortOrder: ptr(api.OrderDesc)}}}
+	search := func(s *Service, i int) *api.SearchCasesResponse {
+		out, err := s.SearchCases(e.ctx, &api.SearchCasesRequest{DomainId: &e.domain, Filter: filters[i%len(filters)],
+			Sorts: sorts[i%len(sorts)], MaxResults: api.Int32(10)})
+		if err != nil {
+			t.Error(err)
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 40 {
+				search(e.s, g+i)
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := range 40 {
+			if err := e.update(ids[i%len(ids)], nv(score, float64(i%5)), sv(grp, []string{"a", "b"}[i%2])); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	wg.Wait()
+	scan := &Service{store: e.s.store, noIndex: true, cfg: e.s.cfg, quotas: e.s.quotas, clock: e.s.clock, log: e.s.log,
+		tokenKey: e.s.tokenKey, searchSlots: make(chan struct{}, 1)}
+	for i := range len(filters) * len(sorts) {
+		got, want := search(e.s, i), search(scan, i)
+		if csJSON(got.Cases) != csJSON(want.Cases) || got.TotalCount != want.TotalCount {
+			t.Errorf("search %d: index %s %d, scan %s %d", i, csJSON(got.Cases), got.TotalCount, csJSON(want.Cases), want.TotalCount)
+		}
+	}
+}

@@ -96,12 +96,14 @@ const (
 	markSQL = `SELECT pg_current_snapshot()::text`
 	// sinceSQL: the owners logged by transactions the transaction sees
 	// and the mark's snapshot did not, if the mark is not older than the
-	// trimmed rows; NULL if it is.
+	// trimmed rows; NULL if it is. ORDER BY keeps the planner on the xid
+	// index when the log has no statistics yet (after an import): without
+	// it, it read all 100,000 rows, 50 ms.
 	sinceSQL = `SELECT CASE WHEN pg_snapshot_xmin($1::pg_snapshot) >= m.trimmed_below THEN
 		(SELECT coalesce(array_agg(owner), '{}') FROM (
 			SELECT owner FROM idx_log
 			WHERE xid >= pg_snapshot_xmin($1::pg_snapshot) AND NOT pg_visible_in_snapshot(xid, $1::pg_snapshot)
-			LIMIT $2) l)
+			ORDER BY xid LIMIT $2) l)
 		END
 		FROM idx_log_meta m WHERE m.id = 1`
 	// trimSQL deletes the rows older than the newest logKeep, and records
