@@ -2,9 +2,12 @@ package service
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/localcases/localcases/api"
 )
 
 // benchColumn is a column of n numeric entries, case i holding i%1000.
