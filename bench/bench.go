@@ -88,6 +88,11 @@ type Config struct {
 	// events on and one webhook sink (served by the bench) taking them,
 	// and reports the throughput ratio and the deliveries (EventsResult).
 	Events bool
+	// EventPairs is how many times the Events rounds run in the order on,
+	// off, off, on (default 1). More, shorter rounds let the machine's
+	// changing load fall on both arms alike; each group's own ratio is
+	// reported, so the spread shows.
+	EventPairs int
 
 	// SeedProgress, if set, is called as seeding creates cases, with the
 	// number created so far and the number to create; calls may come from

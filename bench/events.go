@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,8 +24,8 @@ import (
 // Both arms are treated alike. The usual measurement (Result.Localcases,
 // events off) runs first on a fresh store, which makes it faster than any
 // later round, so it is a warm-up: reported, and left out of the ratio.
-// The rounds after it run in the order on, off, off, on (eventPairs times
-// over), so a drift that is linear in time (the machine's load, the
+// The rounds after it run in the order on, off, off, on (Config.EventPairs
+// times over), so a drift that is linear in time (the machine's load, the
 // store's growth) falls on both arms equally.
 type EventsResult struct {
 	// Measurement is the first round with events on.
@@ -35,6 +36,9 @@ type EventsResult struct {
 	// ThroughputRatio is the mean throughput of the rounds with events on
 	// over that of the rounds with events off, the warm-up left out.
 	ThroughputRatio float64 `json:"throughputRatio"`
+	// GroupRatios is the same ratio for each group of four rounds (on,
+	// off, off, on) alone: their spread is the measurement's noise.
+	GroupRatios []float64 `json:"groupRatios"`
 	// Delivered is the events the webhook received (each id once).
 	Delivered int64 `json:"delivered"`
 	// Duplicates is events received again (delivery is at least once).
@@ -60,14 +64,11 @@ type EventsRound struct {
 	Successes  int64   `json:"successes"`
 }
 
-// eventPairs is how many times --events runs the rounds on, off, off, on
-// after the warm-up.
-const eventPairs = 1
-
-// eventOrder is the order of the measured rounds (true: events on).
-func eventOrder() []bool {
+// eventOrder is the order of the measured rounds (true: events on): pairs
+// groups of on, off, off, on.
+func eventOrder(pairs int) []bool {
 	var o []bool
-	for range eventPairs {
+	for range max(pairs, 1) {
 		o = append(o, true, false, false, true)
 	}
 	return o
@@ -184,8 +185,9 @@ func measureEvents(ctx context.Context, cfg *Config, base string, st *state, gen
 	res := &EventsResult{Rounds: []EventsRound{{Warmup: true, Throughput: off.Throughput, Successes: off.Successes}}, CaughtUp: true}
 	var onSum, offSum, onSeconds float64
 	var onN, offN int
+	var groupOn, groupOff float64
 	eventsOn := false
-	for round, on := range eventOrder() {
+	for round, on := range eventOrder(cfg.EventPairs) {
 		if on != eventsOn {
 			if err := sd.setEvents(ctx, st, on); err != nil {
 				return res, fmt.Errorf("turn case events on (%v): %w", on, err)
@@ -208,11 +210,19 @@ func measureEvents(ctx context.Context, cfg *Config, base string, st *state, gen
 		if on {
 			onSum, onN = onSum+m.Throughput, onN+1
 			onSeconds += m.Seconds
+			groupOn += m.Throughput
 		} else {
 			offSum, offN = offSum+m.Throughput, offN+1
+			groupOff += m.Throughput
 		}
 		if err != nil {
 			return res, err
+		}
+		if round%4 == 3 {
+			if groupOff > 0 {
+				res.GroupRatios = append(res.GroupRatios, groupOn/groupOff)
+			}
+			groupOn, groupOff = 0, 0
 		}
 		if !on {
 			continue
@@ -267,7 +277,7 @@ func waitCaughtUp(ctx context.Context, ac *admin.Client) (time.Duration, bool, e
 }
 
 func writeEvents(b *strings.Builder, off Measurement, e *EventsResult) {
-	fmt.Fprintf(b, "\ncase events on, one webhook sink (--events): a warm-up round with events off, then %d rounds on, off, off, on:\n", 4*eventPairs)
+	fmt.Fprintf(b, "\ncase events on, one webhook sink (--events): a warm-up round with events off, then %d rounds on, off, off, on:\n", len(e.Rounds)-1)
 	var rounds []string
 	for _, r := range e.Rounds {
 		state := "off"
@@ -280,6 +290,11 @@ func writeEvents(b *strings.Builder, off Measurement, e *EventsResult) {
 		rounds = append(rounds, fmt.Sprintf("%s %.0f", state, r.Throughput))
 	}
 	fmt.Fprintf(b, "  throughput    %.2f of events off (req/s by round: %s)\n", e.ThroughputRatio, strings.Join(rounds, ", "))
+	if len(e.GroupRatios) > 1 {
+		lo, hi := slices.Min(e.GroupRatios), slices.Max(e.GroupRatios)
+		med := median(e.GroupRatios)
+		fmt.Fprintf(b, "  by group      %d groups of on, off, off, on: ratios %.2f to %.2f, median %.2f\n", len(e.GroupRatios), lo, hi, med)
+	}
 	fmt.Fprintf(b, "  latency       p50 %.3f ms, p99 %.3f ms in the first round on (events off: p50 %.3f ms, p99 %.3f ms)\n",
 		e.Measurement.Latency.P50Ms, e.Measurement.Latency.P99Ms, off.Latency.P50Ms, off.Latency.P99Ms)
 	fmt.Fprintf(b, "  deliveries    %d events, %.0f/s; the sink caught up at most %.2f s after a round", e.Delivered, e.DeliveriesPerSecond, e.DrainSeconds)
@@ -291,4 +306,16 @@ func writeEvents(b *strings.Builder, off Measurement, e *EventsResult) {
 	}
 	fmt.Fprintf(b, "\n  delivery lag  p50 %.1f ms, p99 %.1f ms, max %.1f ms (approximateChangeTime to the webhook)\n", e.Lag.P50Ms, e.Lag.P99Ms, e.Lag.MaxMs)
 	writeErrors(b, "events on", e.Measurement.ErrorsByType)
+}
+
+// median of xs (not modified).
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

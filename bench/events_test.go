@@ -13,12 +13,12 @@ import (
 // exactly once, and none from the rounds with events off; the text report
 // says so.
 func TestBenchEvents(t *testing.T) {
-	res, err := Run(context.Background(), Config{Workload: []OpWeight{{"CreateCase", 1}}, Concurrency: 4, Requests: 60, Events: true})
+	res, err := Run(context.Background(), Config{Workload: []OpWeight{{"CreateCase", 1}}, Concurrency: 4, Requests: 60, Events: true, EventPairs: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := res.Events
-	order := eventOrder()
+	order := eventOrder(2)
 	if e == nil || len(e.Rounds) != len(order)+1 {
 		t.Fatalf("events result %+v", e)
 	}
@@ -44,6 +44,9 @@ func TestBenchEvents(t *testing.T) {
 			on += r.Successes
 		}
 	}
+	if len(e.GroupRatios) != 2 {
+		t.Errorf("group ratios %v, want one for each of the 2 groups", e.GroupRatios)
+	}
 	if e.Delivered != on || e.Duplicates != 0 || !e.CaughtUp || e.ThroughputRatio <= 0 || e.Lag.MaxMs <= 0 {
 		t.Errorf("delivered %d of %d, duplicates %d, caught up %v, ratio %v, lag %+v", e.Delivered, on, e.Duplicates, e.CaughtUp, e.ThroughputRatio, e.Lag)
 	}
@@ -51,7 +54,7 @@ func TestBenchEvents(t *testing.T) {
 	if err := WriteText(&b, res); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "case events on, one webhook sink") || !strings.Contains(b.String(), "120 events") {
+	if !strings.Contains(b.String(), "case events on, one webhook sink") || !strings.Contains(b.String(), "240 events") || !strings.Contains(b.String(), "2 groups of on, off, off, on") {
 		t.Errorf("report:\n%s", b.String())
 	}
 }

@@ -214,6 +214,33 @@ func TestRejectedChangesPublishNothing(t *testing.T) {
 	}
 }
 
+// TestDeleteDomainPublishesNothing: deleting a domain removes its cases
+// without a CASE.DELETED for each (AWS documents no event for it; docs/EVENTS.md,
+// "Choices where AWS documents nothing"), and the events already published for
+// the domain stay in the outbox to be delivered.
+func TestDeleteDomainPublishesNothing(t *testing.T) {
+	e := csNewEnv(t, Quotas{})
+	e.enableEvents(false)
+	e.mustCase()
+	e.mustCase()
+	before := len(e.outboxEvents())
+	if before != 2 {
+		t.Fatalf("outbox holds %d events before DeleteDomain, want 2", before)
+	}
+	if _, err := e.s.DeleteDomain(e.ctx, &api.DeleteDomainRequest{DomainId: &e.domain}); err != nil {
+		t.Fatal(err)
+	}
+	after := e.outboxEvents()
+	if len(after) != before {
+		t.Fatalf("outbox holds %d events after DeleteDomain, want the %d from before", len(after), before)
+	}
+	for _, ev := range after {
+		if bytes.Contains(ev, []byte(`CASE.DELETED`)) {
+			t.Errorf("DeleteDomain published %s", ev)
+		}
+	}
+}
+
 // BenchmarkCreateCaseEvents is what publishing costs a CreateCase on the
 // memory store (no I/O, so the relative cost is at its largest):
 //

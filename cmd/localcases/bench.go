@@ -24,6 +24,7 @@ type benchFlags struct {
 	duration, timeout         time.Duration
 	ceiling, jsonOut, noProgr bool
 	events                    bool
+	eventPairs                int
 	serveCeiling, answer      string
 }
 
@@ -140,6 +141,7 @@ case with dashes as underscores (LOCALCASES_CONCURRENCY, ...).`,
 	fs.StringVar(&f.serveCeiling, "serve-ceiling", "", "only serve the ceiling on this address (127.0.0.1:4700) for another load generator, until interrupted; needs --op and --ceiling-answer")
 	fs.StringVar(&f.answer, "ceiling-answer", "", "with --serve-ceiling: a file holding a body localcases answered --op with, which the ceiling sends back")
 	fs.BoolVar(&f.events, "events", false, "measure again with the domain's case events on and a webhook sink (served by bench) taking them: the throughput ratio, deliveries/s and delivery lag")
+	fs.IntVar(&f.eventPairs, "event-pairs", 1, "with --events: how many groups of four rounds (on, off, off, on) to run; each round lasts --duration")
 	fs.BoolVar(&f.jsonOut, "json", false, "print the result as JSON")
 	fs.BoolVar(&f.noProgr, "quiet", false, "no progress lines on stderr")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "per-request timeout")
@@ -168,7 +170,7 @@ func (f *benchFlags) config(cmd *cobra.Command) (bench.Config, error) {
 		URL: f.url, Region: f.region, Workload: w, DomainID: f.domainID,
 		Concurrency: f.concurrency, Requests: f.requests, Rate: f.rate,
 		SeedCases: f.seedCases, Ceiling: f.ceiling, Duration: f.duration, Timeout: f.timeout,
-		Events: f.events, Servers: f.servers, ExportTo: f.export,
+		Events: f.events, EventPairs: f.eventPairs, Servers: f.servers, ExportTo: f.export,
 	}
 	fs := cmd.Flags()
 	// --store has a default for the help text; only a chosen value is
