@@ -44,8 +44,11 @@ const (
 )
 
 // enc rank bytes: present values 1..4 (cmpKey's ranks plus one), missing 5.
-func encSortKey(k sortKey) []byte {
-	b := []byte{byte(k.R + 1)}
+func encSortKey(k sortKey) []byte { return appendSortKey(nil, k) }
+
+// appendSortKey appends enc(k) to b.
+func appendSortKey(b []byte, k sortKey) []byte {
+	b = append(b, byte(k.R+1))
 	switch k.R {
 	case rankBool:
 		b = append(b, byte(k.N))
@@ -167,11 +170,15 @@ const fieldPrefixLen = 12
 // key; its encoding (the rank byte after every present one) serves as a
 // bound.
 func indexKey(domainID, fieldID string, k sortKey, caseID string) []byte {
-	b := fieldPrefix(domainID, fieldID)
+	return appendIndexKey(nil, fieldPrefix(domainID, fieldID), k, caseID)
+}
+
+func appendIndexKey(b, prefix []byte, k sortKey, caseID string) []byte {
+	b = append(b, prefix...)
 	if k.R == rankMissing {
 		b = append(b, byte(rankMissing+1))
 	} else {
-		b = append(b, encSortKey(k)...)
+		b = appendSortKey(b, k)
 	}
 	return append(b, caseID...)
 }
@@ -188,15 +195,24 @@ func (s *Service) indexCase(tx localcases.Tx, domainID string, c *localcases.Cas
 			return err
 		}
 	}
+	return tx.SetIndex(indexAsc, c.ID, caseIndexKeys(domainID, c, fs))
+}
+
+// caseIndexKeys returns c's entries, sharing one array (keys taken
+// before it grows keep the old one): a case write builds some twenty.
+func caseIndexKeys(domainID string, c *localcases.Case, fs *fieldSet) [][]byte {
 	keys := make([][]byte, 0, len(c.Fields))
+	buf := make([]byte, 0, len(c.Fields)*(fieldPrefixLen+len(c.ID)+24))
 	for id, v := range c.Fields {
 		k := keyOf(fs.typeOf(id), v, true)
 		if k.R == rankMissing {
 			continue
 		}
-		keys = append(keys, indexKey(domainID, id, k, c.ID))
+		start := len(buf)
+		buf = appendIndexKey(buf, fs.prefix(id), k, c.ID)
+		keys = append(keys, buf[start:len(buf):len(buf)])
 	}
-	return tx.SetIndex(indexAsc, c.ID, keys)
+	return keys
 }
 
 func unindexCase(tx localcases.Tx, caseID string) error {
