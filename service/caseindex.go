@@ -167,7 +167,13 @@ const fieldPrefixLen = 12
 // key; its encoding (the rank byte after every present one) serves as a
 // bound.
 func indexKey(domainID, fieldID string, k sortKey, caseID string) []byte {
-	b := fieldPrefix(domainID, fieldID)
+	return appendIndexKey(fieldPrefix(domainID, fieldID), k, caseID)
+}
+
+// appendIndexKey is indexKey after the field's prefix; prefix is copied,
+// not written into, when it has no room beyond its length.
+func appendIndexKey(prefix []byte, k sortKey, caseID string) []byte {
+	b := prefix
 	if k.R == rankMissing {
 		b = append(b, byte(rankMissing+1))
 	} else {
@@ -188,15 +194,22 @@ func (s *Service) indexCase(tx localcases.Tx, domainID string, c *localcases.Cas
 			return err
 		}
 	}
+	return tx.SetIndex(indexAsc, c.ID, caseKeys(c, fs, func(id string) []byte { return fieldPrefix(domainID, id) }))
+}
+
+// caseKeys returns c's entries; prefix gives fieldPrefix of the case's
+// domain and a field, which a caller indexing many cases may cache (with
+// no room beyond its length, so that keys never share it).
+func caseKeys(c *localcases.Case, fs *fieldSet, prefix func(fieldID string) []byte) [][]byte {
 	keys := make([][]byte, 0, len(c.Fields))
 	for id, v := range c.Fields {
 		k := keyOf(fs.typeOf(id), v, true)
 		if k.R == rankMissing {
 			continue
 		}
-		keys = append(keys, indexKey(domainID, id, k, c.ID))
+		keys = append(keys, appendIndexKey(prefix(id), k, c.ID))
 	}
-	return tx.SetIndex(indexAsc, c.ID, keys)
+	return keys
 }
 
 func unindexCase(tx localcases.Tx, caseID string) error {

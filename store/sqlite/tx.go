@@ -49,7 +49,8 @@ var statements = func() []string {
 	scans := sqlstore.ScanQueries(alsoKeySQL)
 	s = append(s, scans[:]...)
 	s = append(s, sqlstore.Counts[:]...)
-	return append(s, textStatements[:]...)
+	s = append(s, textStatements[:]...)
+	return append(s, bulkStatements[:]...)
 }()
 
 const (
@@ -76,7 +77,8 @@ const (
 	stIdxScan                                    // the sqlstore.ScanQueries, in order
 	stIdxCount = stIdxScan + sqlstore.NumScans   // the sqlstore.Counts, in order
 	stText     = stIdxCount + sqlstore.NumCounts // the textStatements, in order
-	numStmts   = stText + numText
+	stBulk     = stText + numText                // the bulkStatements, in order
+	numStmts   = stBulk + numBulk
 )
 
 // stmts are the prepared statements of a connection or pool, so the hot
