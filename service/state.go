@@ -130,7 +130,7 @@ func (s *Service) Import(ctx context.Context, snap *localcases.Snapshot) error {
 			tx = nt.Tx
 		}
 		if bt, ok := tx.(localcases.BulkTx); ok {
-			return s.importBulk(tx, bt, snap.Records)
+			return s.importBulk(bt, snap.Records)
 		}
 		for i, r := range snap.Records {
 			if !json.Valid(r.Data) {
