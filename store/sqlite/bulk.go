@@ -11,10 +11,14 @@ import (
 )
 
 // An import writes its rows with statements that insert many rows each:
-// SQLite then runs a statement, opens its statement journal and, for the
-// text index, flushes FTS5's pending terms (which it does at every
-// statement's savepoint) once per bulkRows rows instead of once per row.
-const bulkRows = 128
+// SQLite then runs a statement and opens its statement journal once per
+// bulkRows rows instead of once per row, and, for the text index, flushes
+// FTS5's pending terms (which it does at every statement's savepoint)
+// once per textRows documents.
+const (
+	bulkRows = 128
+	textRows = 512
+)
 
 // The bulk statements (bulkStatements), after the text statements.
 const (
@@ -30,7 +34,7 @@ var bulkStatements = [numBulk]string{
 	stBulkPut: `INSERT INTO records (coll, scope, id, data) VALUES ` + rows(4, bulkRows) +
 		` ON CONFLICT (coll, scope, id) DO UPDATE SET data = excluded.data`,
 	stBulkIdx:     `INSERT INTO idx (name, key, owner) VALUES ` + rows(3, bulkRows) + ` ON CONFLICT DO NOTHING`,
-	stBulkText:    `INSERT INTO text_docs (name, owner, body) VALUES ` + rows(3, bulkRows),
+	stBulkText:    `INSERT INTO text_docs (name, owner, body) VALUES ` + rows(3, textRows),
 	stBulkIdxAny:  `SELECT EXISTS (SELECT 1 FROM idx WHERE name = ?)`,
 	stBulkTextAny: `SELECT EXISTS (SELECT 1 FROM text_docs WHERE name = ?)`,
 }
@@ -44,14 +48,14 @@ func rows(k, n int) string {
 var _ sqlstore.BulkQueries = (*queries)(nil)
 
 // insertRows runs the multi-row statement st over every full group of
-// bulkRows rows of n, with the arguments args appends for row i, and the
+// per rows of n, with the arguments args appends for row i, and the
 // single-row statement one for the rest.
-func (q *queries) insertRows(st, one int, n int, args func(dst []any, i int) []any) error {
-	buf := make([]any, 0, 4*bulkRows)
+func (q *queries) insertRows(st, one, per, n int, args func(dst []any, i int) []any) error {
+	buf := make([]any, 0, 4*per)
 	i := 0
-	for ; i+bulkRows <= n; i += bulkRows {
+	for ; i+per <= n; i += per {
 		buf = buf[:0]
-		for j := i; j < i+bulkRows; j++ {
+		for j := i; j < i+per; j++ {
 			buf = args(buf, j)
 		}
 		if _, err := q.stmt(st).ExecContext(q.ctx, buf...); err != nil {
@@ -67,10 +71,55 @@ func (q *queries) insertRows(st, one int, n int, args func(dst []any, i int) []a
 }
 
 func (q *queries) PutMany(records []localcases.SnapshotRecord) error {
-	return q.insertRows(stBulk+stBulkPut, stPut, len(records), func(dst []any, i int) []any {
-		r := &records[i]
-		return append(dst, string(r.Collection), r.Scope, r.ID, string(r.Data))
+	return q.rebuilding("records", len(records), func() error {
+		return q.insertRows(stBulk+stBulkPut, stPut, bulkRows, len(records), func(dst []any, i int) []any {
+			r := &records[i]
+			return append(dst, string(r.Collection), r.Scope, r.ID, string(r.Data))
+		})
 	})
+}
+
+// rebuilding runs fn, which adds n rows to table. When the table holds
+// fewer rows than that, the indexes of the table that can be dropped (all
+// but those of its primary key and UNIQUE constraints) are dropped first
+// and made again after fn: one sort of the whole table per index instead
+// of an insert at a random place of the index per row. It is all one
+// transaction: readers go on reading the state before it, and if it rolls
+// back, so do the drops.
+func (q *queries) rebuilding(table string, n int, fn func() error) error {
+	if q.conn == nil {
+		return fn()
+	}
+	var held int
+	if err := q.conn.QueryRowContext(q.ctx, `SELECT count(*) FROM (SELECT 1 FROM "`+table+`" LIMIT ?)`, n).Scan(&held); err != nil {
+		return err
+	}
+	if held >= n {
+		return fn()
+	}
+	rows, err := q.conn.QueryContext(q.ctx, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL`, table)
+	if err != nil {
+		return err
+	}
+	type index struct{ name, sql string }
+	idxs, err := readRows(rows, []index(nil), func(x *index) []any { return []any{&x.name, &x.sql} })
+	if err != nil {
+		return err
+	}
+	for _, x := range idxs {
+		if _, err := q.conn.ExecContext(q.ctx, `DROP INDEX "`+strings.ReplaceAll(x.name, `"`, `""`)+`"`); err != nil {
+			return err
+		}
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	for _, x := range idxs {
+		if _, err := q.conn.ExecContext(q.ctx, x.sql); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // has reports whether st, one of the stBulk…Any, finds a row of name.
@@ -105,8 +154,10 @@ func (q *queries) SetIndexMany(name string, owners []localcases.IndexKeys) error
 	slices.SortFunc(entries, func(a, b sqlstore.Entry) int {
 		return cmp.Or(bytes.Compare(a.Key, b.Key), strings.Compare(a.Owner, b.Owner))
 	})
-	return q.insertRows(stBulk+stBulkIdx, stIdxAdd, len(entries), func(dst []any, i int) []any {
-		return append(dst, name, entries[i].Key, entries[i].Owner)
+	return q.rebuilding("idx", len(entries), func() error {
+		return q.insertRows(stBulk+stBulkIdx, stIdxAdd, bulkRows, len(entries), func(dst []any, i int) []any {
+			return append(dst, name, entries[i].Key, entries[i].Owner)
+		})
 	})
 }
 
@@ -126,7 +177,7 @@ func (q *queries) SetTextMany(name string, docs []localcases.TextDoc) error {
 	}
 	docs = sqlstore.LastOfEach(docs, func(d *localcases.TextDoc) string { return d.Owner })
 	docs = slices.DeleteFunc(slices.Clone(docs), func(d localcases.TextDoc) bool { return d.Doc == "" })
-	return q.insertRows(stBulk+stBulkText, stText+stTextSet, len(docs), func(dst []any, i int) []any {
+	return q.insertRows(stBulk+stBulkText, stText+stTextSet, textRows, len(docs), func(dst []any, i int) []any {
 		return append(dst, name, docs[i].Owner, docs[i].Doc)
 	})
 }

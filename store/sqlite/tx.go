@@ -111,6 +111,9 @@ func (st *stmts) close() {
 type queries struct {
 	ctx context.Context
 	st  *stmts
+	// conn is the writer's connection, for the statements an import
+	// cannot prepare ahead (bulk.go); nil in a View.
+	conn *sql.Conn
 }
 
 var _ sqlstore.Queries = (*queries)(nil)
@@ -118,6 +121,11 @@ var _ sqlstore.Queries = (*queries)(nil)
 // newTx returns a transaction on the statements of one connection.
 func newTx(ctx context.Context, st *stmts, readOnly bool) *sqlstore.Tx {
 	return sqlstore.NewTx("sqlite", &queries{ctx: ctx, st: st}, readOnly)
+}
+
+// newWriteTx returns a write transaction on the writer's connection.
+func newWriteTx(ctx context.Context, st *stmts, conn *sql.Conn) *sqlstore.Tx {
+	return sqlstore.NewTx("sqlite", &queries{ctx: ctx, st: st, conn: conn}, false)
 }
 
 func (q *queries) stmt(i int) *sql.Stmt { return q.st[i] }

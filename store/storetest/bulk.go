@@ -31,15 +31,15 @@ func bulkRound(rng *rand.Rand, round int) ([]localcases.SnapshotRecord, []localc
 	var owners []localcases.IndexKeys
 	var docs []localcases.TextDoc
 	words := []string{"alpha", "beta gamma", "Straße", "日本語", "x", ""}
-	for i := range 700 {
-		id := fmt.Sprintf("r%d", rng.IntN(500))
+	for i := range 1200 {
+		id := fmt.Sprintf("r%d", rng.IntN(1000))
 		data, _ := json.Marshal(item{Name: fmt.Sprintf("round %d item %d", round, i), N: i})
 		recs = append(recs, localcases.SnapshotRecord{Collection: cA, ID: id, Data: data})
 		var ks [][]byte
 		for range rng.IntN(4) {
 			ks = append(ks, fmt.Appendf(nil, "k%d\x00%d", rng.IntN(50), round))
 		}
-		owner := fmt.Sprintf("o%d", rng.IntN(500))
+		owner := fmt.Sprintf("o%d", rng.IntN(1000))
 		owners = append(owners, localcases.IndexKeys{Owner: owner, Keys: ks})
 		docs = append(docs, localcases.TextDoc{Owner: owner, Doc: words[rng.IntN(len(words))] + fmt.Sprintf(" %d/%d", round, i%7)})
 	}
