@@ -101,6 +101,7 @@ type Tx interface {
 	DeleteScope(c Collection, scope string) error
 
 	IndexTx
+	IndexLogTx
 	TextIndexTx
 	OutboxTx
 }
@@ -180,6 +181,22 @@ type IndexTx interface {
 	// CountIndex returns how many entries of index have a key starting
 	// with prefix.
 	CountIndex(index string, prefix []byte) (int, error)
+}
+
+// IndexLogTx is the part of Tx that tells which owners' index keys
+// changed. A reader can then keep what it derived from an index (the
+// service's match columns) between transactions, and bring it up to date
+// from the owners changed since, instead of reading the index again.
+type IndexLogTx interface {
+	// IndexMark returns a mark of the state of the indexes this
+	// transaction sees, for a later IndexChangedSince.
+	IndexMark() (string, error)
+	// IndexChangedSince returns the owners whose keys, in any index, may
+	// differ between the state mark names and the state this transaction
+	// sees: a superset (an owner may come twice, or with no change). ok is
+	// false when there are more than limit, or the store no longer knows
+	// what changed since mark; the caller then reads the index again.
+	IndexChangedSince(mark string, limit int) (owners []string, ok bool, err error)
 }
 
 // TextIndexTx is the part of Tx that keeps full-text indexes, which the

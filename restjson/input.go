@@ -1,11 +1,12 @@
 package restjson
 
 import (
-	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/localcases/localcases/api"
@@ -127,92 +128,185 @@ func hex4(b []byte, at int) (rune, bool) {
 // spelt in another case (it matches names case-insensitively, so "NAME"
 // would fill name and {"name":"a","Name":"b"} would be a duplicate by
 // another route). Map keys are data and stay case-sensitive.
+//
+// It reads body once, byte by byte: body is known to be one valid JSON
+// value, and each request runs it, so it takes no tokens from a
+// json.Decoder (an allocation each) and looks members up in a table per
+// struct type.
 func checkKeys(body []byte, t reflect.Type) error {
-	type frame struct {
-		t       reflect.Type // the container's type, pointers removed; nil if unknown
-		object  bool
-		keys    map[string]bool
-		wantKey bool
-		next    reflect.Type // the type of the value after the current key
-	}
-	var stack []*frame
-	valueType := func() reflect.Type {
-		if len(stack) == 0 {
-			return t
-		}
-		top := stack[len(stack)-1]
-		if top.object {
-			return top.next
-		}
-		if top.t != nil && (top.t.Kind() == reflect.Slice || top.t.Kind() == reflect.Array) {
-			return top.t.Elem()
-		}
-		return nil
-	}
-	valueDone := func() {
-		if n := len(stack); n > 0 && stack[n-1].object {
-			stack[n-1].wantKey = true
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		if n := len(stack); n > 0 && stack[n-1].wantKey {
-			if k, ok := tok.(string); ok {
-				top := stack[n-1]
-				if top.keys[k] {
-					return api.Errorf(api.CodeSerializationException, "The request body gives the key %s twice in one object.", strconv.Quote(api.ClipTo(k, 128)))
-				}
-				top.keys[k] = true
-				top.wantKey = false
-				top.next = nil
-				if top.t != nil {
-					switch top.t.Kind() {
-					case reflect.Map:
-						top.next = top.t.Elem()
-					case reflect.Struct:
-						ft, exact := structMember(top.t, k)
-						if !exact {
-							return api.Errorf(api.CodeSerializationException, "Unknown member %s in the request body.", strconv.Quote(api.ClipTo(k, 128)))
-						}
-						top.next = ft
-					}
-				}
-				continue
-			}
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			vt := valueType()
-			for vt != nil && vt.Kind() == reflect.Pointer {
-				vt = vt.Elem()
-			}
-			f := &frame{t: vt, object: tok == json.Delim('{')}
-			if f.object {
-				f.keys, f.wantKey = map[string]bool{}, true
-			}
-			stack = append(stack, f)
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-			valueDone()
+	k := keyChecker{b: body}
+	return k.value(t)
+}
+
+type keyChecker struct {
+	b []byte
+	i int
+}
+
+func (k *keyChecker) space() {
+	for k.i < len(k.b) {
+		switch k.b[k.i] {
+		case ' ', '\t', '\n', '\r':
+			k.i++
 		default:
-			valueDone()
+			return
 		}
 	}
 }
 
-// structMember returns the type of the member of struct t whose JSON name
-// is exactly name, and whether there is one.
-func structMember(t reflect.Type, name string) (reflect.Type, bool) {
-	for i := 0; i < t.NumField(); i++ {
-		if tag, ok := bodyName(t.Field(i)); ok && tag == name {
-			return t.Field(i).Type, true
+// value checks the value at k.i, of type t (nil: unknown), and moves past it.
+func (k *keyChecker) value(t reflect.Type) error {
+	k.space()
+	if k.i >= len(k.b) {
+		return nil
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch k.b[k.i] {
+	case '{':
+		return k.object(t)
+	case '[':
+		k.i++
+		var elem reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+		}
+		for {
+			k.space()
+			if k.i >= len(k.b) {
+				return nil
+			}
+			if k.b[k.i] == ']' {
+				k.i++
+				return nil
+			}
+			if err := k.value(elem); err != nil {
+				return err
+			}
+			k.space()
+			if k.i < len(k.b) && k.b[k.i] == ',' {
+				k.i++
+			}
+		}
+	case '"':
+		k.str()
+	default:
+		for k.i < len(k.b) {
+			switch k.b[k.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return nil
+			}
+			k.i++
 		}
 	}
-	return nil, false
+	return nil
+}
+
+func (k *keyChecker) object(t reflect.Type) error {
+	k.i++
+	var members map[string]reflect.Type
+	if t != nil && t.Kind() == reflect.Struct {
+		members = structMembers(t)
+	}
+	var seen []string
+	for {
+		k.space()
+		if k.i >= len(k.b) {
+			return nil
+		}
+		if k.b[k.i] == '}' {
+			k.i++
+			return nil
+		}
+		key := k.key()
+		if slices.Contains(seen, key) {
+			return api.Errorf(api.CodeSerializationException, "The request body gives the key %s twice in one object.", strconv.Quote(api.ClipTo(key, 128)))
+		}
+		seen = append(seen, key)
+		var next reflect.Type
+		if t != nil {
+			switch t.Kind() {
+			case reflect.Map:
+				next = t.Elem()
+			case reflect.Struct:
+				ft, exact := members[key]
+				if !exact {
+					return api.Errorf(api.CodeSerializationException, "Unknown member %s in the request body.", strconv.Quote(api.ClipTo(key, 128)))
+				}
+				next = ft
+			}
+		}
+		k.space()
+		if k.i < len(k.b) && k.b[k.i] == ':' {
+			k.i++
+		}
+		if err := k.value(next); err != nil {
+			return err
+		}
+		k.space()
+		if k.i < len(k.b) && k.b[k.i] == ',' {
+			k.i++
+		}
+	}
+}
+
+// str moves past the string at k.i and returns its text as it appears.
+func (k *keyChecker) str() []byte {
+	start := k.i
+	k.i++
+	for k.i < len(k.b) {
+		switch k.b[k.i] {
+		case '\\':
+			k.i += 2
+			continue
+		case '"':
+			k.i++
+			return k.b[start:k.i]
+		}
+		k.i++
+	}
+	return k.b[start:]
+}
+
+// key reads an object's key: as written, unless it has escapes or
+// characters beyond ASCII, which encoding/json's reading decides.
+func (k *keyChecker) key() string {
+	raw := k.str()
+	plain := len(raw) >= 2
+	for _, c := range raw {
+		if c == '\\' || c >= utf8.RuneSelf {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(raw[1 : len(raw)-1])
+	}
+	var s string
+	json.Unmarshal(raw, &s)
+	return s
+}
+
+// memberTables holds structMembers' answer for each struct type.
+var memberTables sync.Map
+
+// structMembers maps the JSON names of struct t's body members to their
+// types.
+func structMembers(t reflect.Type) map[string]reflect.Type {
+	if m, ok := memberTables.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		if name, ok := bodyName(t.Field(i)); ok {
+			if _, dup := m[name]; !dup {
+				m[name] = t.Field(i).Type
+			}
+		}
+	}
+	memberTables.Store(t, m)
+	return m
 }
 
 // bodyName is the JSON name of a struct field that travels in the body;

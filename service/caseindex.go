@@ -44,8 +44,11 @@ const (
 )
 
 // enc rank bytes: present values 1..4 (cmpKey's ranks plus one), missing 5.
-func encSortKey(k sortKey) []byte {
-	b := []byte{byte(k.R + 1)}
+func encSortKey(k sortKey) []byte { return appendSortKey(nil, k) }
+
+// appendSortKey appends enc(k) to b.
+func appendSortKey(b []byte, k sortKey) []byte {
+	b = append(b, byte(k.R+1))
 	switch k.R {
 	case rankBool:
 		b = append(b, byte(k.N))
@@ -167,17 +170,15 @@ const fieldPrefixLen = 12
 // key; its encoding (the rank byte after every present one) serves as a
 // bound.
 func indexKey(domainID, fieldID string, k sortKey, caseID string) []byte {
-	return appendIndexKey(fieldPrefix(domainID, fieldID), k, caseID)
+	return appendIndexKey(nil, fieldPrefix(domainID, fieldID), k, caseID)
 }
 
-// appendIndexKey is indexKey after the field's prefix; prefix is copied,
-// not written into, when it has no room beyond its length.
-func appendIndexKey(prefix []byte, k sortKey, caseID string) []byte {
-	b := prefix
+func appendIndexKey(b, prefix []byte, k sortKey, caseID string) []byte {
+	b = append(b, prefix...)
 	if k.R == rankMissing {
 		b = append(b, byte(rankMissing+1))
 	} else {
-		b = append(b, encSortKey(k)...)
+		b = appendSortKey(b, k)
 	}
 	return append(b, caseID...)
 }
@@ -194,20 +195,22 @@ func (s *Service) indexCase(tx localcases.Tx, domainID string, c *localcases.Cas
 			return err
 		}
 	}
-	return tx.SetIndex(indexAsc, c.ID, caseKeys(c, fs, func(id string) []byte { return fieldPrefix(domainID, id) }))
+	return tx.SetIndex(indexAsc, c.ID, caseIndexKeys(domainID, c, fs))
 }
 
-// caseKeys returns c's entries; prefix gives fieldPrefix of the case's
-// domain and a field, which a caller indexing many cases may cache (with
-// no room beyond its length, so that keys never share it).
-func caseKeys(c *localcases.Case, fs *fieldSet, prefix func(fieldID string) []byte) [][]byte {
+// caseIndexKeys returns c's entries, sharing one array (keys taken
+// before it grows keep the old one): a case write builds some twenty.
+func caseIndexKeys(domainID string, c *localcases.Case, fs *fieldSet) [][]byte {
 	keys := make([][]byte, 0, len(c.Fields))
+	buf := make([]byte, 0, len(c.Fields)*(fieldPrefixLen+len(c.ID)+24))
 	for id, v := range c.Fields {
 		k := keyOf(fs.typeOf(id), v, true)
 		if k.R == rankMissing {
 			continue
 		}
-		keys = append(keys, appendIndexKey(prefix(id), k, c.ID))
+		start := len(buf)
+		buf = appendIndexKey(buf, fs.prefix(id), k, c.ID)
+		keys = append(keys, buf[start:len(buf):len(buf)])
 	}
 	return keys
 }

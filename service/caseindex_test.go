@@ -51,7 +51,8 @@ var indexEngines = []struct {
 // same totals. The filters are random trees of every shape: each
 // comparison on every kind of operand (emptyValue included), not, andAll,
 // orAll (empty ones too) and tag.equalTo; the sorts none, one or two keys
-// in either direction.
+// in either direction. Between searches, cases are updated, created and
+// deleted, so the index answers after changes too.
 func TestIndexedSearchEqualsScan(t *testing.T) {
 	for _, engine := range indexEngines {
 		t.Run(engine.name, func(t *testing.T) {
@@ -88,7 +89,7 @@ func testIndexedSearchEqualsScan(t *testing.T, store localcases.Store, queries i
 	words := []string{"alpha", "beta", "", "Beta", "alpha beta", odd, "zeta", "2025-01-01T00:00:00Z", "2025-01-01T02:00:00+02:00"}
 	times := []string{"2025-01-01T00:00:00Z", "2024-12-31T23:00:00-02:00", "2026-06-01T10:00:00.123Z", "2025-01-01T01:00:00+01:00"}
 	users := []string{"arn:aws:connect:us-east-1:123456789012:instance/i/agent/a1", "arn:aws:connect:us-east-1:123456789012:instance/i/agent/a2"}
-	for i := 0; i < 120; i++ {
+	randomFields := func(i int) []api.FieldValue {
 		fields := []api.FieldValue{{Id: api.String("title"), Value: &api.FieldValueUnion{StringValue: api.String(fmt.Sprintf("case %d", i%17))}}}
 		add := func(id string, v api.FieldValueUnion) {
 			if rng.IntN(4) > 0 {
@@ -103,12 +104,46 @@ func testIndexedSearchEqualsScan(t *testing.T, store localcases.Store, queries i
 		add(when, api.FieldValueUnion{StringValue: api.String(times[rng.IntN(len(times))])})
 		add(prio, api.FieldValueUnion{StringValue: api.String([]string{"low", "high", odd}[rng.IntN(3)])})
 		add(user, api.FieldValueUnion{UserArnValue: api.String(users[rng.IntN(len(users))])})
+		return fields
+	}
+	var caseIDs []string
+	create := func(i int) {
 		var tags map[string]string
 		if rng.IntN(3) == 0 {
 			tags = map[string]string{"team": []string{"red", "blue"}[rng.IntN(2)]}
 		}
-		if _, err := e.s.CreateCase(e.ctx, &api.CreateCaseRequest{DomainId: &e.domain, TemplateId: &e.tpl, Fields: fields, Tags: tags}); err != nil {
+		out, err := e.s.CreateCase(e.ctx, &api.CreateCaseRequest{DomainId: &e.domain, TemplateId: &e.tpl, Fields: randomFields(i), Tags: tags})
+		if err != nil {
 			t.Fatal(err)
+		}
+		caseIDs = append(caseIDs, *out.CaseId)
+	}
+	for i := 0; i < 120; i++ {
+		create(i)
+	}
+	// write changes the cases between searches: an update (which may empty
+	// a value), a new case, or a deletion, so that searches meet an index
+	// that moved since the last one.
+	write := func(i int) {
+		switch k := rng.IntN(10); {
+		case k < 6:
+			fields := randomFields(i)
+			if rng.IntN(3) == 0 {
+				fields = slices.DeleteFunc(fields, func(f api.FieldValue) bool { return *f.Id == num })
+				fields = append(fields, api.FieldValue{Id: api.String(num), Value: &api.FieldValueUnion{EmptyValue: &api.EmptyFieldValue{}}})
+			}
+			id := caseIDs[rng.IntN(len(caseIDs))]
+			if _, err := e.s.UpdateCase(e.ctx, &api.UpdateCaseRequest{DomainId: &e.domain, CaseId: &id, Fields: fields}); err != nil {
+				t.Fatal(err)
+			}
+		case k < 8:
+			create(i)
+		default:
+			j := rng.IntN(len(caseIDs))
+			if _, err := e.s.DeleteCase(e.ctx, &api.DeleteCaseRequest{DomainId: &e.domain, CaseId: &caseIDs[j]}); err != nil {
+				t.Fatal(err)
+			}
+			caseIDs = slices.Delete(caseIDs, j, j+1)
 		}
 	}
 	if reimport != nil {
@@ -171,6 +206,11 @@ func testIndexedSearchEqualsScan(t *testing.T, store localcases.Store, queries i
 		}
 	}
 	for q := 0; q < queries; q++ {
+		if q%3 == 2 {
+			for range 1 + rng.IntN(3) {
+				write(q)
+			}
+		}
 		in := api.SearchCasesRequest{DomainId: &e.domain, MaxResults: api.Int32(int32(1 + rng.IntN(12)))}
 		for range rng.IntN(3) {
 			order := api.OrderAsc

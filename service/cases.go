@@ -102,16 +102,23 @@ func refOf(fields map[string]localcases.Value) string {
 
 // CreateCase creates a case from an active template (§7.1). Everything,
 // including the clientToken check, runs in one transaction, so two
-// concurrent retries cannot both create a case.
+// concurrent retries cannot both create a case; most of the work is done
+// before it (casecreate.go).
 func (s *Service) CreateCase(ctx context.Context, in *api.CreateCaseRequest) (*api.CreateCaseResponse, error) {
 	domainID, templateID, token := str(in.DomainId), str(in.TemplateId), str(in.ClientToken)
 	hash := createCaseHash(in)
+	now := s.now()
+	var plan *createPlan
+	if tpl, fs := s.cachedTemplate(domainID, templateID), s.cachedFieldSet(domainID); tpl != nil && fs != nil {
+		// A plan that fails is dropped: the transaction decides on what
+		// it reads.
+		plan, _ = s.planCreate(ctx, in, domainID, templateID, token, hash, tpl, fs, now)
+	}
 	var out api.CreateCaseResponse
 	err := s.update(ctx, func(tx localcases.Tx) error {
-		if _, err := s.getDomain(tx, domainID); err != nil {
+		if err := s.domainExists(tx, domainID); err != nil {
 			return err
 		}
-		now := s.now()
 		if token != "" {
 			var ct localcases.ClientToken
 			err := tx.Get(localcases.ClientTokens, domainID, token, &ct)
@@ -126,127 +133,41 @@ func (s *Service) CreateCase(ctx context.Context, in *api.CreateCaseRequest) (*a
 				return nil
 			}
 		}
-		tpl, err := s.caseTemplate(tx, domainID, templateID)
+		tpl, err := s.loadTemplate(tx, domainID, templateID)
 		if err != nil {
 			return err
-		}
-		if tpl.Deleted {
-			return api.Validation("Template %s is deleted and cannot be used to create cases.", templateID)
-		}
-		if tpl.Status != string(api.TemplateStatusActive) {
-			return api.Validation("Template %s is %s; only active templates can be used to create cases.", templateID, tpl.Status)
 		}
 		fs, err := s.loadFieldSet(tx, domainID)
 		if err != nil {
 			return err
 		}
-		fields, named, err := fs.mergeValues(in.Fields, nil, true)
-		if err != nil {
-			return err
-		}
-
-		c := localcases.Case{
-			ID: localcases.NewID(), TemplateID: templateID, Fields: fields,
-			Created: now, Modified: now, Version: 1,
-		}
-		c.ARN = s.arn("domain/%s/case/%s", domainID, c.ID)
-		fields["case_id"] = localcases.Value{Kind: localcases.ValueString, S: c.ID}
-		fields["created_datetime"] = timeValue(now)
-		fields["last_updated_datetime"] = timeValue(now)
-		if by := in.PerformedBy; by != nil && by.UserArn != nil {
-			u := localcases.Value{Kind: localcases.ValueUser, S: *by.UserArn}
-			fields["created_by"] = u
-			fields["last_updated_user"] = u
-		}
-		if _, ok := fields["status"]; !ok {
-			fields["status"] = localcases.Value{Kind: localcases.ValueString, S: "open"} // §3.3 suggested default
-		}
-		if fields["status"].S == "closed" {
-			fields["last_closed_datetime"] = timeValue(now)
-		}
-		if ref := refOf(fields); ref != "" {
-			err := claimReference(tx, domainID, c.ID, ref, func() error {
-				return api.Conflict("Reference number %q is already used by another case in the domain.", ref)
-			})
-			if err != nil {
-				return err
-			}
-		} else {
-			if err := s.assignReference(tx, domainID, &c); err != nil {
+		p := plan
+		if p == nil || p.tpl != tpl || p.fs.src != fs.src {
+			s.createReplans.Add(1)
+			if p, err = s.planCreate(ctx, in, domainID, templateID, token, hash, tpl, fs, now); err != nil {
 				return err
 			}
 		}
-		// Rules see the case as it will be stored, service-set fields
-		// included: the admin guide's own example conditions on created_datetime.
-		reqs, err := s.loadRequirements(tx, domainID, tpl)
-		if err != nil {
-			return err
-		}
-		if err := reqs.check(nil, fields); err != nil {
-			return err
-		}
-		// Request tags win over the template's propagated tags (§2.3).
-		if len(tpl.TagPropagation) > 0 || len(in.Tags) > 0 {
-			c.Tags = map[string]string{}
-			for k, v := range tpl.TagPropagation {
-				c.Tags[k] = v
+		// 36^9 values make a collision rare; a bounded loop keeps a full or
+		// broken index from spinning forever.
+		for range 32 {
+			err := s.writeCreate(ctx, tx, domainID, token, p, in.PerformedBy)
+			if err != errRefTaken {
+				if err == nil {
+					out = api.CreateCaseResponse{CaseId: ptr(p.c.ID), CaseArn: ptr(p.c.ARN)}
+				}
+				return err
 			}
-			for k, v := range in.Tags {
-				c.Tags[k] = v
-			}
-		}
-		if err := tx.Put(localcases.Cases, domainID, c.ID, &c); err != nil {
-			return err
-		}
-		if err := s.indexCase(tx, domainID, &c, fs); err != nil {
-			return err
-		}
-		if token != "" {
-			ct := localcases.ClientToken{CaseID: c.ID, CaseARN: c.ARN, RequestHash: hash, Created: now}
-			if err := tx.Put(localcases.ClientTokens, domainID, token, &ct); err != nil {
+			if p, err = s.planCreate(ctx, in, domainID, templateID, token, hash, tpl, fs, now); err != nil {
 				return err
 			}
 		}
-		ev := s.newAuditEvent(ctx, api.AuditEventTypeCaseCreated, in.PerformedBy, now)
-		created := diffValues(nil, c.Fields)
-		for _, d := range created {
-			ev.Fields = append(ev.Fields, localcases.AuditField{FieldID: d.FieldID, NewValue: d.NewValue})
-		}
-		if err := putAudit(tx, domainID, c.ID, ev); err != nil {
-			return err
-		}
-		// CASE.CREATED lists every field holding a value, system fields
-		// included (EVENTS.md §2.2, suggested).
-		err = s.emitCase(ctx, tx, caseChange{typ: EventCaseCreated, domainID: domainID, c: &c,
-			named: named, changed: created, by: in.PerformedBy, at: now, fs: fs})
-		if err != nil {
-			return err
-		}
-		out = api.CreateCaseResponse{CaseId: ptr(c.ID), CaseArn: ptr(c.ARN)}
-		return nil
+		return fmt.Errorf("no free reference number in domain %s", domainID)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &out, nil
-}
-
-func (s *Service) assignReference(tx localcases.Tx, domainID string, c *localcases.Case) error {
-	// 36^9 values make a collision rare; a bounded loop keeps a full or
-	// broken index from spinning forever.
-	for range 32 {
-		ref := newReferenceNumber()
-		taken := false
-		err := claimReference(tx, domainID, c.ID, ref, func() error { taken = true; return nil })
-		if err != nil {
-			return err
-		}
-		if !taken {
-			c.Fields["reference_number"] = localcases.Value{Kind: localcases.ValueString, S: ref}
-			return nil
-		}
-	}
-	return fmt.Errorf("no free reference number in domain %s", domainID)
 }
 
 // GetCase returns the requested fields that hold a value, in request order

@@ -1,187 +1,29 @@
 package service
 
 import (
-	"fmt"
 	"math"
+	"sort"
+
+	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/api"
 )
 
 // The filter planner turns a SearchCases filter into the set of cases that
-// match it, read from the case index (caseindex.go) without loading a case:
-// each field condition is one or a few ranges of its field's entries, and
-// andAll, orAll and not are intersection, union and complement of those
-// sets. The filter evaluator (filter.go) stays the reference: every entry a
-// range yields is checked with fieldValueMatches on the value its key
-// holds, so a range need only be a superset of the matches, and the index
-// answers exactly what the scan would.
+// match it, as a bitmap of case ordinals read from the match columns
+// (columns.go) without loading a case: each field condition is one or a
+// few ranges of its field's column, and andAll, orAll and not are
+// intersection, union and difference of bitmaps. The filter evaluator
+// (filter.go) stays the reference: every entry a range yields is checked
+// with fieldValueMatches on the value its key holds, so a range need only
+// be a superset of the matches, and the columns answer exactly what the
+// scan would.
 //
-// A condition the index cannot answer (tag.equalTo, which the case index
+// A condition the columns cannot answer (tag.equalTo, which the case index
 // does not hold) yields "every case, to be checked": the plan is then a
 // superset, and the search checks each candidate against the whole filter
 // on the case itself, or scans when there are too many (see verifyLimit).
-// Another source of candidates, such as a text index for searchTerm, joins
-// the plan as one more member of the conjunction: intersect its cands with
-// the filter's (cands.and).
-
-// idSet is a set of case IDs.
-type idSet map[string]struct{}
-
-// cands is what the index narrows a filter (or part of one) to: every case
-// (all) or the cases in ids; exact when they are exactly the matches, else
-// a superset to check case by case.
-type cands struct {
-	all   bool
-	ids   idSet
-	exact bool
-}
-
-func everyCase(exact bool) cands { return cands{all: true, exact: exact} }
-
-func noCase() cands { return cands{ids: idSet{}, exact: true} }
-
-// and is the intersection of two candidate sets.
-func (a cands) and(b cands) cands {
-	exact := a.exact && b.exact
-	switch {
-	case a.all:
-		b.exact = exact
-		return b
-	case b.all:
-		a.exact = exact
-		return a
-	}
-	small, large := a.ids, b.ids
-	if len(large) < len(small) {
-		small, large = large, small
-	}
-	out := make(idSet, len(small))
-	for id := range small {
-		if _, ok := large[id]; ok {
-			out[id] = struct{}{}
-		}
-	}
-	return cands{ids: out, exact: exact}
-}
-
-// filterPlanner evaluates filters against one domain's case index.
-type filterPlanner struct {
-	tx       localcases.Tx
-	domainID string
-	fs       *fieldSet
-	every    idSet // every case of the domain, once read
-}
-
-// eval returns the candidates of f; within, if not nil, bounds them (a
-// conjunction's set so far), which keeps the sets a walk builds small.
-func (p *filterPlanner) eval(f *api.CaseFilter, within idSet) (cands, error) {
-	switch {
-	case f == nil:
-		return everyCase(true), nil
-	case f.Field != nil:
-		return p.leaf(f.Field, within)
-	case f.Not != nil:
-		inner, err := p.eval(f.Not, within)
-		if err != nil || !inner.exact {
-			return everyCase(false), err
-		}
-		if inner.all {
-			return noCase(), nil
-		}
-		return p.complement(inner.ids, within)
-	case f.AndAll != nil:
-		return p.andAll(f.AndAll, within)
-	case f.OrAll != nil:
-		out := noCase()
-		for i := range f.OrAll {
-			c, err := p.eval(&f.OrAll[i], within)
-			if err != nil {
-				return cands{}, err
-			}
-			if c.all {
-				// One member matches every case (to be checked or not):
-				// so does the union.
-				return everyCase(c.exact && out.exact), nil
-			}
-			for id := range c.ids {
-				out.ids[id] = struct{}{}
-			}
-			out.exact = out.exact && c.exact
-		}
-		return out, nil
-	}
-	// tag.equalTo, or a filter with no member set (which matches nothing,
-	// but Validate rejects it first): check each candidate.
-	return everyCase(false), nil
-}
-
-// andAll intersects the members' sets, field conditions first (equalTo
-// before ranges, as the likelier to be selective), each bounded by the
-// intersection so far.
-func (p *filterPlanner) andAll(members []api.CaseFilter, within idSet) (cands, error) {
-	rank := func(f *api.CaseFilter) int {
-		switch {
-		case f.Field != nil && f.Field.EqualTo != nil:
-			return 0
-		case f.Field != nil:
-			return 1
-		}
-		return 2
-	}
-	out := everyCase(true)
-	if within != nil {
-		out = cands{ids: within, exact: true}
-	}
-	for r := range 3 {
-		for i := range members {
-			if rank(&members[i]) != r {
-				continue
-			}
-			c, err := p.eval(&members[i], out.ids)
-			if err != nil {
-				return cands{}, err
-			}
-			out = out.and(c)
-			if !out.all && len(out.ids) == 0 {
-				return out, nil
-			}
-		}
-	}
-	return out, nil
-}
-
-// everyID returns every case of the domain, through the case_id field's
-// entries, which every case has.
-func (p *filterPlanner) everyID() (idSet, error) {
-	if p.every != nil {
-		return p.every, nil
-	}
-	every := idSet{}
-	err := p.tx.ScanIndex(indexAsc, fieldPrefix(p.domainID, "case_id"), nil, false, func(_ []byte, id string) (bool, error) {
-		every[id] = struct{}{}
-		return true, nil
-	})
-	p.every = every
-	return every, err
-}
-
-// complement returns the cases (of within, or of the domain) not in ids.
-func (p *filterPlanner) complement(ids, within idSet) (cands, error) {
-	if within == nil {
-		var err error
-		if within, err = p.everyID(); err != nil {
-			return cands{}, err
-		}
-	}
-	out := make(idSet, max(len(within)-len(ids), 0))
-	for id := range within {
-		if _, ok := ids[id]; !ok {
-			out[id] = struct{}{}
-		}
-	}
-	return cands{ids: out, exact: true}, nil
-}
 
 // segment is one range of a field's entries: those under prefix, from
 // strictly after the key after (nil: the first), up to the last whose key
@@ -189,75 +31,6 @@ func (p *filterPlanner) complement(ids, within idSet) (cands, error) {
 type segment struct {
 	prefix, after []byte
 	upTo          *sortKey
-}
-
-// leaf returns the cases that meet one field condition: the entries of its
-// segments whose value fieldValueMatches accepts. A condition on emptyValue
-// (equalTo: the case holds no value) is the complement of every entry of
-// the field.
-func (p *filterPlanner) leaf(ff *api.FieldFilter, within idSet) (cands, error) {
-	o, fv := fieldFilterOp(ff)
-	if o == opNone {
-		return noCase(), nil
-	}
-	field := str(fv.Id)
-	want := valFromUnion(fv.Value)
-	fp := fieldPrefix(p.domainID, field)
-	if valIsEmpty(want) {
-		if o != opEq {
-			return noCase(), nil
-		}
-		with, err := p.scanSegments(fp, []segment{{prefix: fp}}, within, nil)
-		if err != nil {
-			return cands{}, err
-		}
-		return p.complement(with, within)
-	}
-	segs := leafSegments(fp, o, want, p.fs.typeOf(field) == string(api.FieldTypeDateTime))
-	ids, err := p.scanSegments(fp, segs, within, func(v localcases.Value) bool {
-		return fieldValueMatches(o, want, v, true)
-	})
-	return cands{ids: ids, exact: true}, err
-}
-
-// scanSegments collects the owners of the entries in segs (under the
-// field prefix fp) that are in within (nil: any) and whose value keep
-// accepts (nil: all).
-func (p *filterPlanner) scanSegments(fp []byte, segs []segment, within idSet, keep func(localcases.Value) bool) (idSet, error) {
-	out := idSet{}
-	for _, sg := range segs {
-		err := p.tx.ScanIndex(indexAsc, sg.prefix, sg.after, false, func(key []byte, id string) (bool, error) {
-			if within != nil {
-				if _, ok := within[id]; !ok && sg.upTo == nil {
-					return true, nil
-				}
-			}
-			if keep == nil && sg.upTo == nil {
-				out[id] = struct{}{}
-				return true, nil
-			}
-			k, _, ok := decodeSortKey(key[len(fp):])
-			if !ok {
-				return false, fmt.Errorf("case index: entry %x of case %s does not decode", key, id)
-			}
-			if sg.upTo != nil && cmpKey(k, *sg.upTo) > 0 {
-				return false, nil
-			}
-			if within != nil {
-				if _, ok := within[id]; !ok {
-					return true, nil
-				}
-			}
-			if keep == nil || keep(valueOfKey(k)) {
-				out[id] = struct{}{}
-			}
-			return true, nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
 
 // valueOfKey is a value with sort key k, as fieldValueMatches sees it:
@@ -336,4 +109,168 @@ func leafSegments(fp []byte, o fieldOp, want localcases.Value, dateTime bool) []
 		return []segment{tsg, {prefix: rank(rankString)}}
 	}
 	return []segment{{prefix: rank(rankTime)}, bounded(rankString, sortKey{R: rankString, S: want.S})}
+}
+
+// bits is what the columns narrow a filter (or part of one) to: every case
+// (all) or the ordinals in b; exact when they are exactly the matches.
+type bits struct {
+	all   bool
+	b     *roaring.Bitmap
+	exact bool
+}
+
+// eval returns the candidates of f, as filterPlanner.eval does.
+func (p *colPlan) eval(f *api.CaseFilter) (bits, error) {
+	switch {
+	case f == nil:
+		return bits{all: true, exact: true}, nil
+	case f.Field != nil:
+		b, err := p.leaf(f.Field)
+		return bits{b: b, exact: true}, err
+	case f.Not != nil:
+		inner, err := p.eval(f.Not)
+		if err != nil || !inner.exact {
+			return bits{all: true}, err
+		}
+		if inner.all {
+			return bits{b: roaring.New(), exact: true}, nil
+		}
+		every, err := p.every()
+		if err != nil {
+			return bits{}, err
+		}
+		return bits{b: roaring.AndNot(every, inner.b), exact: true}, nil
+	case f.AndAll != nil:
+		out := bits{all: true, exact: true}
+		for i := range f.AndAll {
+			c, err := p.eval(&f.AndAll[i])
+			if err != nil {
+				return bits{}, err
+			}
+			exact := out.exact && c.exact
+			switch {
+			case c.all:
+			case out.all:
+				out = c
+			default:
+				out.b = roaring.And(out.b, c.b)
+			}
+			out.exact = exact
+			if !out.all && out.b.IsEmpty() {
+				return out, nil
+			}
+		}
+		return out, nil
+	case f.OrAll != nil:
+		out := bits{b: roaring.New(), exact: true}
+		for i := range f.OrAll {
+			c, err := p.eval(&f.OrAll[i])
+			if err != nil {
+				return bits{}, err
+			}
+			if c.all {
+				return bits{all: true, exact: c.exact && out.exact}, nil
+			}
+			out.b.Or(c.b)
+			out.exact = out.exact && c.exact
+		}
+		return out, nil
+	}
+	// tag.equalTo: every case, to be checked.
+	return bits{all: true}, nil
+}
+
+// leaf returns the cases that meet one field condition: the entries of its
+// segments whose value fieldValueMatches accepts, or for equalTo
+// emptyValue, the cases without an entry.
+func (p *colPlan) leaf(ff *api.FieldFilter) (*roaring.Bitmap, error) {
+	o, fv := fieldFilterOp(ff)
+	if o == opNone {
+		return roaring.New(), nil
+	}
+	field := str(fv.Id)
+	want := valFromUnion(fv.Value)
+	c, err := p.column(field)
+	if err != nil {
+		return nil, err
+	}
+	if valIsEmpty(want) {
+		if o != opEq {
+			return roaring.New(), nil
+		}
+		every, err := p.every()
+		if err != nil {
+			return nil, err
+		}
+		return roaring.AndNot(every, c.set), nil
+	}
+	fp := fieldPrefix(p.domainID, field)
+	// A dense bitset first: setting a bit per match costs less than
+	// inserting into a compressed bitmap, in any order.
+	dense := make([]uint64, (len(c.pos)+63)/64)
+	for _, sg := range leafSegments(fp, o, want, p.fs.typeOf(field) == string(api.FieldTypeDateTime)) {
+		lo, hi := c.span(fp, sg)
+		// Entries with equal keys hold equal values: one check per run.
+		var last sortKey
+		keep := false
+		for i := lo; i < hi; i++ {
+			if k := c.sk[i]; i == lo || k != last {
+				last, keep = k, fieldValueMatches(o, want, valueOfKey(k), true)
+			}
+			if keep {
+				dense[c.ord[i]>>6] |= 1 << (c.ord[i] & 63)
+			}
+		}
+	}
+	return roaring.FromDense(dense, false), nil
+}
+
+// span returns the entries [lo, hi) of segment sg of the field with
+// prefix fp, as ScanIndex and scanSegments would walk them.
+func (c *column) span(fp []byte, sg segment) (lo, hi int) {
+	prefix := sg.prefix[len(fp):]
+	lo = c.search(prefix, false)
+	hi = c.prefixEnd(lo, prefix)
+	if sg.after != nil {
+		lo = max(lo, c.search(sg.after[len(fp):], true))
+	}
+	if sg.upTo != nil && lo < hi {
+		hi = lo + sort.Search(hi-lo, func(i int) bool { return cmpKey(c.sk[lo+i], *sg.upTo) > 0 })
+	}
+	return lo, max(lo, hi)
+}
+
+// matches returns the matches of the search's filter as ordinals, or
+// nil when the columns cannot answer it and the caller must scan (a filter
+// with a tag condition over too many candidates to check).
+func (p *colPlan) matches(f *api.CaseFilter) (*roaring.Bitmap, error) {
+	c, err := p.eval(f)
+	if err != nil {
+		return nil, err
+	}
+	if c.all {
+		if !c.exact {
+			return nil, nil
+		}
+		return p.every()
+	}
+	if c.exact {
+		return c.b, nil
+	}
+	if c.b.GetCardinality() > verifyLimit {
+		return nil, nil
+	}
+	ids := p.ids()
+	out := roaring.New()
+	for it := c.b.Iterator(); it.HasNext(); {
+		o := it.Next()
+		cs, err := p.caseOf(ids[o])
+		if err != nil {
+			return nil, err
+		}
+		if cs != nil && matches(f, cs) {
+			out.Add(o)
+		}
+	}
+	return out, nil
 }

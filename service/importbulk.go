@@ -115,7 +115,8 @@ func planImport(account string, recs []localcases.SnapshotRecord) (*importPlan, 
 		if byID[d.ID] != nil {
 			continue // indexing its cases again would change nothing
 		}
-		id := &importDomain{id: d.ID, fs: &fieldSet{domainID: d.ID, byID: map[string]*localcases.Field{}}}
+		src := &decodedFields{byID: map[string]*localcases.Field{}, prefixes: map[string][]byte{}}
+		id := &importDomain{id: d.ID, fs: &fieldSet{domainID: d.ID, byID: src.byID, src: src}}
 		byID[d.ID] = id
 		p.domains = append(p.domains, id)
 	}
@@ -129,6 +130,7 @@ func planImport(account string, recs []localcases.SnapshotRecord) (*importPlan, 
 			return p, err
 		}
 		d.fs.byID[f.ID] = f
+		d.fs.src.prefixes[f.ID] = fieldPrefix(d.id, f.ID)
 	}
 	for j, i := range cases.last {
 		d := byID[cases.scope[j]]
@@ -153,16 +155,6 @@ func (p *importPlan) build(recs []localcases.SnapshotRecord, cases bool) error {
 	var bad atomic.Int64 // the lowest record that is not JSON
 	bad.Store(int64(len(recs)))
 	parallel(len(recs), func(lo, hi int) {
-		prefixes := map[[2]string][]byte{}
-		prefix := func(domainID, fieldID string) []byte {
-			k := [2]string{domainID, fieldID}
-			b, ok := prefixes[k]
-			if !ok {
-				b = fieldPrefix(domainID, fieldID)
-				prefixes[k] = b
-			}
-			return b
-		}
 		for i := lo; i < hi; i++ {
 			r := &recs[i]
 			d := p.dom[i]
@@ -184,7 +176,7 @@ func (p *importPlan) build(recs []localcases.SnapshotRecord, cases bool) error {
 				continue
 			}
 			j := p.slot[i]
-			d.keys[j] = localcases.IndexKeys{Owner: c.ID, Keys: caseKeys(c, d.fs, func(id string) []byte { return prefix(d.id, id) })}
+			d.keys[j] = localcases.IndexKeys{Owner: c.ID, Keys: caseIndexKeys(d.id, c, d.fs)}
 			d.docs[j] = localcases.TextDoc{Owner: c.ID, Doc: caseText(c)}
 		}
 	})

@@ -73,8 +73,10 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 		var page []keyed
 		more := false
 		var plan *indexPlan
-		if !s.noIndex {
-			if plan, err = planIndexSearch(tx, domainID, in, fs, terms, cur, n); err != nil {
+		// A search term is answered from the text index by the scan's
+		// path (searchCandidates).
+		if !s.noIndex && str(in.SearchTerm) == "" {
+			if plan, err = s.planIndexSearch(tx, domainID, in, fs, terms, cur, n); err != nil {
 				return err
 			}
 		}

@@ -25,7 +25,10 @@ import (
 // planner) in the same run, and reports the median of its searches as
 // p50-ms. The domain (LOCALCASES_BENCH_CASES cases, default 100,000) is
 // built on the memory store by CreateCase and copied to the other engines
-// by Import; LOCALCASES_BENCH_ENGINES picks the engines (default memory):
+// by Import; LOCALCASES_BENCH_ENGINES picks the engines (default memory),
+// LOCALCASES_BENCH_PATHS=index leaves the scan out, and
+// LOCALCASES_BENCH_LOCK names a lock file (flock) held while each engine's
+// searches run, but not while the cases are built and copied:
 //
 //	LOCALCASES_BENCH_ENGINES=memory,sqlite,postgres \
 //	  go test ./service -run '^$' -bench SearchFilterShapes -benchtime 5x -timeout 60m
@@ -46,13 +49,18 @@ func BenchmarkSearchFilterShapes(b *testing.B) {
 			if engine != "memory" {
 				s = shapesCopy(b, engine, src.snap)
 			}
+			defer benchLock(b)()
 			scan := &Service{store: s.store, noIndex: true, cfg: s.cfg, quotas: s.quotas, clock: s.clock, log: s.log,
 				tokenKey: s.tokenKey, searchSlots: make(chan struct{}, 1)}
+			paths := []struct {
+				name string
+				s    *Service
+			}{{"index", s}, {"scan", scan}}
+			if os.Getenv("LOCALCASES_BENCH_PATHS") == "index" {
+				paths = paths[:1]
+			}
 			for _, shape := range src.shapes() {
-				for _, path := range []struct {
-					name string
-					s    *Service
-				}{{"index", s}, {"scan", scan}} {
+				for _, path := range paths {
 					b.Run(shape.name+"/"+path.name, func(b *testing.B) {
 						in := &api.SearchCasesRequest{DomainId: &src.domain, MaxResults: api.Int32(25), Filter: shape.filter,
 							Sorts: shape.sorts, Fields: []api.FieldIdentifier{{Id: api.String("title")}, {Id: &src.amount}}}

@@ -1,40 +1,35 @@
 package service
 
 import (
+	"bytes"
 	"encoding/binary"
+	"slices"
 	"sort"
 	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/api"
 )
-
-// collectLimit caps how many matches the search gathers and sorts in
-// memory rather than walking the sort field's index, however rare the
-// matches: the gathering reads every match.
-const collectLimit = 2000
 
 // verifyLimit caps how many candidates the search reads to check a filter
 // the index answers only in part (a tag condition); past it, the search
 // scans the domain, which costs about the same.
 const verifyLimit = 20000
 
-// gatherShare: a search with two sort keys sorts its matches when they are
-// at most 1/gatherShare of the domain, and scans otherwise.
-const gatherShare = 8
-
-// indexPlan answers a search from the case index. The results, the order
-// and the as-of-cut semantics are the scan's (see SearchCases): cases
-// changed since the walk began are taken as they were then.
+// indexPlan answers a search from the case index, through the match
+// columns (columns.go). The results, the order and the as-of-cut
+// semantics are the scan's (see SearchCases): cases changed since the walk
+// began are taken as they were then.
 //
-// The filter's matches come from the filter planner (filterplan.go) as a
-// set of case IDs, or, for the commonest shapes, need no set: no filter
-// (every case), or one equalTo (its entries, whose count is the total).
-// The page then comes from walking the sort field's entries from the
-// cursor (forwards, or backwards for a descending sort), keeping the
-// matches, without reading a case until the page is known; or, when the
-// matches are few, or there are two sort keys, from reading the matches
-// and sorting them.
+// The filter's matches are a bitmap of case ordinals (filterplan.go), and
+// totalCount its cardinality. The page comes from walking the first sort
+// field's column from the cursor (forwards, or backwards for a descending
+// sort), keeping the entries whose ordinal is in the bitmap, with the sort
+// key read from the entry, until the page is full; no case is read. With
+// two or more sort keys, each run of entries equal on the first key is
+// sorted on the others, read from their columns.
 type indexPlan struct {
 	tx       localcases.Tx
 	domainID string
@@ -45,35 +40,48 @@ type indexPlan struct {
 	start    *keyed   // the cursor; nil on the first page
 	n        int      // the page size
 
-	// The matches: the cases in set if it is not nil; else the entries
-	// under eqPrefix (eqCount of them) if it is not nil; else every case.
-	set      idSet
-	eqPrefix []byte
-	eqCount  int
-	// casesN is the domain's case count once read (-1 before): it costs a
-	// pass over the records, so it is taken only where the answer needs it.
-	casesN int
+	// cp reads the columns; match holds the matches as ordinals, sortCols
+	// the sort fields' columns, idCol case_id's.
+	cp       *colPlan
+	match    *roaring.Bitmap
+	sortCols []*column
+	idCol    *column
 
-	// The cases changed since the cut: skip names them, overlay holds
-	// those that matched at the cut with their keys then, sorted, and
-	// adjust is what they change in the count of matches.
+	// The cases changed since the cut: skip names them, and overlay holds
+	// those that matched at the cut with their keys then, sorted.
 	skip    map[string]bool
 	overlay []keyed
-	adjust  int
 
 	page []keyed // the answer so far, up to n+1 entries
 }
 
 // planIndexSearch returns the plan for a search, or nil when the index
-// cannot answer it and the caller must scan: a search term (no text index
-// yet), or a filter the index answers only in part with too many
-// candidates to check, or two sort keys over every case.
-func planIndexSearch(tx localcases.Tx, domainID string, in *api.SearchCasesRequest, fs *fieldSet,
-	terms []searchTerm, cur cursorToken, n int) (*indexPlan, error) {
-	if str(in.SearchTerm) != "" {
-		return nil, nil
+// cannot answer it and the caller must scan: a filter the index answers
+// only in part with too many candidates to check.
+func (s *Service) planIndexSearch(tx localcases.Tx, domainID string, in *api.SearchCasesRequest,
+	fs *fieldSet, terms []searchTerm, cur cursorToken, n int) (*indexPlan, error) {
+	mark, err := tx.IndexMark()
+	if err != nil {
+		return nil, err
 	}
-	p := &indexPlan{tx: tx, domainID: domainID, filter: in.Filter, terms: terms, n: n, casesN: -1}
+	cp := &colPlan{tx: tx, domainID: domainID, fs: fs, d: s.domainCols(domainID), mark: mark,
+		cols: map[string]*column{}, changed: map[string]changes{}, cases: map[string]*localcases.Case{}}
+	match, err := cp.matches(in.Filter)
+	if err != nil || match == nil {
+		return nil, err
+	}
+	sorts := make([]*column, len(terms))
+	for i, t := range terms {
+		if sorts[i], err = cp.column(t.field); err != nil {
+			return nil, err
+		}
+	}
+	every, err := cp.column("case_id")
+	if err != nil {
+		return nil, err
+	}
+	p := &indexPlan{tx: tx, domainID: domainID, filter: in.Filter, terms: terms, n: n,
+		cp: cp, match: match, sortCols: sorts, idCol: every}
 	for _, t := range terms {
 		p.types = append(p.types, fs.typeOf(t.field))
 		p.order = append(p.order, t.desc)
@@ -81,89 +89,7 @@ func planIndexSearch(tx localcases.Tx, domainID string, in *api.SearchCasesReque
 	if cur.ID != "" {
 		p.start = &keyed{keys: cur.Keys, id: cur.ID}
 	}
-	switch f := in.Filter; {
-	case f == nil:
-	case f.Field != nil && f.Field.EqualTo != nil && f.Field.EqualTo.Value != nil:
-		if k, ok := eqOperand(f.Field.EqualTo.Value); ok {
-			p.eqPrefix = append(fieldPrefix(domainID, str(f.Field.EqualTo.Id)), encSortKey(k)...)
-			c, err := tx.CountIndex(indexAsc, p.eqPrefix)
-			if err != nil {
-				return nil, err
-			}
-			p.eqCount = c
-			break
-		}
-		fallthrough
-	default:
-		fp := &filterPlanner{tx: tx, domainID: domainID, fs: fs}
-		c, err := fp.eval(f, nil)
-		if err != nil {
-			return nil, err
-		}
-		if c.all && !c.exact {
-			return nil, nil
-		}
-		if !c.all {
-			if !c.exact {
-				if len(c.ids) > verifyLimit {
-					return nil, nil
-				}
-				if c.ids, err = p.verify(c.ids); err != nil {
-					return nil, err
-				}
-			}
-			p.set = c.ids
-		}
-	}
-	if len(terms) > 1 && p.set != nil {
-		// Sorting the matches reads each by its ID, which costs a SQL engine
-		// several times what the scan's streaming read of a case does: past
-		// an eighth of the domain, the scan is the cheaper reference.
-		all, err := p.cases()
-		if err != nil {
-			return nil, err
-		}
-		if len(p.set)*gatherShare > all {
-			return nil, nil
-		}
-	}
-	if len(terms) > 1 && p.set == nil {
-		// Two sort keys are served by sorting the matches: they must be a
-		// set, and not every case.
-		if p.eqPrefix == nil {
-			return nil, nil
-		}
-		all, err := p.cases()
-		if err != nil || p.eqCount*gatherShare > all {
-			return nil, err
-		}
-		set := idSet{}
-		err = tx.ScanIndex(indexAsc, p.eqPrefix, nil, false, func(_ []byte, id string) (bool, error) {
-			set[id] = struct{}{}
-			return true, nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		p.set, p.eqPrefix = set, nil
-	}
 	return p, nil
-}
-
-// verify keeps the candidates whose case matches the filter: the check of
-// a filter the index answers only in part.
-func (p *indexPlan) verify(ids idSet) (idSet, error) {
-	out := make(idSet, len(ids))
-	for id := range ids {
-		c, err := p.load(id)
-		if err != nil {
-			return nil, err
-		}
-		if matches(p.filter, c) {
-			out[id] = struct{}{}
-		}
-	}
-	return out, nil
 }
 
 // answer returns the page after the cursor as of cut, whether more
@@ -172,42 +98,34 @@ func (p *indexPlan) answer(cut time.Time) (page []keyed, total int, more bool, e
 	if err := p.changedSince(cut); err != nil {
 		return nil, 0, false, err
 	}
-	collect, err := p.collects()
-	if err != nil {
-		return nil, 0, false, err
+	base := p.match
+	ids := p.cp.ids()
+	if len(p.skip) > 0 {
+		skip := roaring.New()
+		p.cp.d.mu.Lock()
+		for id := range p.skip {
+			if o, ok := p.cp.d.ords[id]; ok {
+				skip.Add(o)
+			}
+		}
+		p.cp.d.mu.Unlock()
+		base = roaring.AndNot(base, skip)
 	}
-	total, gathered, err := p.count(collect)
-	if err != nil {
-		return nil, 0, false, err
+	total = int(base.GetCardinality()) + len(p.overlay)
+	if len(p.terms) == 1 {
+		p.walkColumn(base, ids)
+	} else {
+		p.walkGroups(base, ids)
 	}
-	if collect {
-		p.pageFromGathered(gathered)
-	} else if err := p.walk(); err != nil {
-		return nil, 0, false, err
+	for _, k := range p.overlay {
+		if len(p.page) > p.n {
+			break
+		}
+		if p.afterCursor(k) {
+			p.page = append(p.page, k)
+		}
 	}
 	return p.page[:min(p.n, len(p.page))], total, len(p.page) > p.n, nil
-}
-
-// collects reports whether the page comes from gathering the matches and
-// sorting them, rather than walking the sort order: with two sort keys,
-// and when it reads fewer cases than the walk would, about matches against
-// (n+1) × cases/matches.
-func (p *indexPlan) collects() (bool, error) {
-	if len(p.terms) > 1 {
-		return true, nil
-	}
-	matched := p.eqCount
-	switch {
-	case p.set != nil:
-		matched = len(p.set)
-	case p.eqPrefix == nil:
-		return false, nil
-	}
-	if matched > collectLimit {
-		return false, nil
-	}
-	all, err := p.cases()
-	return matched*matched <= (p.n+1)*all, err
 }
 
 func (p *indexPlan) keysOf(fields map[string]localcases.Value) []sortKey {
@@ -225,17 +143,6 @@ func (p *indexPlan) load(id string) (*localcases.Case, error) {
 		return nil, err
 	}
 	return &c, nil
-}
-
-func (p *indexPlan) cases() (int, error) {
-	if p.casesN < 0 {
-		n, err := p.tx.Count(localcases.Cases, p.domainID)
-		if err != nil {
-			return 0, err
-		}
-		p.casesN = n
-	}
-	return p.casesN, nil
 }
 
 func (p *indexPlan) afterCursor(k keyed) bool {
@@ -256,77 +163,18 @@ func (p *indexPlan) changedSince(cut time.Time) error {
 			return false, err
 		}
 		p.skip[id] = true
-		if matches(p.filter, c) {
-			p.adjust--
-		}
 		fields, existed, err := caseAsOf(p.tx, p.domainID, c, cut)
 		if err != nil || !existed {
 			return err == nil, err
 		}
 		c.Fields = fields
 		if matches(p.filter, c) {
-			p.adjust++
 			p.overlay = append(p.overlay, keyed{keys: p.keysOf(fields), id: id})
 		}
 		return true, nil
 	})
 	sort.Slice(p.overlay, func(i, j int) bool { return cmpKeyed(p.order, p.overlay[i], p.overlay[j]) < 0 })
 	return err
-}
-
-// count returns how many cases match as of the cut, and when collect, the
-// matches unchanged since (the changed ones are in the overlay) with their
-// keys.
-func (p *indexPlan) count(collect bool) (total int, gathered []keyed, err error) {
-	switch {
-	case p.set != nil:
-		for id := range p.set {
-			if p.skip[id] {
-				continue
-			}
-			total++
-			if collect {
-				c, err := p.load(id)
-				if err != nil {
-					return 0, nil, err
-				}
-				gathered = append(gathered, keyed{keys: p.keysOf(c.Fields), id: id})
-			}
-		}
-		return total + len(p.overlay), gathered, nil
-	case p.eqPrefix == nil:
-		all, err := p.cases()
-		return all + p.adjust, nil, err
-	case !collect:
-		return p.eqCount + p.adjust, nil, nil
-	}
-	err = p.tx.ScanIndex(indexAsc, p.eqPrefix, nil, false, func(_ []byte, id string) (bool, error) {
-		if p.skip[id] {
-			return true, nil
-		}
-		c, err := p.load(id)
-		if err != nil {
-			return false, err
-		}
-		gathered = append(gathered, keyed{keys: p.keysOf(c.Fields), id: id})
-		return true, nil
-	})
-	return len(gathered) + len(p.overlay), gathered, err
-}
-
-// pageFromGathered sorts the gathered matches with the overlay and keeps
-// the first n+1 after the cursor.
-func (p *indexPlan) pageFromGathered(gathered []keyed) {
-	gathered = append(gathered, p.overlay...)
-	sort.Slice(gathered, func(i, j int) bool { return cmpKeyed(p.order, gathered[i], gathered[j]) < 0 })
-	for _, k := range gathered {
-		if len(p.page) > p.n {
-			return
-		}
-		if p.afterCursor(k) {
-			p.page = append(p.page, k)
-		}
-	}
 }
 
 // emit adds k to the page after the overlay's entries that sort before
@@ -344,102 +192,118 @@ func (p *indexPlan) emit(k keyed) bool {
 	return len(p.page) <= p.n
 }
 
-// scan walks the index under prefix from the key from, in the direction of
-// the sort, keeping only the entries of matching cases that have not
-// changed since the cut: the set's, or the equalTo's (the engine
-// intersects the two ranges).
-func (p *indexPlan) scan(prefix, from []byte, fn func([]byte, string) (bool, error)) error {
-	keep := func(key []byte, id string) (bool, error) {
-		if p.skip[id] {
-			return true, nil
-		}
-		if p.set != nil {
-			if _, ok := p.set[id]; !ok {
-				return true, nil
-			}
-		}
-		return fn(key, id)
+// from returns where a walk of c starts and its step: just after the
+// entry key (nil: from the first), forwards or backwards.
+func (c *column) from(key []byte, desc bool) (i, step int) {
+	switch {
+	case desc && key == nil:
+		return c.n() - 1, -1
+	case desc:
+		return c.search(key, false) - 1, -1
+	case key == nil:
+		return 0, 1
 	}
-	if p.eqPrefix == nil {
-		return p.tx.ScanIndex(indexAsc, prefix, from, p.order[0], keep)
-	}
-	return p.tx.ScanIndexAlso(indexAsc, prefix, from, p.order[0], indexAsc, p.eqPrefix, keep)
+	return c.search(key, true), 1
 }
 
-// walk fills the page by walking the sort field's index from the cursor,
-// merging in the overlay, then the cases with no value for the field.
-func (p *indexPlan) walk() error {
+// walkColumn fills the page with one sort key: the sort field's column in
+// the direction of the sort, then the matches with no value for it, by
+// case ID in that direction (the case_id column).
+func (p *indexPlan) walkColumn(base *roaring.Bitmap, ids []string) {
+	c := p.sortCols[0]
+	desc := p.order[0]
 	inMissing := p.start != nil && p.start.keys[0].R == rankMissing
 	if !inMissing {
-		if err := p.walkValues(); err != nil {
-			return err
+		var from []byte
+		if p.start != nil {
+			from = append(encSortKey(p.start.keys[0]), p.start.id...)
 		}
-	}
-	if len(p.page) <= p.n {
-		if err := p.walkMissing(inMissing); err != nil {
-			return err
-		}
-	}
-	for _, k := range p.overlay {
-		if len(p.page) > p.n {
-			break
-		}
-		if p.afterCursor(k) {
-			p.page = append(p.page, k)
-		}
-	}
-	return nil
-}
-
-// walkValues walks the matches with a value for the sort field, in order:
-// the field's entries forwards, or backwards for a descending sort. The
-// sort key comes from the entry.
-func (p *indexPlan) walkValues() error {
-	sortPrefix := fieldPrefix(p.domainID, p.terms[0].field)
-	var from []byte
-	if p.start != nil {
-		from = indexKey(p.domainID, p.terms[0].field, p.start.keys[0], p.start.id)
-	}
-	return p.scan(sortPrefix, from, func(key []byte, id string) (bool, error) {
-		k, _, decoded := decodeSortKey(key[len(sortPrefix):])
-		if !decoded {
-			// encSortKey never writes such a key; the case is the
-			// reference.
-			c, err := p.load(id)
-			if err != nil {
-				return false, err
+		for i, step := c.from(from, desc); i >= 0 && i < c.n(); i += step {
+			o := c.ord[i]
+			if base.Contains(o) && !p.emit(keyed{keys: []sortKey{c.sk[i]}, id: ids[o]}) {
+				return
 			}
-			k = p.keysOf(c.Fields)[0]
 		}
-		return p.emit(keyed{keys: []sortKey{k}, id: id}), nil
-	})
-}
-
-// walkMissing walks the matches with no value for the sort field, which
-// sort last, by case ID in the direction of the sort: every case in ID
-// order through the case_id field, which every case holds, unless every
-// case has a value.
-func (p *indexPlan) walkMissing(inMissing bool) error {
-	withValue, err := p.tx.CountIndex(indexAsc, fieldPrefix(p.domainID, p.terms[0].field))
-	if err != nil {
-		return err
 	}
-	all, err := p.cases()
-	if err != nil || withValue >= all {
-		return err
+	missing := roaring.AndNot(base, c.set)
+	if missing.IsEmpty() {
+		return
 	}
 	var from []byte
 	if inMissing {
-		from = indexKey(p.domainID, "case_id", sortKey{R: rankString, S: p.start.id}, p.start.id)
+		from = append(encSortKey(sortKey{R: rankString, S: p.start.id}), p.start.id...)
 	}
-	return p.scan(fieldPrefix(p.domainID, "case_id"), from, func(_ []byte, id string) (bool, error) {
-		c, err := p.load(id)
-		if err != nil {
-			return false, err
+	for i, step := p.idCol.from(from, desc); i >= 0 && i < p.idCol.n(); i += step {
+		o := p.idCol.ord[i]
+		if missing.Contains(o) && !p.emit(keyed{keys: []sortKey{{R: rankMissing}}, id: ids[o]}) {
+			return
 		}
-		if k := p.keysOf(c.Fields)[0]; k.R != rankMissing {
-			return true, nil
+	}
+}
+
+// walkGroups fills the page with two or more sort keys: the first sort
+// field's column in the direction of the sort, a run of equal first keys
+// at a time, each run's matches sorted on every key; then the matches
+// with no value for the first key, sorted.
+func (p *indexPlan) walkGroups(base *roaring.Bitmap, ids []string) {
+	c := p.sortCols[0]
+	full := func(o uint32, k0 sortKey) keyed {
+		k := keyed{keys: make([]sortKey, len(p.terms)), id: ids[o]}
+		k.keys[0] = k0
+		for j := 1; j < len(p.terms); j++ {
+			k.keys[j], _ = p.sortCols[j].keyOf(o)
 		}
-		return p.emit(keyed{keys: []sortKey{{R: rankMissing}}, id: id}), nil
-	})
+		return k
+	}
+	flush := func(run []keyed) bool {
+		if len(run) > 1 {
+			slices.SortFunc(run, func(a, b keyed) int { return cmpKeyed(p.order, a, b) })
+		}
+		for _, k := range run {
+			if !p.emit(k) {
+				return false
+			}
+		}
+		return true
+	}
+	inMissing := p.start != nil && p.start.keys[0].R == rankMissing
+	if !inMissing {
+		// Start at the run of the cursor's first key; emit skips what
+		// precedes the cursor within it.
+		i, step := 0, 1
+		if p.order[0] {
+			i, step = c.n()-1, -1
+		}
+		if p.start != nil {
+			enc := encSortKey(p.start.keys[0])
+			if i = c.search(enc, false); p.order[0] {
+				i = c.prefixEnd(i, enc) - 1
+			}
+		}
+		var run []keyed
+		var runKey []byte
+		for ; i >= 0 && i < c.n(); i += step {
+			o := c.ord[i]
+			k := c.key(i)
+			enc := k[:len(k)-len(ids[o])]
+			if runKey == nil || !bytes.Equal(enc, runKey) {
+				if !flush(run) {
+					return
+				}
+				run, runKey = run[:0], enc
+			}
+			if base.Contains(o) {
+				run = append(run, full(o, c.sk[i]))
+			}
+		}
+		if !flush(run) {
+			return
+		}
+	}
+	var run []keyed
+	missing := roaring.AndNot(base, c.set)
+	for it := missing.Iterator(); it.HasNext(); {
+		run = append(run, full(it.Next(), sortKey{R: rankMissing}))
+	}
+	flush(run)
 }

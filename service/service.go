@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/localcases/localcases"
@@ -103,7 +104,14 @@ type Service struct {
 	evcfg sync.Map
 	// fieldSets holds each domain's decoded field definitions (loadFieldSet).
 	fieldSets sync.Map
-	tokenKey  []byte
+	// cols holds each domain's match columns (columns.go).
+	cols sync.Map
+	// templates holds decoded templates by domain and ID (loadTemplate).
+	templates sync.Map
+	// createReplans counts the CreateCase transactions that could not
+	// write the plan made before them (casecreate.go).
+	createReplans atomic.Int64
+	tokenKey      []byte
 	// searchSlots bounds concurrent SearchCases scans to the CPUs.
 	searchSlots chan struct{}
 	// noIndex answers every search by scanning, so that tests can hold the

@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"errors"
 	"regexp"
 	"sort"
 	"strings"
@@ -110,9 +111,24 @@ const summaryMax = 3000
 // fieldSet is a domain's field definitions, deleted ones included, read
 // once per transaction, with SingleSelect options looked up on demand.
 type fieldSet struct {
+	// tx is nil in a field set a CreateCase validates against before its
+	// transaction: the checks that read more records fail with errNeedTx.
 	tx       localcases.Tx
 	domainID string
 	byID     map[string]*localcases.Field // shared: read, never written
+	src      *decodedFields
+}
+
+// errNeedTx: a check needs to read the store, and the field set has no
+// transaction to read it in.
+var errNeedTx = errors.New("field set without a transaction")
+
+// prefix is the index key prefix of field id (fieldPrefix).
+func (fs *fieldSet) prefix(id string) []byte {
+	if p, ok := fs.src.prefixes[id]; ok {
+		return p
+	}
+	return fieldPrefix(fs.domainID, id)
 }
 
 // typeOf is the type of field id, or "" for a field the domain does not have.
@@ -147,18 +163,31 @@ func (s *Service) loadFieldSet(tx localcases.Tx, domainID string) (*fieldSet, er
 		return nil, err
 	}
 	if same && len(raws) == len(prev.raw) {
-		return &fieldSet{tx: tx, domainID: domainID, byID: prev.byID}, nil
+		return &fieldSet{tx: tx, domainID: domainID, byID: prev.byID, src: prev}, nil
 	}
-	d := &decodedFields{raw: raws, byID: make(map[string]*localcases.Field, len(raws))}
+	d := &decodedFields{raw: raws, byID: make(map[string]*localcases.Field, len(raws)),
+		prefixes: make(map[string][]byte, len(raws))}
 	for _, r := range raws {
 		f := new(localcases.Field)
 		if err := decode(r, f); err != nil {
 			return nil, err
 		}
 		d.byID[f.ID] = f
+		d.prefixes[f.ID] = fieldPrefix(domainID, f.ID)
 	}
 	s.fieldSets.Store(domainID, d)
-	return &fieldSet{tx: tx, domainID: domainID, byID: d.byID}, nil
+	return &fieldSet{tx: tx, domainID: domainID, byID: d.byID, src: d}, nil
+}
+
+// cachedFieldSet is the domain's field set as last decoded, without a
+// transaction, or nil.
+func (s *Service) cachedFieldSet(domainID string) *fieldSet {
+	v, ok := s.fieldSets.Load(domainID)
+	if !ok {
+		return nil
+	}
+	d := v.(*decodedFields)
+	return &fieldSet{domainID: domainID, byID: d.byID, src: d}
 }
 
 // decodedFields is a domain's field records as last read and decoded;
@@ -166,9 +195,14 @@ func (s *Service) loadFieldSet(tx localcases.Tx, domainID string) (*fieldSet, er
 type decodedFields struct {
 	raw  []localcases.Raw
 	byID map[string]*localcases.Field
+	// prefixes holds each field's index key prefix.
+	prefixes map[string][]byte
 }
 
 func (fs *fieldSet) activeOption(fieldID, value string) (bool, error) {
+	if fs.tx == nil {
+		return false, errNeedTx
+	}
 	var o localcases.FieldOption
 	err := fs.tx.Get(localcases.FieldOptions, scope2(fs.domainID, fieldID), value, &o)
 	if isNotFound(err) {

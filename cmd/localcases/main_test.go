@@ -267,7 +267,14 @@ func TestRealClientScripts(t *testing.T) {
 				t.Skip(err)
 			}
 			srv, _ := MustRunMain(t, nil, "--addr", "127.0.0.1:0", "--memory")
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			// A hung script ends with the test binary's deadline, not a fixed
+			// bound: each AWS CLI call starts a Python interpreter, and on a
+			// loaded machine a journey of a hundred calls takes minutes.
+			deadline, ok := t.Deadline()
+			if !ok {
+				deadline = time.Now().Add(time.Hour)
+			}
+			ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(-30*time.Second))
 			defer cancel()
 			out, err := exec.CommandContext(ctx, sc.interpreter, sc.file, srv.URL()).CombinedOutput()
 			if err != nil {

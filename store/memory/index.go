@@ -98,18 +98,35 @@ func (t *tx) SetIndex(name, owner string, keys [][]byte) error {
 	if t.readOnly {
 		return fmt.Errorf("set index %s in a read-only transaction", name)
 	}
-	// Copies, so the caller cannot change stored keys afterwards.
+	ix := t.s.index(name, true)
+	// Copies, so the caller cannot change stored keys afterwards. A new
+	// owner's (a new case's) share one array; an existing owner's are
+	// copied each on its own, since the keys it keeps stay in their old
+	// arrays and one array would be held for its one changed key.
+	var buf []byte
+	if _, had := ix.owners[owner]; !had {
+		n := 0
+		for _, k := range keys {
+			n += len(k)
+		}
+		buf = make([]byte, 0, n)
+	}
 	own := make([][]byte, 0, len(keys))
 	for _, k := range keys {
-		own = append(own, append([]byte{}, k...))
+		if buf == nil {
+			own = append(own, bytes.Clone(k))
+			continue
+		}
+		buf = append(buf, k...)
+		own = append(own, buf[len(buf)-len(k):len(buf):len(buf)])
 	}
 	slices.SortFunc(own, bytes.Compare)
 	own = slices.CompactFunc(own, bytes.Equal)
 	if len(own) == 0 {
 		own = nil
 	}
-	ix := t.s.index(name, true)
 	prev := ix.setKeys(owner, own)
+	t.s.ilog.add(owner)
 	t.iundo = append(t.iundo, indexUndo{name, owner, prev})
 	return nil
 }

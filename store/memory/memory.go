@@ -41,12 +41,14 @@ type bucket struct {
 // Store is a map of collections guarded by one RWMutex: View takes the read
 // lock, Update the write lock, which makes updates serialisable. Records are
 // kept as encoded JSON, so a caller can never mutate stored state through a
-// shared pointer.
+// shared pointer. A json.RawMessage given to Put is the exception: it is
+// stored as given, and the caller must not change it afterwards.
 type Store struct {
 	mu      sync.RWMutex
 	buckets map[key]*bucket
 	indexes map[string]*index
 	texts   map[string]*textIndex
+	ilog    indexLog
 	seq     int64
 	outbox  outbox
 }
@@ -72,9 +74,15 @@ func (s *Store) Update(ctx context.Context, fn func(localcases.Tx) error) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	t := &tx{s: s}
+	err := s.update(t, fn)
+	t.flushTexts()
+	return err
+}
+
+func (s *Store) update(t *tx, fn func(localcases.Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := &tx{s: s}
 	if err := fn(t); err != nil {
 		t.rollback()
 		return err
@@ -107,6 +115,7 @@ type tx struct {
 	undo     []undo
 	iundo    []indexUndo
 	tundo    []textUndo
+	texts    []*textIndex // the text indexes whose lists it changed
 	oundo    outboxUndo
 }
 
@@ -167,9 +176,18 @@ func (t *tx) Put(c localcases.Collection, scope, id string, v any) error {
 	if t.readOnly {
 		return fmt.Errorf("put %s in a read-only transaction", c)
 	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", c, err)
+	var data []byte
+	if raw, ok := v.(json.RawMessage); ok && raw != nil {
+		// Encoded by the caller, outside the lock, and handed over: the
+		// service encodes a record for one Put and never touches it again,
+		// and a copy of a case's kilobyte here cost as much as the rest
+		// of the Put.
+		data = raw
+	} else {
+		var err error
+		if data, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("encode %s: %w", c, err)
+		}
 	}
 	t.put(c, scope, id, data)
 	return nil

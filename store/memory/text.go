@@ -2,7 +2,9 @@ package memory
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -23,15 +25,38 @@ var _ localcases.TextIndexTx = (*tx)(nil)
 // Documents are numbered, and the posting lists are roaring bitmaps of
 // those numbers: a common trigram's list is a dense bitmap, a rare one's a
 // short array, and their intersection is word-parallel.
+//
+// Adding a document's trigrams to their lists is a case write's largest
+// cost (a few hundred scattered memory accesses), so it is not done under
+// the store's lock: set updates the documents at once and queues the list
+// changes, which the writer applies after it releases the lock (flush),
+// beside the next writer's transaction. The lists have their own lock, and
+// SearchText applies what is still queued before it reads them: it runs
+// under the store's read lock, so every queued change is committed (or
+// undone by a later queued change) by then.
 type textIndex struct {
+	// Under the store's lock.
 	byOwner map[string]uint32 // owner → document number
 	docs    map[uint32]textDoc
-	grams   map[uint64]*roaring.Bitmap
 	next    uint32
+
+	queueMu sync.Mutex
+	queue   []gramChange
+
+	gramsMu sync.RWMutex
+	grams   map[uint64]*roaring.Bitmap
 }
 
 type textDoc struct {
 	owner, text string
+}
+
+// gramChange adds document num's trigrams of text to their lists, or
+// removes them.
+type gramChange struct {
+	num    uint32
+	text   string
+	remove bool
 }
 
 // textUndo restores an owner's document to its state before the
@@ -61,7 +86,8 @@ func trigrams(s string, fn func(g uint64)) {
 	}
 }
 
-// set makes text owner's document and returns the one it replaces.
+// set makes text owner's document and returns the one it replaces; the
+// change to the lists is queued.
 func (ix *textIndex) set(owner, text string) (prev string) {
 	num, had := ix.byOwner[owner]
 	if had {
@@ -69,14 +95,7 @@ func (ix *textIndex) set(owner, text string) (prev string) {
 		if prev == text {
 			return prev
 		}
-		trigrams(prev, func(g uint64) {
-			if b := ix.grams[g]; b != nil {
-				b.Remove(num)
-				if b.IsEmpty() {
-					delete(ix.grams, g)
-				}
-			}
-		})
+		ix.enqueue(gramChange{num: num, text: prev, remove: true})
 		delete(ix.docs, num)
 		delete(ix.byOwner, owner)
 	}
@@ -89,26 +108,83 @@ func (ix *textIndex) set(owner, text string) (prev string) {
 	ix.next++
 	ix.byOwner[owner] = num
 	ix.docs[num] = textDoc{owner, text}
-	trigrams(text, func(g uint64) {
+	ix.enqueue(gramChange{num: num, text: text})
+	return prev
+}
+
+func (ix *textIndex) enqueue(c gramChange) {
+	ix.queueMu.Lock()
+	ix.queue = append(ix.queue, c)
+	ix.queueMu.Unlock()
+}
+
+// flush applies the queued changes to the lists. wait false gives up at
+// once if another flush holds the lists: that one, or the next, will take
+// what is queued.
+func (ix *textIndex) flush(wait bool) {
+	if wait {
+		ix.gramsMu.Lock()
+	} else if !ix.gramsMu.TryLock() {
+		return
+	}
+	defer ix.gramsMu.Unlock()
+	for {
+		ix.queueMu.Lock()
+		q := ix.queue
+		ix.queue = nil
+		ix.queueMu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, c := range q {
+			ix.apply(c)
+		}
+	}
+}
+
+func (ix *textIndex) apply(c gramChange) {
+	if c.remove {
+		trigrams(c.text, func(g uint64) {
+			if b := ix.grams[g]; b != nil {
+				b.Remove(c.num)
+				if b.IsEmpty() {
+					delete(ix.grams, g)
+				}
+			}
+		})
+		return
+	}
+	trigrams(c.text, func(g uint64) {
 		b := ix.grams[g]
 		if b == nil {
 			b = roaring.New()
 			ix.grams[g] = b
 		}
-		b.Add(num)
+		b.Add(c.num)
 	})
-	return prev
 }
 
 func (t *tx) SetText(name, owner, doc string) error {
 	if t.readOnly {
 		return fmt.Errorf("set text %s in a read-only transaction", name)
 	}
-	prev := t.s.textIndex(name, true).set(owner, doc)
+	ix := t.s.textIndex(name, true)
+	prev := ix.set(owner, doc)
 	if prev != doc {
 		t.tundo = append(t.tundo, textUndo{name, owner, prev})
+		if !slices.Contains(t.texts, ix) {
+			t.texts = append(t.texts, ix)
+		}
 	}
 	return nil
+}
+
+// flushTexts applies the list changes the transaction queued; Update
+// calls it once the store's lock is released.
+func (t *tx) flushTexts() {
+	for _, ix := range t.texts {
+		ix.flush(false)
+	}
 }
 
 func (t *tx) SearchText(name, sub string) ([]string, error) {
@@ -125,6 +201,9 @@ func (t *tx) SearchText(name, sub string) ([]string, error) {
 		}
 		return out, nil
 	}
+	ix.flush(true)
+	ix.gramsMu.RLock()
+	defer ix.gramsMu.RUnlock()
 	var lists []*roaring.Bitmap
 	missing := false
 	trigrams(sub, func(g uint64) {
@@ -155,6 +234,10 @@ func (t *tx) SearchText(name, sub string) ([]string, error) {
 func (t *tx) rollbackText() {
 	for i := len(t.tundo) - 1; i >= 0; i-- {
 		u := t.tundo[i]
-		t.s.textIndex(u.name, true).set(u.owner, u.prev)
+		ix := t.s.textIndex(u.name, true)
+		ix.set(u.owner, u.prev)
+		if !slices.Contains(t.texts, ix) {
+			t.texts = append(t.texts, ix)
+		}
 	}
 }

@@ -67,7 +67,13 @@ func (s *Store) commit(live []*sqlstore.Request) {
 		sqlstore.FailAll(live, fmt.Errorf("postgres: commit: %w", err))
 		return
 	}
-	s.commits.Add(1)
+	if s.commits.Add(1)%logTrimEvery == 0 {
+		// On its own: a failure here must not undo the batch, and a
+		// reader only ever finds the log longer than needed.
+		if _, err := s.pool.Exec(ctx, trimSQL, logKeep); err != nil {
+			s.log.Warn("trim the index log", "err", err)
+		}
+	}
 }
 
 // rkey names a record; rval is what a transaction knows of it.

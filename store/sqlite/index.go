@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"bytes"
+	"strconv"
 
 	"github.com/localcases/localcases/store/internal/sqlstore"
 )
@@ -9,6 +10,9 @@ import (
 // SetIndex writes only the difference between owner's keys and want, so
 // an owner whose keys did not change costs one indexed read.
 func (q *queries) SetIndex(name, owner string, want [][]byte) error {
+	if err := q.logIndex(owner); err != nil {
+		return err
+	}
 	if len(want) == 0 {
 		_, err := q.stmt(stIdxDelOwner).ExecContext(q.ctx, name, owner)
 		return err
@@ -72,4 +76,56 @@ func (q *queries) CountIndex(v int, args []any) (int, error) {
 	var n int
 	err := q.stmt(stIdxCount+v).QueryRowContext(q.ctx, args...).Scan(&n)
 	return n, err
+}
+
+// logKeep is how many rows the index log keeps at least; every logTrimEvery
+// rows, the ones older than that go.
+var logKeep, logTrimEvery int64 = 65536, 1024
+
+// logIndex adds owner to the index log (migration 0007).
+func (q *queries) logIndex(owner string) error {
+	var seq int64
+	if err := q.stmt(stLogAdd).QueryRowContext(q.ctx, owner).Scan(&seq); err != nil {
+		return err
+	}
+	if seq%logTrimEvery == 0 && seq > logKeep {
+		_, err := q.stmt(stLogTrim).ExecContext(q.ctx, seq-logKeep)
+		return err
+	}
+	return nil
+}
+
+// IndexMark is the highest row of the index log the transaction sees.
+func (q *queries) IndexMark() (string, error) {
+	var last int64
+	err := q.stmt(stLogLast).QueryRowContext(q.ctx).Scan(&last)
+	return strconv.FormatInt(last, 10), err
+}
+
+func (q *queries) logBounds() (first, last int64, err error) {
+	err = q.stmt(stLogBounds).QueryRowContext(q.ctx).Scan(&first, &last)
+	return first, last, err
+}
+
+// IndexChangedSince reads the log's rows above mark. Rows are numbered
+// without gaps (only the oldest are ever deleted), so mark is still
+// covered while it is at least the first row left, less one.
+func (q *queries) IndexChangedSince(mark string, limit int) ([]string, bool, error) {
+	since, err := strconv.ParseInt(mark, 10, 64)
+	if err != nil {
+		return nil, false, nil
+	}
+	first, last, err := q.logBounds()
+	if err != nil || since > last || first > 0 && since < first-1 {
+		return nil, false, err
+	}
+	rows, err := q.stmt(stLogSince).QueryContext(q.ctx, since, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	owners, err := readRows(rows, []string(nil), func(o *string) []any { return []any{o} })
+	if err != nil || len(owners) > limit {
+		return nil, false, err
+	}
+	return owners, true, nil
 }

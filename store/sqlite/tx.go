@@ -43,6 +43,13 @@ var statements = func() []string {
 		stEvDelete:  `DELETE FROM events WHERE seq <= ?`,
 		stEvTrimmed: `UPDATE event_meta SET trimmed = max(trimmed, ?) WHERE id = 1`,
 		stEvLast:    `SELECT max(coalesce((SELECT max(seq) FROM events), 0), (SELECT trimmed FROM event_meta WHERE id = 1))`,
+		stLogAdd:    `INSERT INTO idx_log (owner) VALUES (?) RETURNING seq`,
+		stLogTrim:   `DELETE FROM idx_log WHERE seq <= ?`,
+		// Two subqueries: SQLite answers a lone min() or max() from the
+		// B-tree's end, but both in one SELECT read the whole table.
+		stLogBounds: `SELECT coalesce((SELECT min(seq) FROM idx_log), 0), coalesce((SELECT max(seq) FROM idx_log), 0)`,
+		stLogLast:   `SELECT coalesce(max(seq), 0) FROM idx_log`,
+		stLogSince:  `SELECT owner FROM idx_log WHERE seq > ? ORDER BY seq LIMIT ?`,
 		stBegin:     `BEGIN`,
 		stRollback:  `ROLLBACK`,
 	}
@@ -72,6 +79,11 @@ const (
 	stEvDelete
 	stEvTrimmed
 	stEvLast
+	stLogAdd
+	stLogTrim
+	stLogBounds
+	stLogLast
+	stLogSince
 	stBegin                                      // a View's deferred BEGIN, prepared once per connection
 	stRollback                                   // and its end
 	stIdxScan                                    // the sqlstore.ScanQueries, in order

@@ -49,6 +49,7 @@ func RunStoreTests(t *testing.T, open Opener) {
 		{"Kind", testKind},
 	}
 	tests = append(tests, indexTests...)
+	tests = append(tests, indexLogTests...)
 	tests = append(tests, outboxTests...)
 	tests = append(tests, textTests...)
 	tests = append(tests, bulkTests...)

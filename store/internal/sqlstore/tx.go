@@ -37,6 +37,11 @@ type Queries interface {
 	ScanPage(variant int, args []any, page []Entry) ([]Entry, error)
 	// CountIndex runs Counts[variant] with args.
 	CountIndex(variant int, args []any) (int, error)
+	// IndexMark and IndexChangedSince read the index log, which SetIndex
+	// writes in the same statements or transaction as the keys (see
+	// localcases.IndexLogTx).
+	IndexMark() (string, error)
+	IndexChangedSince(mark string, limit int) (owners []string, ok bool, err error)
 
 	TextQueries
 
@@ -79,8 +84,9 @@ type Tx struct {
 }
 
 var (
-	_ localcases.Tx      = (*Tx)(nil)
-	_ localcases.IndexTx = (*Tx)(nil)
+	_ localcases.Tx         = (*Tx)(nil)
+	_ localcases.IndexTx    = (*Tx)(nil)
+	_ localcases.IndexLogTx = (*Tx)(nil)
 )
 
 // NewTx returns a transaction of engine on q; a readOnly one refuses
@@ -355,6 +361,28 @@ func (t *Tx) CountIndex(name string, prefix []byte) (int, error) {
 		return 0, t.fail(err)
 	}
 	return n, nil
+}
+
+func (t *Tx) IndexMark() (string, error) {
+	if err := t.check(false, ""); err != nil {
+		return "", err
+	}
+	m, err := t.q.IndexMark()
+	if err != nil {
+		return "", t.fail(err)
+	}
+	return m, nil
+}
+
+func (t *Tx) IndexChangedSince(mark string, limit int) ([]string, bool, error) {
+	if err := t.check(false, ""); err != nil {
+		return nil, false, err
+	}
+	owners, ok, err := t.q.IndexChangedSince(mark, limit)
+	if err != nil {
+		return nil, false, t.fail(err)
+	}
+	return owners, ok, nil
 }
 
 func (t *Tx) checkOutbox(write bool) error { return t.check(write, "write to the event outbox") }
