@@ -130,12 +130,32 @@ func ARN(region, account, resource string) string {
 	return fmt.Sprintf("arn:aws:cases:%s:%s:%s", region, account, resource)
 }
 
-// BulkTx is implemented by a write transaction that loads many records
-// faster at once than with a Put each (PostgreSQL's COPY). PutMany puts
-// each record as Put would, in order: a later record of the same address
-// replaces an earlier one.
+// BulkTx is implemented by a write transaction that loads many records,
+// index entries and text documents faster at once than with a call each
+// (an import: PostgreSQL's COPY, SQLite's multi-row statements). Each
+// method does what the calls one at a time would do, in order; an engine
+// is faster still when the index or text index it writes holds nothing
+// yet, which is the case after an import's reset.
 type BulkTx interface {
+	// PutMany puts each record as Put would, in order: a later record of
+	// the same address replaces an earlier one.
 	PutMany(records []SnapshotRecord) error
+	// SetIndexMany does SetIndex(index, o.Owner, o.Keys) for each o, in
+	// order.
+	SetIndexMany(index string, owners []IndexKeys) error
+	// SetTextMany does SetText(index, d.Owner, d.Doc) for each d, in order.
+	SetTextMany(index string, docs []TextDoc) error
+}
+
+// IndexKeys are the keys of one owner in an index, for SetIndexMany.
+type IndexKeys struct {
+	Owner string
+	Keys  [][]byte
+}
+
+// TextDoc is one owner's document in a text index, for SetTextMany.
+type TextDoc struct {
+	Owner, Doc string
 }
 
 // IndexTx is the part of Tx that keeps ordered secondary indexes, which the

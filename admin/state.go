@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -44,12 +43,12 @@ func RegisterState(h *Handler, st State) {
 		writeJSON(w, http.StatusOK, snap)
 	}))
 	h.Handle("POST "+Prefix+"import", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var snap localcases.Snapshot
-		if err := json.NewDecoder(&utf8Reader{r: http.MaxBytesReader(w, r.Body, maxSnapshotBody)}).Decode(&snap); err != nil {
+		snap, err := DecodeSnapshot(&utf8Reader{r: http.MaxBytesReader(w, r.Body, maxSnapshotBody)})
+		if err != nil {
 			badRequest(w, err)
 			return
 		}
-		if err := st.Import(r.Context(), &snap); err != nil {
+		if err := st.Import(r.Context(), snap); err != nil {
 			badRequest(w, err)
 			return
 		}
@@ -74,9 +73,14 @@ func (c *Client) Import(ctx context.Context, snap *localcases.Snapshot) error {
 }
 
 // ImportFrom is Import with the snapshot's JSON read from r as it is sent,
-// so a caller can show the upload's progress.
-func (c *Client) ImportFrom(ctx context.Context, r io.Reader) error {
-	return c.doWith(ctx, c.untimed(), http.MethodPost, "import", r, nil)
+// so a caller can send a file without decoding it and show the upload's
+// progress; it returns how many records the server loaded.
+func (c *Client) ImportFrom(ctx context.Context, r io.Reader) (int, error) {
+	var out struct {
+		Records int `json:"records"`
+	}
+	err := c.doWith(ctx, c.untimed(), http.MethodPost, "import", r, &out)
+	return out.Records, err
 }
 
 // utf8Reader fails a read that would pass bytes that are not UTF-8, which

@@ -73,11 +73,19 @@ var termSearches = []string{
 // pages, and after a field is deleted and cases are deleted.
 func TestSearchTermIndexEqualsScan(t *testing.T) {
 	for _, eng := range termEngines {
-		t.Run(eng.name, func(t *testing.T) { testSearchTermIndexEqualsScan(t, eng.open(t)) })
+		t.Run(eng.name, func(t *testing.T) {
+			testSearchTermIndexEqualsScan(t, eng.open(t), nil)
+			// The same cases loaded by an import into a fresh store.
+			testSearchTermIndexEqualsScan(t, eng.open(t), func() localcases.Store { return eng.open(t) })
+		})
 	}
 }
 
-func testSearchTermIndexEqualsScan(t *testing.T, store localcases.Store) {
+// testSearchTermIndexEqualsScan makes random cases on store and compares
+// searches with a term through the text index with the scan; with
+// reimport, on a store that reimport opens, after an export of the cases
+// and an import of it there.
+func testSearchTermIndexEqualsScan(t *testing.T, store localcases.Store, reimport func() localcases.Store) {
 	e := csNewEnvOn(t, store, Quotas{})
 	scan := e.s.twin(e.s.store, true)
 	rng := rand.New(rand.NewPCG(17, 17))
@@ -102,6 +110,10 @@ func testSearchTermIndexEqualsScan(t *testing.T, store localcases.Store) {
 	var ids []string
 	for range 60 {
 		ids = append(ids, e.mustCase(values()...))
+	}
+	if reimport != nil {
+		e.s = importInto(t, e.s, reimport())
+		scan = e.s.twin(e.s.store, true)
 	}
 	// A random piece of a value, in random case, so most terms match a
 	// few cases.

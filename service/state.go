@@ -118,8 +118,8 @@ func (s *Service) Import(ctx context.Context, snap *localcases.Snapshot) error {
 		known[c] = true
 	}
 	for i, r := range snap.Records {
-		if !known[r.Collection] || r.ID == "" || !json.Valid(r.Data) {
-			return api.Validation("snapshot record %d (%s %s/%s) is not a record localcases exports", i, r.Collection, r.Scope, r.ID)
+		if !known[r.Collection] || r.ID == "" {
+			return badRecord(i, &r)
 		}
 	}
 	return s.update(ctx, func(tx localcases.Tx) error {
@@ -130,17 +130,23 @@ func (s *Service) Import(ctx context.Context, snap *localcases.Snapshot) error {
 			tx = nt.Tx
 		}
 		if bt, ok := tx.(localcases.BulkTx); ok {
-			if err := bt.PutMany(snap.Records); err != nil {
-				return fmt.Errorf("import: %w", err)
+			return s.importBulk(bt, snap.Records)
+		}
+		for i, r := range snap.Records {
+			if !json.Valid(r.Data) {
+				return badRecord(i, &r)
 			}
-		} else {
-			for _, r := range snap.Records {
-				if err := tx.Put(r.Collection, r.Scope, r.ID, r.Data); err != nil {
-					return fmt.Errorf("import %s %s: %w", r.Collection, r.ID, err)
-				}
+		}
+		for _, r := range snap.Records {
+			if err := tx.Put(r.Collection, r.Scope, r.ID, r.Data); err != nil {
+				return fmt.Errorf("import %s %s: %w", r.Collection, r.ID, err)
 			}
 		}
 		_, err := s.reindexAll(tx)
 		return err
 	})
+}
+
+func badRecord(i int, r *localcases.SnapshotRecord) error {
+	return api.Validation("snapshot record %d (%s %s/%s) is not a record localcases exports", i, r.Collection, r.Scope, r.ID)
 }

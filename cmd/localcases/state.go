@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"io"
 	"strings"
@@ -13,8 +12,6 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-
-	"github.com/localcases/localcases"
 )
 
 func (m *Main) resetCommand() *cobra.Command {
@@ -110,33 +107,37 @@ func (m *Main) importCommand() *cobra.Command {
 		Short: "Replace a running server's state with a snapshot from localcases export",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
+			// The file is sent as it is, not decoded here: the server
+			// decodes it, and says what is wrong with it.
+			f, err := os.Open(args[0])
 			if err != nil {
 				return err
 			}
-			var snap localcases.Snapshot
-			if err := json.Unmarshal(data, &snap); err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
+			defer f.Close()
+			info, err := f.Stat()
+			if err != nil {
+				return err
 			}
 			c, err := m.client(cmd, "")
 			if err != nil {
 				return err
 			}
-			var body io.Reader = bytes.NewReader(data)
+			var body io.Reader = f
 			if isTerminal(cmd.ErrOrStderr()) {
-				bar := progressbar.NewOptions64(int64(len(data)),
+				bar := progressbar.NewOptions64(info.Size(),
 					progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionSetDescription("importing "+args[0]),
 					progressbar.OptionShowBytes(true), progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30))
 				r := progressbar.NewReader(body, bar)
 				body = &r
 			}
-			if err := c.ImportFrom(cmd.Context(), body); err != nil {
-				return err
+			n, err := c.ImportFrom(cmd.Context(), body)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			if wantJSON(cmd) {
-				return printJSON(cmd.OutOrStdout(), map[string]any{"records": len(snap.Records)})
+				return printJSON(cmd.OutOrStdout(), map[string]any{"records": n})
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d records\n", len(snap.Records))
+			fmt.Fprintf(cmd.OutOrStdout(), "imported %d records\n", n)
 			return nil
 		},
 	}

@@ -4,8 +4,8 @@
 package server
 
 import (
+	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -377,15 +377,16 @@ func (s *Server) URL() string {
 func (s *Server) Service() *service.Service { return s.svc }
 
 func (s *Server) importFile(ctx context.Context, path string) error {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	var snap localcases.Snapshot
-	if err := json.Unmarshal(data, &snap); err != nil {
+	defer f.Close()
+	snap, err := admin.DecodeSnapshot(bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
-	if err := (checkedState{s.svc}).Import(ctx, &snap); err != nil {
+	if err := (checkedState{s.svc}).Import(ctx, snap); err != nil {
 		return fmt.Errorf("import %s: %w", path, err)
 	}
 	return nil

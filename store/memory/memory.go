@@ -189,18 +189,23 @@ func (t *tx) Put(c localcases.Collection, scope, id string, v any) error {
 			return fmt.Errorf("encode %s: %w", c, err)
 		}
 	}
+	t.put(c, scope, id, data)
+	return nil
+}
+
+// put stores data, which the store owns from now on.
+func (t *tx) put(c localcases.Collection, scope, id string, data []byte) {
 	k := key{c, scope}
 	b := t.s.bucket(k, true)
 	if r, ok := b.byID[id]; ok {
 		t.undo = append(t.undo, undo{k, id, r})
 		b.byID[id] = &record{seq: r.seq, data: data}
-		return nil
+		return
 	}
 	t.undo = append(t.undo, undo{k: k, id: id})
 	t.s.seq++
 	b.byID[id] = &record{seq: t.s.seq, data: data}
 	b.order = append(b.order, entry{t.s.seq, id})
-	return nil
 }
 
 func (t *tx) Delete(c localcases.Collection, scope, id string) error {

@@ -415,38 +415,3 @@ func (w *writeQueries) TrimEvents(keepLast int, before, upTo int64) (int, error)
 	w.flushed = true
 	return w.queries.TrimEvents(keepLast, before, upTo)
 }
-
-// PutMany copies records into a temporary table (COPY) and puts them from
-// there with one statement, in order; a later record of the same address
-// replaces an earlier one's data and keeps its place.
-func (w *writeQueries) PutMany(records []localcases.SnapshotRecord) error {
-	if err := w.flush(); err != nil {
-		return err
-	}
-	w.flushed = true
-	clear(w.b.cache)
-	clear(w.b.lists)
-	first := make(map[rkey]int, len(records))
-	rows := make([][]any, 0, len(records))
-	for _, r := range records {
-		k := rkey{r.Collection, r.Scope, r.ID}
-		if i, ok := first[k]; ok {
-			rows[i][4] = string(r.Data)
-			continue
-		}
-		first[k] = len(rows)
-		rows = append(rows, []any{int64(len(rows)), string(r.Collection), r.Scope, r.ID, string(r.Data)})
-	}
-	if _, err := w.tx.Exec(w.ctx, `CREATE TEMP TABLE IF NOT EXISTS put_many
-		(ord bigint, coll text, scope text, id text, data text) ON COMMIT DELETE ROWS`); err != nil {
-		return err
-	}
-	if _, err := w.tx.CopyFrom(w.ctx, pgx.Identifier{"put_many"}, []string{"ord", "coll", "scope", "id", "data"},
-		pgx.CopyFromRows(rows)); err != nil {
-		return err
-	}
-	_, err := w.tx.Exec(w.ctx, `WITH moved AS (DELETE FROM put_many RETURNING *)
-		INSERT INTO records (coll, scope, id, data) SELECT coll, scope, id, data FROM moved ORDER BY ord
-		ON CONFLICT (coll, scope, id) DO UPDATE SET data = excluded.data`)
-	return err
-}

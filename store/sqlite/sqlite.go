@@ -284,7 +284,7 @@ func (s *Store) commit(live []*sqlstore.Request) {
 			return
 		}
 		s.updates.Add(1)
-		r.Run(newTx(ctx, s.wstmts, false), s.log)
+		r.Run(newWriteTx(ctx, s.wstmts, s.wconn), s.log)
 		undo := "RELEASE w"
 		if !r.OK() {
 			undo = "ROLLBACK TO w; RELEASE w"

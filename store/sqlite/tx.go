@@ -56,7 +56,8 @@ var statements = func() []string {
 	scans := sqlstore.ScanQueries(alsoKeySQL)
 	s = append(s, scans[:]...)
 	s = append(s, sqlstore.Counts[:]...)
-	return append(s, textStatements[:]...)
+	s = append(s, textStatements[:]...)
+	return append(s, bulkStatements[:]...)
 }()
 
 const (
@@ -88,7 +89,8 @@ const (
 	stIdxScan                                    // the sqlstore.ScanQueries, in order
 	stIdxCount = stIdxScan + sqlstore.NumScans   // the sqlstore.Counts, in order
 	stText     = stIdxCount + sqlstore.NumCounts // the textStatements, in order
-	numStmts   = stText + numText
+	stBulk     = stText + numText                // the bulkStatements, in order
+	numStmts   = stBulk + numBulk
 )
 
 // stmts are the prepared statements of a connection or pool, so the hot
@@ -121,6 +123,9 @@ func (st *stmts) close() {
 type queries struct {
 	ctx context.Context
 	st  *stmts
+	// conn is the writer's connection, for the statements an import
+	// cannot prepare ahead (bulk.go); nil in a View.
+	conn *sql.Conn
 }
 
 var _ sqlstore.Queries = (*queries)(nil)
@@ -128,6 +133,11 @@ var _ sqlstore.Queries = (*queries)(nil)
 // newTx returns a transaction on the statements of one connection.
 func newTx(ctx context.Context, st *stmts, readOnly bool) *sqlstore.Tx {
 	return sqlstore.NewTx("sqlite", &queries{ctx: ctx, st: st}, readOnly)
+}
+
+// newWriteTx returns a write transaction on the writer's connection.
+func newWriteTx(ctx context.Context, st *stmts, conn *sql.Conn) *sqlstore.Tx {
+	return sqlstore.NewTx("sqlite", &queries{ctx: ctx, st: st, conn: conn}, false)
 }
 
 func (q *queries) stmt(i int) *sql.Stmt { return q.st[i] }

@@ -52,6 +52,7 @@ func RunStoreTests(t *testing.T, open Opener) {
 	tests = append(tests, indexLogTests...)
 	tests = append(tests, outboxTests...)
 	tests = append(tests, textTests...)
+	tests = append(tests, bulkTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)

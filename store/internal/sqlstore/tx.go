@@ -164,10 +164,15 @@ func (t *Tx) Put(c localcases.Collection, scope, id string, v any) error {
 }
 
 // BulkQueries is implemented by the Queries of an engine with a faster
-// way to put many records than a Put each.
+// way to put many records, index entries or documents than a call each.
 type BulkQueries interface {
 	// PutMany puts records' JSON, in order, as Put would.
 	PutMany(records []localcases.SnapshotRecord) error
+	// SetIndexMany does SetIndex for each owner in order; each owner's
+	// keys are sorted and unique (see Keys).
+	SetIndexMany(name string, owners []localcases.IndexKeys) error
+	// SetTextMany does SetText for each document in order.
+	SetTextMany(name string, docs []localcases.TextDoc) error
 }
 
 var _ localcases.BulkTx = (*Tx)(nil)
@@ -191,6 +196,71 @@ func (t *Tx) PutMany(records []localcases.SnapshotRecord) error {
 		return t.fail(err)
 	}
 	return nil
+}
+
+// SetIndexMany sets each owner's keys in order, through the engine's
+// BulkQueries if it has them.
+func (t *Tx) SetIndexMany(name string, owners []localcases.IndexKeys) error {
+	bq, ok := t.q.(BulkQueries)
+	if !ok {
+		for _, o := range owners {
+			if err := t.SetIndex(name, o.Owner, o.Keys); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := t.checkIndex(true, name); err != nil {
+		return err
+	}
+	own := make([]localcases.IndexKeys, len(owners))
+	for i, o := range owners {
+		own[i] = localcases.IndexKeys{Owner: o.Owner, Keys: Keys(o.Keys)}
+	}
+	if err := bq.SetIndexMany(name, own); err != nil {
+		return t.fail(err)
+	}
+	return nil
+}
+
+// SetTextMany sets each owner's document in order, through the engine's
+// BulkQueries if it has them.
+func (t *Tx) SetTextMany(name string, docs []localcases.TextDoc) error {
+	bq, ok := t.q.(BulkQueries)
+	if !ok {
+		for _, d := range docs {
+			if err := t.SetText(name, d.Owner, d.Doc); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := t.check(true, "set text "+name); err != nil {
+		return err
+	}
+	if err := bq.SetTextMany(name, docs); err != nil {
+		return t.fail(err)
+	}
+	return nil
+}
+
+// LastOfEach returns the items whose key no later item has, in order:
+// what is left of many writes to one address each after the last one.
+func LastOfEach[T any, K comparable](items []T, key func(*T) K) []T {
+	last := make(map[K]int, len(items))
+	for i := range items {
+		last[key(&items[i])] = i
+	}
+	if len(last) == len(items) {
+		return items
+	}
+	out := make([]T, 0, len(last))
+	for i := range items {
+		if last[key(&items[i])] == i {
+			out = append(out, items[i])
+		}
+	}
+	return out
 }
 
 func (t *Tx) Delete(c localcases.Collection, scope, id string) error {
