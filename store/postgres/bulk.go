@@ -179,12 +179,22 @@ func (w *writeQueries) SetIndexMany(name string, owners []localcases.IndexKeys) 
 	}
 	owners = sqlstore.LastOfEach(owners, func(o *localcases.IndexKeys) string { return o.Owner })
 	var rows [][]any
+	logged := make([]string, 0, len(owners))
 	for _, o := range owners {
+		logged = append(logged, o.Owner)
 		for _, k := range o.Keys {
 			rows = append(rows, []any{name, k, o.Owner})
 		}
 	}
-	return w.copyOrElse("idx", []string{"name", "key", "owner"}, rows, each)
+	if err := w.copyOrElse("idx", []string{"name", "key", "owner"}, rows, each); err != nil {
+		return err
+	}
+	// The index log names every owner, as SetIndex does, so that what a
+	// reader derived from the index before this import is brought up to
+	// date rather than kept. (After the fallback to each, they are logged
+	// twice, which only costs a reader a second look.)
+	_, err := w.tx.Exec(w.ctx, `INSERT INTO idx_log (owner) SELECT unnest($1::text[])`, logged)
+	return err
 }
 
 // SetTextMany copies the documents straight into the table when the index

@@ -154,11 +154,23 @@ func (q *queries) SetIndexMany(name string, owners []localcases.IndexKeys) error
 	slices.SortFunc(entries, func(a, b sqlstore.Entry) int {
 		return cmp.Or(bytes.Compare(a.Key, b.Key), strings.Compare(a.Owner, b.Owner))
 	})
-	return q.rebuilding("idx", len(entries), func() error {
+	err := q.rebuilding("idx", len(entries), func() error {
 		return q.insertRows(stBulk+stBulkIdx, stIdxAdd, bulkRows, len(entries), func(dst []any, i int) []any {
 			return append(dst, name, entries[i].Key, entries[i].Owner)
 		})
 	})
+	if err != nil {
+		return err
+	}
+	// The index log names every owner, as SetIndex does, so that what a
+	// reader derived from the index before this import is brought up to
+	// date (or, past the log's bound, rebuilt) rather than kept.
+	for _, o := range owners {
+		if err := q.logIndex(o.Owner); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SetTextMany inserts the documents when the index holds none yet;

@@ -16,6 +16,7 @@ var indexLogTests = []struct {
 }{
 	{"IndexLogNamesChangedOwners", testIndexLogChangedOwners},
 	{"IndexLogMarkIsTheViewsSnapshot", testIndexLogMarkIsSnapshot},
+	{"IndexLogNamesBulkOwners", testIndexLogBulkOwners},
 }
 
 // mark returns the index mark a View sees.
@@ -114,5 +115,25 @@ func testIndexLogMarkIsSnapshot(t *testing.T, s localcases.Store) {
 	}
 	if got, ok := changedSince(t, s, m1, 10); !ok || !slices.Equal(got, []string{"q"}) {
 		t.Fatalf("changes since the view's mark: %v %v, want [q] true", got, ok)
+	}
+}
+
+// testIndexLogBulkOwners: SetIndexMany into an index that holds nothing yet
+// (the bulk path of an import) names its owners in the log too, so that a
+// reader's mark from before the import does not hide them.
+func testIndexLogBulkOwners(t *testing.T, s localcases.Store) {
+	m0 := mark(t, s)
+	err := s.Update(ctx(t), func(tx localcases.Tx) error {
+		bt, ok := tx.(localcases.BulkTx)
+		if !ok {
+			return errors.New("the transaction is not a localcases.BulkTx")
+		}
+		return bt.SetIndexMany("bulk", []localcases.IndexKeys{{Owner: "x", Keys: keys("a")}, {Owner: "y", Keys: keys("b", "c")}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := changedSince(t, s, m0, 10); !ok || !slices.Equal(got, []string{"x", "y"}) {
+		t.Fatalf("changed since the mark before SetIndexMany: %v %v, want [x y] true", got, ok)
 	}
 }
