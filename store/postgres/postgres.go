@@ -50,6 +50,10 @@ type Store struct {
 	// other's advisory lock.
 	writer  *sqlstore.Writer
 	commits atomic.Int64
+	// The analyser (analyze.go): stopAnalyze ends it, analyzed closes
+	// when it has.
+	stopAnalyze context.CancelFunc
+	analyzed    chan struct{}
 }
 
 // Open connects to the database at rawURL (postgres:// or postgresql://),
@@ -94,6 +98,20 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	// only add start-up time to a walk that stops at LIMIT.
 	cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
+	// pgx prepares each statement once per connection, and after five
+	// runs PostgreSQL may keep a generic plan, made without the values.
+	// For a record read by (coll, scope, id) that plan estimates one row
+	// for (coll, scope) alone and so ties records_list (coll, scope, seq)
+	// with the unique index; it takes records_list and filters on id,
+	// reading every record of the scope: all of a domain's cases for each
+	// case read. Planned with the values, the read takes the unique index.
+	// Planning each statement again costs far less than that walk:
+	// with the analyser running, CreateCase on 32 clients went from about
+	// 350 to 660 a second (docs/BENCHMARKS.md). A plan_cache_mode in the
+	// URL still wins.
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "localcases"
 	}
@@ -117,6 +135,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: %s: %w", where, err)
 	}
 	s.writer = sqlstore.NewWriter(maxBatch, ErrClosed, s.commit)
+	actx, stop := context.WithCancel(context.Background())
+	s.stopAnalyze, s.analyzed = stop, make(chan struct{})
+	go s.analyzeLoop(actx, s.analyzed)
 	return s, nil
 }
 
@@ -145,6 +166,8 @@ func (s *Store) Schema() string { return s.schema }
 // Close stops the writer once the batch in hand is committed and closes
 // the pool. Updates still waiting get ErrClosed.
 func (s *Store) Close() error {
+	s.stopAnalyze()
+	<-s.analyzed
 	s.writer.Close()
 	s.pool.Close()
 	return nil

@@ -11,6 +11,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/store/internal/sqlstore"
 	"github.com/localcases/localcases/store/storetest"
@@ -402,5 +404,72 @@ func TestIndexLogTrims(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAnalyzerPlansByIndex holds a fresh schema's plans to its indexes once
+// it holds some thousand rows: without statistics, PostgreSQL reads a record
+// by id through records_list, every record of the scope, and replaces an
+// owner's index entries with a sequential scan of idx. Autovacuum is off
+// for the tables here, so only the store's analyser can give the planner
+// its statistics.
+func TestAnalyzerPlansByIndex(t *testing.T) {
+	s := MustOpen(t)
+	ctx := t.Context()
+	for _, table := range []string{"records", "idx"} {
+		if _, err := s.pool.Exec(ctx, "ALTER TABLE "+table+" SET (autovacuum_enabled = false)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for b := range 20 {
+		err := s.Update(ctx, func(tx localcases.Tx) error {
+			for i := range 100 {
+				id := fmt.Sprintf("case-%d-%d", b, i)
+				if err := tx.Put(localcases.Cases, "domain", id, map[string]string{"id": id}); err != nil {
+					return err
+				}
+				keys := [][]byte{[]byte("a" + id), []byte("b" + id)}
+				if err := tx.(localcases.IndexTx).SetIndex("i", id, keys); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	plans := map[string]struct{ want, query string }{
+		"get": {"records_coll_scope_id_key", `EXPLAIN SELECT data FROM records WHERE coll = 'case' AND scope = 'domain' AND id = 'case-3-7'`},
+		"set": {"idx_owner_key", `EXPLAIN DELETE FROM idx WHERE name = 'i' AND owner = 'case-3-7' AND key <> ALL ('{}'::bytea[])`},
+	}
+	var last map[string]string
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		last = map[string]string{}
+		ok := true
+		for name, p := range plans {
+			rows, err := s.pool.Query(ctx, p.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatal(err)
+			}
+			last[name] = strings.Join(lines, "\n")
+			ok = ok && strings.Contains(last[name], p.want)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for name, p := range plans {
+		if !strings.Contains(last[name], p.want) {
+			t.Errorf("%s: the plan does not use %s:\n%s", name, p.want, last[name])
+		}
 	}
 }
