@@ -460,6 +460,18 @@ func (w *worker) applyFaults(it item, tr *tracker, send []item, holds []held) ([
 	return send, holds
 }
 
+// deliverGrace is how long a delivery in flight when the server stops may
+// take to finish. Cancelled at once, a POST the sink had already taken
+// would count as undelivered and go again from the next owner.
+const deliverGrace = 2 * time.Second
+
+// afterGrace returns a context that ends grace after ctx does.
+func afterGrace(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return dctx, func() { stop(); cancel() }
+}
+
 // deliverBatch delivers a batch, sending failed events again after a
 // backoff until each is delivered or dead-lettered. Only ctx ending stops
 // it early.
@@ -470,9 +482,19 @@ func (w *worker) deliverBatch(ctx context.Context, batch []item, tr *tracker) er
 			evs[i] = eventsink.Event{ID: it.id, Data: it.data}
 		}
 		began := time.Now()
-		errs := w.sink.Deliver(ctx, evs)
+		dctx, dcancel := afterGrace(ctx, deliverGrace)
+		errs := w.sink.Deliver(dctx, evs)
+		dcancel()
 		took := time.Since(began)
 		if ctx.Err() != nil {
+			// Stopping: what was delivered is recorded, so the cursor this
+			// server writes as it lets go includes it; the rest is left to
+			// the next owner, neither retried nor dead.
+			for i, it := range batch {
+				if errs[i] == nil && !it.copy {
+					tr.done(it.seq)
+				}
+			}
 			return ctx.Err()
 		}
 		now := w.now()
