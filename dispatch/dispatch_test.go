@@ -298,6 +298,12 @@ func TestPermanentFailureDeadLettersAtOnce(t *testing.T) {
 	addSink(t, d, dispatch.SinkConfig{URL: h.URL, Name: "hook"})
 	ids := appendEvents(t, s, 0, 2, "CASE.CREATED")
 	waitFor(t, "the second event", func() bool { return len(h.received()) == 1 })
+	// The two events may go out in one batch: the second can arrive
+	// before the first's dead letter is written.
+	waitFor(t, "a dead letter", func() bool {
+		dls, err := d.DeadLetters(context.Background(), "hook")
+		return err != nil || len(dls) > 0
+	})
 	dls, err := d.DeadLetters(context.Background(), "hook")
 	if err != nil || len(dls) != 1 || dls[0].EventID != ids[0] || dls[0].Attempts != 1 {
 		t.Fatalf("dead letters %+v, %v; want the first event after one attempt", dls, err)
