@@ -73,9 +73,9 @@ func (s *Service) SearchCases(ctx context.Context, in *api.SearchCasesRequest) (
 		var page []keyed
 		more := false
 		var plan *indexPlan
-		// A search term is answered from the text index by the scan's
-		// path (searchCandidates).
-		if !s.noIndex && str(in.SearchTerm) == "" {
+		// A search term the text index cannot answer (one with a line
+		// break) is left to the scan.
+		if _, textOK := textSearchTerm(str(in.SearchTerm)); !s.noIndex && (textOK || str(in.SearchTerm) == "") {
 			if plan, err = s.planIndexSearch(tx, domainID, in, fs, terms, cur, n); err != nil {
 				return err
 			}

@@ -23,8 +23,9 @@ const verifyLimit = 20000
 // semantics are the scan's (see SearchCases): cases changed since the walk
 // began are taken as they were then.
 //
-// The filter's matches are a bitmap of case ordinals (filterplan.go), and
-// totalCount its cardinality. The page comes from walking the first sort
+// The filter's matches are a bitmap of case ordinals (filterplan.go),
+// narrowed by a searchTerm to the cases the text index finds (holding),
+// and totalCount its cardinality. The page comes from walking the first sort
 // field's column from the cursor (forwards, or backwards for a descending
 // sort), keeping the entries whose ordinal is in the bitmap, with the sort
 // key read from the entry, until the page is full; no case is read. With
@@ -34,6 +35,7 @@ type indexPlan struct {
 	tx       localcases.Tx
 	domainID string
 	filter   *api.CaseFilter
+	term     string // the searchTerm, "" for none
 	terms    []searchTerm
 	types    []string // the sort fields' types
 	order    []bool   // desc per term, for cmpKeyed
@@ -80,7 +82,13 @@ func (s *Service) planIndexSearch(tx localcases.Tx, domainID string, in *api.Sea
 	if err != nil {
 		return nil, err
 	}
-	p := &indexPlan{tx: tx, domainID: domainID, filter: in.Filter, terms: terms, n: n,
+	term := str(in.SearchTerm)
+	if term != "" {
+		if match, err = cp.holding(match, term); err != nil || match == nil {
+			return nil, err
+		}
+	}
+	p := &indexPlan{tx: tx, domainID: domainID, filter: in.Filter, term: term, terms: terms, n: n,
 		cp: cp, match: match, sortCols: sorts, idCol: every}
 	for _, t := range terms {
 		p.types = append(p.types, fs.typeOf(t.field))
@@ -90,6 +98,35 @@ func (s *Service) planIndexSearch(tx localcases.Tx, domainID string, in *api.Sea
 		p.start = &keyed{keys: cur.Keys, id: cur.ID}
 	}
 	return p, nil
+}
+
+// holding narrows match to the cases whose values hold term today, from
+// the text index (searchterm.go), which finds exactly what matchesTerm
+// accepts; the cases changed since the cut are judged again as they were
+// then (changedSince). It returns nil, for the scan, when term is not one
+// the index answers or names a case the columns do not know. The case_id
+// column is read first, so every case of the transaction has an ordinal.
+func (p *colPlan) holding(match *roaring.Bitmap, term string) (*roaring.Bitmap, error) {
+	sub, ok := textSearchTerm(term)
+	if !ok {
+		return nil, nil
+	}
+	ids, err := p.tx.SearchText(textIndexName(p.domainID), sub)
+	if err != nil {
+		return nil, err
+	}
+	held := make([]uint32, 0, len(ids))
+	p.d.mu.Lock()
+	for _, id := range ids {
+		o, ok := p.d.ords[id]
+		if !ok {
+			p.d.mu.Unlock()
+			return nil, nil
+		}
+		held = append(held, o)
+	}
+	p.d.mu.Unlock()
+	return roaring.And(match, roaring.BitmapOf(held...)), nil
 }
 
 // answer returns the page after the cursor as of cut, whether more
@@ -111,10 +148,14 @@ func (p *indexPlan) answer(cut time.Time) (page []keyed, total int, more bool, e
 		p.cp.d.mu.Unlock()
 		base = roaring.AndNot(base, skip)
 	}
-	total = int(base.GetCardinality()) + len(p.overlay)
-	if len(p.terms) == 1 {
+	m := base.GetCardinality()
+	total = int(m) + len(p.overlay)
+	switch {
+	case few(m, p.idCol.n(), p.n+1):
+		p.sortMatches(base, ids)
+	case len(p.terms) == 1:
 		p.walkColumn(base, ids)
-	} else {
+	default:
 		p.walkGroups(base, ids)
 	}
 	for _, k := range p.overlay {
@@ -168,7 +209,7 @@ func (p *indexPlan) changedSince(cut time.Time) error {
 			return err == nil, err
 		}
 		c.Fields = fields
-		if matches(p.filter, c) {
+		if matches(p.filter, c) && matchesTerm(p.term, c) {
 			p.overlay = append(p.overlay, keyed{keys: p.keysOf(fields), id: id})
 		}
 		return true, nil
@@ -204,6 +245,38 @@ func (c *column) from(key []byte, desc bool) (i, step int) {
 		return 0, 1
 	}
 	return c.search(key, true), 1
+}
+
+// few reports whether m matches of n cases are better sorted than found
+// by a walk of the sort column for a page of k: a walk visits about n·k/m
+// entries, a test of one bit each, and sorting costs some 25 times that
+// per match (reading its keys by ordinal, comparing them). At 100,000
+// cases and a page of 25, up to about 320 matches.
+func few(m uint64, n, k int) bool {
+	return m*m*25 < uint64(n)*uint64(k)
+}
+
+// sortMatches fills the page from few matches: their sort keys read from
+// the columns by ordinal (a missing value is the key that sorts it last),
+// sorted as the walk would give them (cmpKeyed, the order of the index).
+func (p *indexPlan) sortMatches(base *roaring.Bitmap, ids []string) {
+	ks := make([]keyed, 0, base.GetCardinality())
+	for it := base.Iterator(); it.HasNext(); {
+		o := it.Next()
+		k := keyed{keys: make([]sortKey, len(p.terms)), id: ids[o]}
+		for j, c := range p.sortCols {
+			k.keys[j], _ = c.keyOf(o)
+		}
+		if p.afterCursor(k) {
+			ks = append(ks, k)
+		}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int { return cmpKeyed(p.order, a, b) })
+	for _, k := range ks {
+		if !p.emit(k) {
+			return
+		}
+	}
 }
 
 // walkColumn fills the page with one sort key: the sort field's column in
