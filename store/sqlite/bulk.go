@@ -176,6 +176,9 @@ func (q *queries) SetIndexMany(name string, owners []localcases.IndexKeys) error
 // SetTextMany inserts the documents when the index holds none yet;
 // otherwise it sets each as SetText does.
 func (q *queries) SetTextMany(name string, docs []localcases.TextDoc) error {
+	if err := q.flushTexts(); err != nil {
+		return err
+	}
 	if found, err := q.has(stBulkTextAny, name); err != nil || found {
 		if err != nil {
 			return err

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/localcases/localcases"
 	"github.com/localcases/localcases/store/internal/sqlstore"
@@ -46,20 +45,8 @@ func TestIndexRollbackInsideAGroupCommit(t *testing.T) {
 	if err := s.Update(t.Context(), func(tx localcases.Tx) error { return setIdx(tx, "i", "shared", "initial") }); err != nil {
 		t.Fatal(err)
 	}
-	release := make(chan struct{})
-	inside := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		err := s.Update(t.Context(), func(tx localcases.Tx) error {
-			close(inside)
-			<-release
-			return setIdx(tx, "i", "first", "f")
-		})
-		if err != nil {
-			t.Error(err)
-		}
-	})
-	<-inside
+	release := holdWriter(t, s, &wg, func(tx localcases.Tx) error { return setIdx(tx, "i", "first", "f") })
 	const waiting = 30
 	before := s.stats()
 	for i := range waiting {
@@ -89,11 +76,7 @@ func TestIndexRollbackInsideAGroupCommit(t *testing.T) {
 			}
 		})
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && s.queueLen() < waiting {
-		time.Sleep(time.Millisecond)
-	}
-	close(release)
+	releaseQueued(s, waiting, release)
 	wg.Wait()
 	if c := s.stats().commits - before.commits; c > 3 {
 		t.Errorf("%d updates took %d commits; want them grouped", waiting+1, c)

@@ -278,16 +278,20 @@ func (s *Store) commit(live []*sqlstore.Request) {
 		fail(fmt.Errorf("sqlite: begin: %w", err))
 		return
 	}
+	var texts, mine deferredText
 	for _, r := range live {
 		if _, err := s.wconn.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 			fail(fmt.Errorf("sqlite: savepoint: %w", err))
 			return
 		}
 		s.updates.Add(1)
-		r.Run(newWriteTx(ctx, s.wstmts, s.wconn), s.log)
+		r.Run(newWriteTx(ctx, s.wstmts, s.wconn, &mine, &texts), s.log)
 		undo := "RELEASE w"
 		if !r.OK() {
 			undo = "ROLLBACK TO w; RELEASE w"
+			mine.docs, mine.name = mine.docs[:0], mine.name[:0]
+		} else {
+			texts.take(&mine)
 		}
 		// If SQLite already rolled back the whole transaction (it does on
 		// some I/O errors), the savepoint is gone and this fails: then no
@@ -296,6 +300,13 @@ func (s *Store) commit(live []*sqlstore.Request) {
 			fail(fmt.Errorf("sqlite: transaction lost after an error: %w", err))
 			return
 		}
+	}
+	// The documents' write fails only with the database, which would fail
+	// the COMMIT of every caller as well.
+	q := &queries{ctx: ctx, st: s.wstmts, conn: s.wconn}
+	if err := q.writeTexts(&texts, false); err != nil {
+		fail(fmt.Errorf("sqlite: text index: %w", err))
+		return
 	}
 	if _, err := s.wconn.ExecContext(ctx, "COMMIT"); err != nil {
 		fail(fmt.Errorf("sqlite: commit: %w", err))

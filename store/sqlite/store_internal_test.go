@@ -76,20 +76,8 @@ func TestGroupCommitSharesTransactions(t *testing.T) {
 	s := MustOpen(t, Options{})
 	// Hold the writer inside one function while others queue, so they are
 	// all waiting when it comes back for the next batch.
-	release := make(chan struct{})
-	inside := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		err := s.Update(t.Context(), func(tx localcases.Tx) error {
-			close(inside)
-			<-release
-			return tx.Put("c", "s", "first", rec{})
-		})
-		if err != nil {
-			t.Error(err)
-		}
-	})
-	<-inside
+	release := holdWriter(t, s, &wg, func(tx localcases.Tx) error { return tx.Put("c", "s", "first", rec{}) })
 	const waiting = 30
 	for i := range waiting {
 		wg.Go(func() {
@@ -106,11 +94,7 @@ func TestGroupCommitSharesTransactions(t *testing.T) {
 		})
 	}
 	// Every writer is blocked handing its request to the busy writer.
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && s.queueLen() < waiting {
-		time.Sleep(time.Millisecond)
-	}
-	close(release)
+	releaseQueued(s, waiting, release)
 	wg.Wait()
 	st := s.stats()
 	if st.updates != waiting+1 {
@@ -122,6 +106,36 @@ func TestGroupCommitSharesTransactions(t *testing.T) {
 	if n := count(t, s, "c", "s"); n != 1+waiting-waiting/3 {
 		t.Errorf("count = %d, want %d", n, 1+waiting-waiting/3)
 	}
+}
+
+// holdWriter runs first in an Update that holds the writer inside it
+// until release is closed, and returns once the writer is there.
+func holdWriter(t *testing.T, s *Store, wg *sync.WaitGroup, first func(localcases.Tx) error) (release chan struct{}) {
+	release = make(chan struct{})
+	inside := make(chan struct{})
+	wg.Go(func() {
+		err := s.Update(t.Context(), func(tx localcases.Tx) error {
+			close(inside)
+			<-release
+			return first(tx)
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	<-inside
+	return release
+}
+
+// releaseQueued closes release, which holds the writer inside a function,
+// once n callers are waiting to hand it theirs (or 5 s have passed), so
+// that the next batch takes them all.
+func releaseQueued(s *Store, n int, release chan struct{}) {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && s.queueLen() < n {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
 }
 
 func count(t *testing.T, s localcases.Store, c localcases.Collection, scope string) int {
@@ -504,12 +518,15 @@ func TestEventSeqsSurviveTheRowidMigration(t *testing.T) {
 		}
 	}
 	// Today's statements, prepared at Open, need the index log of 0007.
-	idxLog, err := migrationFiles.ReadFile("migrations/0007_idx_log.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
 	last := before["0005_text.sql"]
-	last.Data = append(append(slices.Clip(last.Data), '\n'), idxLog...)
+	last.Data = slices.Clip(last.Data)
+	for _, m := range []string{"0007_idx_log.sql"} {
+		text, err := migrationFiles.ReadFile("migrations/" + m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last.Data = append(append(last.Data, '\n'), text...)
+	}
 	for _, tc := range []struct {
 		name string
 		trim func(tx *sql.Tx, last int64) error
@@ -613,5 +630,87 @@ func TestIndexLogTrims(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBatchTextDocsSeenInOrder: SetText is deferred to the end of the
+// batch (deferredText), yet a caller's SearchText sees exactly its own
+// documents and those of every caller that ran before it and was not
+// rolled back, in the batch or before it.
+func TestBatchTextDocsSeenInOrder(t *testing.T) {
+	s := MustOpen(t, Options{})
+	var wg sync.WaitGroup
+	release := holdWriter(t, s, &wg, func(tx localcases.Tx) error { return tx.(localcases.TextIndexTx).SetText("t", "held", "tok held") })
+	// Writer i declines when i%3 == 0, and searches when i%2 == 1 (every
+	// writer searching would write its own document at once, leaving
+	// nothing deferred to the batch).
+	const writers = 30
+	declines := func(i int) bool { return i%3 == 0 }
+	seen := make([][]string, writers)
+	ran := make([]int, writers) // the writer runs functions one at a time
+	next := 0
+	for i := range writers {
+		wg.Go(func() {
+			owner := fmt.Sprint(i)
+			err := s.Update(t.Context(), func(tx localcases.Tx) error {
+				ran[i] = next
+				next++
+				ttx := tx.(localcases.TextIndexTx)
+				if err := ttx.SetText("t", owner, "tok "+owner); err != nil {
+					return err
+				}
+				if i%2 == 1 {
+					got, err := ttx.SearchText("t", "tok ")
+					if err != nil {
+						return err
+					}
+					seen[i] = got
+				}
+				if declines(i) {
+					return errors.New("declined")
+				}
+				return nil
+			})
+			if (err != nil) != declines(i) {
+				t.Errorf("writer %d: %v", i, err)
+			}
+		})
+	}
+	releaseQueued(s, writers, release)
+	wg.Wait()
+	if _, commits := s.Commits(); commits > 3 {
+		t.Errorf("%d commits; the test needs the writers batched", commits)
+	}
+	for i := 1; i < writers; i += 2 {
+		want := []string{"held", fmt.Sprint(i)}
+		for j := range writers {
+			if ran[j] < ran[i] && !declines(j) {
+				want = append(want, fmt.Sprint(j))
+			}
+		}
+		got := slices.Clone(seen[i])
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("writer %d (run %d) sees %v, want %v", i, ran[i], got, want)
+		}
+	}
+	var final []string
+	if err := s.View(t.Context(), func(tx localcases.Tx) (err error) {
+		final, err = tx.(localcases.TextIndexTx).SearchText("t", "tok ")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"held"}
+	for i := range writers {
+		if !declines(i) {
+			want = append(want, fmt.Sprint(i))
+		}
+	}
+	slices.Sort(final)
+	slices.Sort(want)
+	if !slices.Equal(final, want) {
+		t.Errorf("committed documents %v, want %v", final, want)
 	}
 }

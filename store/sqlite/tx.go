@@ -126,6 +126,11 @@ type queries struct {
 	// conn is the writer's connection, for the statements an import
 	// cannot prepare ahead (bulk.go); nil in a View.
 	conn *sql.Conn
+	// texts holds a write transaction's SetText calls until the batch
+	// commits (deferredText); nil in a View.
+	texts *deferredText
+	// batch holds the SetText calls of the batch's earlier callers.
+	batch *deferredText
 }
 
 var _ sqlstore.Queries = (*queries)(nil)
@@ -135,9 +140,10 @@ func newTx(ctx context.Context, st *stmts, readOnly bool) *sqlstore.Tx {
 	return sqlstore.NewTx("sqlite", &queries{ctx: ctx, st: st}, readOnly)
 }
 
-// newWriteTx returns a write transaction on the writer's connection.
-func newWriteTx(ctx context.Context, st *stmts, conn *sql.Conn) *sqlstore.Tx {
-	return sqlstore.NewTx("sqlite", &queries{ctx: ctx, st: st, conn: conn}, false)
+// newWriteTx returns a write transaction on the writer's connection, which
+// defers its SetText calls to texts, after those of batch.
+func newWriteTx(ctx context.Context, st *stmts, conn *sql.Conn, texts, batch *deferredText) *sqlstore.Tx {
+	return sqlstore.NewTx("sqlite", &queries{ctx: ctx, st: st, conn: conn, texts: texts, batch: batch}, false)
 }
 
 func (q *queries) stmt(i int) *sql.Stmt { return q.st[i] }
