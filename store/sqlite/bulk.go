@@ -24,6 +24,7 @@ const (
 const (
 	stBulkPut = iota
 	stBulkIdx
+	stBulkIdxKeys
 	stBulkText
 	stBulkIdxAny
 	stBulkTextAny
@@ -34,6 +35,7 @@ var bulkStatements = [numBulk]string{
 	stBulkPut: `INSERT INTO records (coll, scope, id, data) VALUES ` + rows(4, bulkRows) +
 		` ON CONFLICT (coll, scope, id) DO UPDATE SET data = excluded.data`,
 	stBulkIdx:     `INSERT INTO idx (name, key, owner) VALUES ` + rows(3, bulkRows) + ` ON CONFLICT DO NOTHING`,
+	stBulkIdxKeys: `INSERT INTO idx_keys (name, owner, keys) VALUES ` + rows(3, bulkRows),
 	stBulkText:    `INSERT INTO text_docs (name, owner, body) VALUES ` + rows(3, textRows),
 	stBulkIdxAny:  `SELECT EXISTS (SELECT 1 FROM idx WHERE name = ?)`,
 	stBulkTextAny: `SELECT EXISTS (SELECT 1 FROM text_docs WHERE name = ?)`,
@@ -158,6 +160,15 @@ func (q *queries) SetIndexMany(name string, owners []localcases.IndexKeys) error
 		return q.insertRows(stBulk+stBulkIdx, stIdxAdd, bulkRows, len(entries), func(dst []any, i int) []any {
 			return append(dst, name, entries[i].Key, entries[i].Owner)
 		})
+	})
+	if err != nil {
+		return err
+	}
+	// In owner order, so that each row lands after the last in the B-tree.
+	owners = slices.DeleteFunc(slices.Clone(owners), func(o localcases.IndexKeys) bool { return len(o.Keys) == 0 })
+	slices.SortFunc(owners, func(a, b localcases.IndexKeys) int { return strings.Compare(a.Owner, b.Owner) })
+	err = q.insertRows(stBulk+stBulkIdxKeys, stIdxKeysSet, bulkRows, len(owners), func(dst []any, i int) []any {
+		return append(dst, name, owners[i].Owner, encodeKeys(owners[i].Keys))
 	})
 	if err != nil {
 		return err

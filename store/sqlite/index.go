@@ -2,6 +2,10 @@ package sqlite
 
 import (
 	"bytes"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/localcases/localcases/store/internal/sqlstore"
@@ -13,14 +17,11 @@ func (q *queries) SetIndex(name, owner string, want [][]byte) error {
 	if err := q.logIndex(owner); err != nil {
 		return err
 	}
-	if len(want) == 0 {
-		_, err := q.stmt(stIdxDelOwner).ExecContext(q.ctx, name, owner)
-		return err
-	}
 	have, err := q.ownerKeys(name, owner)
 	if err != nil {
 		return err
 	}
+	changed := false
 	i, j := 0, 0
 	for i < len(have) || j < len(want) {
 		var c int
@@ -38,30 +39,71 @@ func (q *queries) SetIndex(name, owner string, want [][]byte) error {
 				return err
 			}
 			i++
+			changed = true
 		case c > 0:
 			if _, err := q.stmt(stIdxAdd).ExecContext(q.ctx, name, want[j], owner); err != nil {
 				return err
 			}
 			j++
+			changed = true
 		default:
 			i++
 			j++
 		}
 	}
-	return nil
+	switch {
+	case !changed:
+		return nil
+	case len(want) == 0:
+		_, err = q.stmt(stIdxDelOwner).ExecContext(q.ctx, name, owner)
+	default:
+		_, err = q.stmt(stIdxKeysSet).ExecContext(q.ctx, name, owner, encodeKeys(want))
+	}
+	return err
 }
 
 // ownerKeys returns the keys of owner in index name, sorted.
 func (q *queries) ownerKeys(name, owner string) ([][]byte, error) {
-	rows, err := q.stmt(stIdxOwner).QueryContext(q.ctx, name, owner)
+	var b []byte
+	err := q.stmt(stIdxOwner).QueryRowContext(q.ctx, name, owner).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	keys, err := readRows(rows, [][]byte(nil), func(k *[]byte) []any { return []any{k} })
-	if err != nil {
-		return nil, err
+	return decodeKeys(b)
+}
+
+// encodeKeys is an idx_keys row's keys (migration 0008): each key as a
+// 4-byte big-endian length and its bytes, in the order given.
+func encodeKeys(keys [][]byte) []byte {
+	n := 0
+	for _, k := range keys {
+		n += 4 + len(k)
 	}
-	return sqlstore.Keys(keys), nil
+	b := make([]byte, 0, n)
+	for _, k := range keys {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(k)))
+		b = append(b, k...)
+	}
+	return b
+}
+
+func decodeKeys(b []byte) ([][]byte, error) {
+	var keys [][]byte
+	for len(b) > 0 {
+		if len(b) < 4 {
+			return nil, fmt.Errorf("idx_keys: %d bytes left, too few for a length", len(b))
+		}
+		n := binary.BigEndian.Uint32(b)
+		if uint64(n) > uint64(len(b)-4) {
+			return nil, fmt.Errorf("idx_keys: a key of %d bytes with %d left", n, len(b)-4)
+		}
+		keys = append(keys, b[4:4+n:4+n])
+		b = b[4+n:]
+	}
+	return keys, nil
 }
 
 func (q *queries) ScanPage(v int, args []any, page []sqlstore.Entry) ([]sqlstore.Entry, error) {

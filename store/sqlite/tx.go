@@ -27,10 +27,11 @@ var statements = func() []string {
 		stList:        `SELECT seq, id, data FROM records WHERE coll = ? AND scope = ? AND seq > ? ORDER BY seq LIMIT ?`,
 		stCount:       `SELECT count(*) FROM records WHERE coll = ? AND scope = ?`,
 		stDelScope:    `DELETE FROM records WHERE coll = ? AND scope = ?`,
-		stIdxOwner:    `SELECT key FROM idx WHERE name = ? AND owner = ?`,
+		stIdxOwner:    `SELECT keys FROM idx_keys WHERE name = ? AND owner = ?`,
+		stIdxKeysSet:  `INSERT INTO idx_keys (name, owner, keys) VALUES (?, ?, ?) ON CONFLICT (name, owner) DO UPDATE SET keys = excluded.keys`,
 		stIdxAdd:      `INSERT INTO idx (name, key, owner) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 		stIdxDel:      `DELETE FROM idx WHERE name = ? AND key = ? AND owner = ?`,
-		stIdxDelOwner: `DELETE FROM idx WHERE name = ? AND owner = ?`,
+		stIdxDelOwner: `DELETE FROM idx_keys WHERE name = ? AND owner = ?`,
 		// One more than the highest number handed out, trimmed or not
 		// (migration 0006): never reused, without AUTOINCREMENT's write.
 		stEvAppend: `INSERT INTO events (seq, domain, at, data)
@@ -68,6 +69,7 @@ const (
 	stCount
 	stDelScope
 	stIdxOwner
+	stIdxKeysSet
 	stIdxAdd
 	stIdxDel
 	stIdxDelOwner
