@@ -715,3 +715,40 @@ func TestBatchTextDocsSeenInOrder(t *testing.T) {
 		t.Errorf("committed documents %v, want %v", final, want)
 	}
 }
+
+// TestDeferredTextKeepsBytes: documents deferred to the end of a batch
+// are stored byte for byte, invalid UTF-8 included, as a document written
+// at once is (JSON, which carries the batch's documents, would replace the
+// invalid bytes), and are found.
+func TestDeferredTextKeepsBytes(t *testing.T) {
+	s := MustOpen(t, Options{})
+	docs := map[string]string{"bad": "ab\xffcd", "ok": "héllo"}
+	err := s.Update(t.Context(), func(tx localcases.Tx) error {
+		for owner, doc := range docs {
+			if err := tx.(localcases.TextIndexTx).SetText("t", owner, doc); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for owner, doc := range docs {
+		var body []byte
+		err := s.rdb.QueryRowContext(t.Context(), `SELECT CAST(body AS BLOB) FROM text_docs WHERE name = 't' AND owner = ?`, owner).Scan(&body)
+		if err != nil || string(body) != doc {
+			t.Errorf("%s's document stored as %q (%v), want %q", owner, body, err, doc)
+		}
+	}
+	for owner, sub := range map[string]string{"bad": "b\xffc", "ok": "éll"} {
+		var got []string
+		err := s.View(t.Context(), func(tx localcases.Tx) (err error) {
+			got, err = tx.(localcases.TextIndexTx).SearchText("t", sub)
+			return err
+		})
+		if err != nil || !slices.Equal(got, []string{owner}) {
+			t.Errorf("SearchText(%q) = %q, %v; want [%s]", sub, got, err, owner)
+		}
+	}
+}

@@ -81,13 +81,19 @@ func (q *queries) writeTexts(d *deferredText, keep bool) error {
 	ops = sqlstore.LastOfEach(ops, func(o *op) [2]string { return [2]string{o.name, o.owner} })
 	rows := make([][3]string, 0, len(ops))
 	for _, o := range ops {
-		if o.doc == "" {
+		switch {
+		case o.doc == "":
 			if _, err := q.stmt(stText+stTextDel).ExecContext(q.ctx, o.name, o.owner); err != nil {
 				return err
 			}
-			continue
+		case !utf8.ValidString(o.name) || !utf8.ValidString(o.owner) || !utf8.ValidString(o.doc):
+			// JSON would replace the invalid bytes; the store keeps them.
+			if _, err := q.stmt(stText+stTextSet).ExecContext(q.ctx, o.name, o.owner, o.doc); err != nil {
+				return err
+			}
+		default:
+			rows = append(rows, [3]string{o.name, o.owner, o.doc})
 		}
-		rows = append(rows, [3]string{o.name, o.owner, o.doc})
 	}
 	if len(rows) == 0 {
 		return nil
